@@ -1,0 +1,30 @@
+# Staging: smaller tasks, one NAT gateway instead of VPC endpoints, its own
+# network range, bucket and state key. Resource names get a "-staging" suffix
+# (see name_prefix in the README), so it can share an account with production.
+aws_region         = "us-east-1"
+environment        = "staging"
+project_name       = "circle-of-trust"
+s3_frontend_bucket = "circle-of-trust-frontend-staging"
+
+pingid_metadata_url = ""
+domain_name         = ""
+
+enable_nat_gateway = true
+single_nat_gateway = true
+
+vpc_cidr = "10.1.0.0/16"
+
+api_task_cpu     = 256
+api_task_memory  = 512
+api_min_capacity = 1
+api_max_capacity = 2
+
+worker_task_cpu     = 512
+worker_task_memory  = 1024
+worker_min_capacity = 0
+worker_max_capacity = 4
+
+api_image_tag    = "latest"
+worker_image_tag = "latest"
+
+flow_log_retention_days = 30

@@ -1,0 +1,59 @@
+"""Account, partition and region of the stack, looked up once per stack.
+
+ARNs in policies are built from these (``arn:${partition}:logs:${region}:
+${account}:...``) so that they name exact resources in any partition, and
+every construct shares one data source of each kind instead of adding its own.
+"""
+
+from __future__ import annotations
+
+from cdktf import TerraformStack
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+from cdktf_cdktf_provider_aws.data_aws_region import DataAwsRegion
+from constructs import Construct
+
+_ID = "aws_context"
+
+
+class AwsContext(Construct):
+    """The three data sources; reach it with ``AwsContext.of(scope)``."""
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        self._caller = DataAwsCallerIdentity(self, "caller")
+        self._partition = DataAwsPartition(self, "partition")
+        self._region = DataAwsRegion(self, "region")
+
+    @classmethod
+    def of(cls, scope: Construct) -> "AwsContext":
+        stack = TerraformStack.of(scope)
+        found = stack.node.try_find_child(_ID)
+        return found if isinstance(found, AwsContext) else cls(stack, _ID)
+
+    @property
+    def account_id(self) -> str:
+        return self._caller.account_id
+
+    @property
+    def partition(self) -> str:
+        return self._partition.partition
+
+    @property
+    def region(self) -> str:
+        return self._region.name
+
+    @property
+    def dns_suffix(self) -> str:
+        return self._partition.dns_suffix
+
+    def arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
+        """``arn:<partition>:<service>:<region>:<account>:<resource>``."""
+        return ":".join((
+            "arn",
+            self.partition,
+            service,
+            self.region if region else "",
+            self.account_id if account else "",
+            resource,
+        ))

@@ -1,0 +1,151 @@
+"""IAM building blocks: policy statements, service roles and grants.
+
+CDKTF has no Grant helper, so this is ours: a role owns one inline policy per
+grant (``aws_iam_role_policy``), each rendered by an
+``aws_iam_policy_document`` data source from typed statements. No policy is
+a hand-written JSON string, and every statement names exact resources.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementCondition,
+    DataAwsIamPolicyDocumentStatementPrincipals,
+)
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from constructs import Construct
+
+from constructs_lib.aws_context import AwsContext
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One IAM condition: ``test`` operator, context ``variable``, ``values``."""
+
+    test: str
+    variable: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One Allow/Deny statement on exact resources."""
+
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+    sid: str = ""
+    effect: str = "Allow"
+    conditions: tuple[Condition, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.actions or not self.resources:
+            raise ValueError(f"statement {self.sid or self.actions}: actions and resources must not be empty")
+        if any(action == "*" or action.endswith(":*") for action in self.actions):
+            raise ValueError(f"statement {self.sid or self.actions}: wildcard actions are not allowed")
+
+
+def _conditions(conditions: Sequence[Condition]) -> list[DataAwsIamPolicyDocumentStatementCondition]:
+    return [
+        DataAwsIamPolicyDocumentStatementCondition(test=c.test, variable=c.variable, values=list(c.values))
+        for c in conditions
+    ]
+
+
+def policy_document(scope: Construct, construct_id: str, statements: Sequence[Statement]) -> DataAwsIamPolicyDocument:
+    """An identity policy document from typed statements."""
+    return DataAwsIamPolicyDocument(
+        scope,
+        construct_id,
+        statement=[
+            DataAwsIamPolicyDocumentStatement(
+                sid=s.sid or None,
+                effect=s.effect,
+                actions=list(s.actions),
+                resources=list(s.resources),
+                condition=_conditions(s.conditions) or None,
+            )
+            for s in statements
+        ],
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceRoleProps:
+    """Props of a role that an AWS service assumes for this account.
+
+    name: the role name (IAM: 1-64 characters).
+    service: the service principal, such as ``vpc-flow-logs.amazonaws.com``.
+    source_arn_patterns: ``aws:SourceArn`` values the service may act for
+        (ArnLike); empty means only the account condition applies.
+    description: shown in the IAM console. Default: empty.
+    """
+
+    name: str
+    service: str
+    source_arn_patterns: tuple[str, ...] = ()
+    description: str = ""
+
+
+class ServiceRole(Construct):
+    """A role trusted by one service principal, limited to this account.
+
+    The trust policy always carries ``aws:SourceAccount`` (confused-deputy
+    protection) and, when given, ``aws:SourceArn``.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, props: ServiceRoleProps) -> None:
+        super().__init__(scope, construct_id)
+        context = AwsContext.of(self)
+        conditions = [
+            DataAwsIamPolicyDocumentStatementCondition(
+                test="StringEquals", variable="aws:SourceAccount", values=[context.account_id]
+            )
+        ]
+        if props.source_arn_patterns:
+            conditions.append(
+                DataAwsIamPolicyDocumentStatementCondition(
+                    test="ArnLike", variable="aws:SourceArn", values=list(props.source_arn_patterns)
+                )
+            )
+        trust = DataAwsIamPolicyDocument(
+            self,
+            "trust",
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    effect="Allow",
+                    actions=["sts:AssumeRole"],
+                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=[props.service])],
+                    condition=conditions,
+                )
+            ],
+        )
+        self.role = IamRole(
+            self,
+            "role",
+            name=props.name,
+            description=props.description or None,
+            assume_role_policy=trust.json,
+        )
+        self._grants: set[str] = set()
+
+    @property
+    def role_arn(self) -> str:
+        return self.role.arn
+
+    @property
+    def role_name(self) -> str:
+        return self.role.name
+
+    def grant(self, grant_id: str, statements: Sequence[Statement]) -> IamRolePolicy:
+        """Attach an inline policy named ``<role>-<grant_id>`` with these statements."""
+        if grant_id in self._grants:
+            raise ValueError(f"grant {grant_id!r} is already attached to {self.node.path}")
+        self._grants.add(grant_id)
+        document = policy_document(self, f"{grant_id}-policy-document", statements)
+        return IamRolePolicy(self, f"{grant_id}-policy", name=grant_id, role=self.role.id, policy=document.json)

@@ -1,0 +1,307 @@
+"""The VPC: subnets in several zones, routing, NAT or VPC endpoints, flow logs.
+
+Private subnets hold every task. Public subnets hold only NAT gateways (and
+later load balancers that must face the internet); nothing gets a public IP
+on launch. Without NAT, tasks reach AWS through endpoints: gateway endpoints
+for S3 (ECR image layers live there) and DynamoDB, interface endpoints for
+the APIs a Fargate task calls, reachable only on 443 from inside the VPC.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from cdktf import Fn
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.data_aws_availability_zones import (
+    DataAwsAvailabilityZones,
+    DataAwsAvailabilityZonesFilter,
+)
+from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
+from cdktf_cdktf_provider_aws.eip import Eip
+from cdktf_cdktf_provider_aws.flow_log import FlowLog
+from cdktf_cdktf_provider_aws.internet_gateway import InternetGateway
+from cdktf_cdktf_provider_aws.nat_gateway import NatGateway
+from cdktf_cdktf_provider_aws.route import Route
+from cdktf_cdktf_provider_aws.route_table import RouteTable
+from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociation
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.subnet import Subnet
+from cdktf_cdktf_provider_aws.vpc import Vpc
+from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+from constructs import Construct
+
+from constructs_lib.aws_context import AwsContext
+from constructs_lib.iam import ServiceRole, ServiceRoleProps, Statement
+
+# What a Fargate task in a private subnet calls when there is no NAT: image
+# pull (ecr.api, ecr.dkr; layers come through the S3 gateway endpoint), logs,
+# the job queue and its secrets.
+DEFAULT_INTERFACE_ENDPOINT_SERVICES = ("ecr.api", "ecr.dkr", "logs", "sqs", "secretsmanager")
+GATEWAY_ENDPOINT_SERVICES = ("s3", "dynamodb")
+SUBNET_BLOCKS = 16  # the VPC is cut into 16 equal blocks
+PUBLIC_BLOCK_OFFSET = 8  # private subnets use blocks 0-7, public ones 8-15
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkProps:
+    """Inputs of the network.
+
+    name_prefix: prefix of every Name tag and resource name.
+    vpc_cidr: IPv4 range, /16 to /24. Default 10.0.0.0/16.
+    az_count: zones to span, 2-6. Default 2 (the seed's design).
+    enable_nat_gateway: NAT for private subnets instead of VPC endpoints.
+        Default False (the seed's default).
+    single_nat_gateway: with NAT, one gateway shared by all zones (cheaper)
+        rather than one per zone (survives a zone outage). Default True.
+    interface_endpoint_services: interface endpoints made when NAT is off.
+        Default: ECR api and dkr, CloudWatch Logs, SQS, Secrets Manager.
+    enable_flow_logs: VPC flow logs of all traffic to CloudWatch Logs.
+        Default True.
+    flow_log_retention_days: retention of the flow log group. Default 90.
+    flow_log_kms_key_arn: KMS key for the flow log group. Default None
+        (CloudWatch's own encryption).
+    """
+
+    name_prefix: str
+    vpc_cidr: str = "10.0.0.0/16"
+    az_count: int = 2
+    enable_nat_gateway: bool = False
+    single_nat_gateway: bool = True
+    interface_endpoint_services: tuple[str, ...] = DEFAULT_INTERFACE_ENDPOINT_SERVICES
+    enable_flow_logs: bool = True
+    flow_log_retention_days: int = 90
+    flow_log_kms_key_arn: str | None = None
+
+    def __post_init__(self) -> None:
+        network = ipaddress.IPv4Network(self.vpc_cidr)
+        problems = []
+        if not 16 <= network.prefixlen <= 24:
+            problems.append(f"vpc_cidr must be /16 to /24, but {self.vpc_cidr} was provided")
+        if not 2 <= self.az_count <= PUBLIC_BLOCK_OFFSET:
+            problems.append(f"az_count must be between 2 and {PUBLIC_BLOCK_OFFSET}, but {self.az_count} was provided")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    def subnet_cidrs(self) -> tuple[list[str], list[str]]:
+        """(private, public) CIDRs: one block of 1/16 of the VPC per subnet."""
+        blocks = list(ipaddress.IPv4Network(self.vpc_cidr).subnets(prefixlen_diff=4))
+        private = [str(blocks[i]) for i in range(self.az_count)]
+        public = [str(blocks[PUBLIC_BLOCK_OFFSET + i]) for i in range(self.az_count)]
+        return private, public
+
+
+class Network(Construct):
+    """A VPC with public and private subnets across ``az_count`` zones."""
+
+    def __init__(self, scope: Construct, construct_id: str, props: NetworkProps) -> None:
+        super().__init__(scope, construct_id)
+        self.props = props
+        context = AwsContext.of(self)
+        prefix = props.name_prefix
+
+        zones = DataAwsAvailabilityZones(
+            self,
+            "zones",
+            state="available",
+            # Local and Wavelength zones are opt-in; they cannot host these subnets.
+            filter=[DataAwsAvailabilityZonesFilter(name="opt-in-status", values=["opt-in-not-required"])],
+        )
+        self.vpc = Vpc(
+            self,
+            "vpc",
+            cidr_block=props.vpc_cidr,
+            enable_dns_support=True,
+            enable_dns_hostnames=True,  # interface endpoints' private DNS needs both
+            tags={"Name": f"{prefix}-vpc"},
+        )
+        # Deny everything on the default group, so nothing lands in an open group by accident.
+        DefaultSecurityGroup(self, "default-security-group", vpc_id=self.vpc.id, tags={"Name": f"{prefix}-default-deny"})
+
+        private_cidrs, public_cidrs = props.subnet_cidrs()
+        self.availability_zones = [Fn.element(zones.names, index) for index in range(props.az_count)]
+        self.public_subnets = [
+            Subnet(
+                self,
+                f"public-{index}",
+                vpc_id=self.vpc.id,
+                cidr_block=cidr,
+                availability_zone=self.availability_zones[index],
+                map_public_ip_on_launch=False,
+                tags={"Name": f"{prefix}-public-{index}", "tier": "public"},
+            )
+            for index, cidr in enumerate(public_cidrs)
+        ]
+        self.private_subnets = [
+            Subnet(
+                self,
+                f"private-{index}",
+                vpc_id=self.vpc.id,
+                cidr_block=cidr,
+                availability_zone=self.availability_zones[index],
+                map_public_ip_on_launch=False,
+                tags={"Name": f"{prefix}-private-{index}", "tier": "private"},
+            )
+            for index, cidr in enumerate(private_cidrs)
+        ]
+
+        self.internet_gateway = InternetGateway(self, "internet-gateway", vpc_id=self.vpc.id, tags={"Name": f"{prefix}-igw"})
+        public_routes = RouteTable(self, "public-routes", vpc_id=self.vpc.id, tags={"Name": f"{prefix}-public"})
+        Route(
+            self,
+            "public-default-route",
+            route_table_id=public_routes.id,
+            destination_cidr_block="0.0.0.0/0",
+            gateway_id=self.internet_gateway.id,
+        )
+        for index, subnet in enumerate(self.public_subnets):
+            RouteTableAssociation(self, f"public-{index}-routes", subnet_id=subnet.id, route_table_id=public_routes.id)
+
+        # One private route table per zone, so per-zone NAT needs no re-plumbing.
+        self.private_route_tables = [
+            RouteTable(self, f"private-{index}-routes", vpc_id=self.vpc.id, tags={"Name": f"{prefix}-private-{index}"})
+            for index in range(props.az_count)
+        ]
+        for index, (subnet, table) in enumerate(zip(self.private_subnets, self.private_route_tables)):
+            RouteTableAssociation(self, f"private-{index}-routes-association", subnet_id=subnet.id, route_table_id=table.id)
+
+        self.nat_gateways: list[NatGateway] = []
+        self.endpoint_security_group: SecurityGroup | None = None
+        self.interface_endpoints: dict[str, VpcEndpoint] = {}
+        if props.enable_nat_gateway:
+            self._add_nat_gateways()
+        else:
+            self._add_interface_endpoints(context)
+        self.gateway_endpoints = {
+            service: VpcEndpoint(
+                self,
+                f"{service}-gateway-endpoint",
+                vpc_id=self.vpc.id,
+                service_name=f"com.amazonaws.{context.region}.{service}",
+                vpc_endpoint_type="Gateway",
+                route_table_ids=[table.id for table in self.private_route_tables],
+                tags={"Name": f"{prefix}-{service}"},
+            )
+            for service in GATEWAY_ENDPOINT_SERVICES
+        }
+        self.flow_log = self._add_flow_logs(context) if props.enable_flow_logs else None
+
+    # -- optional parts -----------------------------------------------------------
+    def _add_nat_gateways(self) -> None:
+        prefix = self.props.name_prefix
+        count = 1 if self.props.single_nat_gateway else self.props.az_count
+        for index in range(count):
+            address = Eip(self, f"nat-{index}-address", domain="vpc", tags={"Name": f"{prefix}-nat-{index}"})
+            self.nat_gateways.append(
+                NatGateway(
+                    self,
+                    f"nat-{index}",
+                    allocation_id=address.id,
+                    subnet_id=self.public_subnets[index].id,
+                    depends_on=[self.internet_gateway],
+                    tags={"Name": f"{prefix}-nat-{index}"},
+                )
+            )
+        for index, table in enumerate(self.private_route_tables):
+            Route(
+                self,
+                f"private-{index}-default-route",
+                route_table_id=table.id,
+                destination_cidr_block="0.0.0.0/0",
+                nat_gateway_id=self.nat_gateways[index % count].id,
+            )
+
+    def _add_interface_endpoints(self, context: AwsContext) -> None:
+        prefix = self.props.name_prefix
+        group = SecurityGroup(
+            self,
+            "endpoints-security-group",
+            name=f"{prefix}-vpc-endpoints",
+            description="HTTPS from inside the VPC to the interface endpoints",
+            vpc_id=self.vpc.id,
+            tags={"Name": f"{prefix}-vpc-endpoints"},
+        )
+        VpcSecurityGroupIngressRule(
+            self,
+            "endpoints-https-ingress",
+            security_group_id=group.id,
+            description="HTTPS from the VPC",
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_ipv4=self.props.vpc_cidr,
+        )
+        self.endpoint_security_group = group
+        for service in self.props.interface_endpoint_services:
+            self.interface_endpoints[service] = VpcEndpoint(
+                self,
+                f"{service.replace('.', '-')}-interface-endpoint",
+                vpc_id=self.vpc.id,
+                service_name=f"com.amazonaws.{context.region}.{service}",
+                vpc_endpoint_type="Interface",
+                private_dns_enabled=True,
+                subnet_ids=[subnet.id for subnet in self.private_subnets],
+                security_group_ids=[group.id],
+                tags={"Name": f"{prefix}-{service}"},
+            )
+
+    def _add_flow_logs(self, context: AwsContext) -> FlowLog:
+        prefix = self.props.name_prefix
+        group = CloudwatchLogGroup(
+            self,
+            "flow-log-group",
+            name=f"/vpc/{prefix}/flow-logs",
+            retention_in_days=self.props.flow_log_retention_days,
+            kms_key_id=self.props.flow_log_kms_key_arn,
+        )
+        role = ServiceRole(
+            self,
+            "flow-log-role",
+            ServiceRoleProps(
+                name=f"{prefix}-vpc-flow-logs",
+                service="vpc-flow-logs.amazonaws.com",
+                source_arn_patterns=(context.arn("ec2", "vpc-flow-log/*"),),
+                description="Lets VPC Flow Logs write this VPC's flow log group",
+            ),
+        )
+        role.grant(
+            "write-flow-logs",
+            [
+                Statement(
+                    sid="WriteFlowLogs",
+                    actions=("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"),
+                    resources=(group.arn, f"{group.arn}:*"),
+                )
+            ],
+        )
+        self.flow_log_group = group
+        self.flow_log_role = role
+        return FlowLog(
+            self,
+            "flow-log",
+            vpc_id=self.vpc.id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=group.arn,
+            iam_role_arn=role.role_arn,
+            tags={"Name": f"{prefix}-flow-log"},
+        )
+
+    # -- attributes -----------------------------------------------------------------
+    @property
+    def vpc_id(self) -> str:
+        return self.vpc.id
+
+    @property
+    def private_subnet_ids(self) -> list[str]:
+        return [subnet.id for subnet in self.private_subnets]
+
+    @property
+    def public_subnet_ids(self) -> list[str]:
+        return [subnet.id for subnet in self.public_subnets]
+
+    @property
+    def private_route_table_ids(self) -> list[str]:
+        return [table.id for table in self.private_route_tables]

@@ -1,0 +1,389 @@
+"""The typed, validated configuration of one environment.
+
+One file per environment (``config/<environment>.tfvars``, or ``.json``)
+holds exactly the keys of the seed's ``terraform.tfvars`` plus what the
+architecture needs. ``load_config`` either returns a complete
+``EnvironmentConfig`` or raises one ``ConfigError`` listing every problem,
+each naming the file, the key, what is allowed and what was given, so that
+bad input never reaches Terraform.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import ipaddress
+import json
+import re
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+from stacks.tfvars import TfvarsError, parse_tfvars
+
+__all__ = [
+    "AWS_REGIONS",
+    "ConfigError",
+    "EnvironmentConfig",
+    "FARGATE_MEMORY_MIB",
+    "LOG_RETENTION_DAYS",
+    "config_keys",
+    "load_config",
+    "load_configs",
+]
+
+# Commercial, GovCloud and China regions that the hashicorp/aws 5.100.0
+# provider knows.
+AWS_REGIONS = (
+    "af-south-1", "ap-east-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+    "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
+    "ap-southeast-4", "ap-southeast-5", "ap-southeast-7", "ca-central-1", "ca-west-1",
+    "cn-north-1", "cn-northwest-1", "eu-central-1", "eu-central-2", "eu-north-1",
+    "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1",
+    "me-central-1", "me-south-1", "mx-central-1", "sa-east-1", "us-east-1", "us-east-2",
+    "us-gov-east-1", "us-gov-west-1", "us-west-1", "us-west-2",
+)  # fmt: skip
+
+
+def _fargate_memory_table() -> dict[int, tuple[int, ...]]:
+    """Fargate's valid task cpu (units) -> memory (MiB) combinations."""
+    gib = 1024
+    return {
+        256: (512, 1024, 2048),
+        512: tuple(range(1 * gib, 4 * gib + 1, gib)),
+        1024: tuple(range(2 * gib, 8 * gib + 1, gib)),
+        2048: tuple(range(4 * gib, 16 * gib + 1, gib)),
+        4096: tuple(range(8 * gib, 30 * gib + 1, gib)),
+        8192: tuple(range(16 * gib, 60 * gib + 1, 4 * gib)),
+        16384: tuple(range(32 * gib, 120 * gib + 1, 8 * gib)),
+    }
+
+
+FARGATE_MEMORY_MIB = _fargate_memory_table()
+
+# The values CloudWatch Logs accepts for a log group's retention.
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+    1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+
+_NAME = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
+_IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
+_DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+_STATE_KEY = re.compile(r"^[A-Za-z0-9!_.*'()/-]{1,1024}$")
+_DYNAMODB_TABLE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+
+
+class ConfigError(Exception):
+    """Every problem found in one or more config files, in one message."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("invalid configuration:\n" + "\n".join(f"  {p}" for p in self.problems))
+
+
+def _key(doc: str, default: Any = dataclasses.MISSING, *, allowed: str, seed: bool = False) -> Any:
+    """A config field with the documentation the README's reference is built from."""
+    metadata = {"doc": doc, "allowed": allowed, "seed": seed}
+    if default is dataclasses.MISSING:
+        return field(metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnvironmentConfig:
+    """One environment's settings. Field names are the config file's keys."""
+
+    # -- the seed's terraform.tfvars ------------------------------------------
+    environment: str = _key(
+        "Environment name; names the stack (cdktf.out/stacks/<environment>) and the state key.",
+        allowed="lower-case letters, digits and '-', 2-16 characters, starting with a letter",
+        seed=True,
+    )
+    aws_region: str = _key("Region every resource is created in.", "us-east-1", allowed="an AWS region code", seed=True)
+    project_name: str = _key(
+        "Prefix of resource names (the seed's `<project>-api`, `<project>-jobs`, ...) and the `project` tag.",
+        "circle-of-trust",
+        allowed="lower-case letters, digits and '-', 3-20 characters, starting with a letter",
+        seed=True,
+    )
+    s3_frontend_bucket: str = _key(
+        "Name of the private S3 bucket that holds the React build.",
+        "circle-of-trust-frontend",
+        allowed="an S3 bucket name: 3-63 lower-case letters, digits, '-' and '.'",
+        seed=True,
+    )
+    pingid_metadata_url: str = _key(
+        "SAML metadata URL of the PingID identity provider; empty disables SSO wiring.",
+        "",
+        allowed="empty or an https:// URL",
+        seed=True,
+    )
+    domain_name: str = _key(
+        "Custom domain of the app; empty uses the AWS default endpoints.",
+        "",
+        allowed="empty or a DNS name such as app.example.com",
+        seed=True,
+    )
+    enable_nat_gateway: bool = _key(
+        "true: private subnets reach the internet through NAT. false: no NAT; VPC endpoints for the AWS services the tasks use.",
+        False,
+        allowed="true or false",
+        seed=True,
+    )
+    api_task_cpu: int = _key("API task CPU units.", 512, allowed="a Fargate CPU size: 256, 512, 1024, 2048, 4096, 8192, 16384", seed=True)
+    api_task_memory: int = _key("API task memory (MiB).", 1024, allowed="a memory size Fargate accepts with api_task_cpu", seed=True)
+    api_min_capacity: int = _key("Fewest running API tasks.", 2, allowed="1-1000, at most api_max_capacity", seed=True)
+    api_max_capacity: int = _key("Most running API tasks.", 10, allowed="1-1000", seed=True)
+    worker_task_cpu: int = _key("Worker task CPU units.", 2048, allowed="a Fargate CPU size: 256, 512, 1024, 2048, 4096, 8192, 16384", seed=True)
+    worker_task_memory: int = _key("Worker task memory (MiB).", 4096, allowed="a memory size Fargate accepts with worker_task_cpu", seed=True)
+    worker_min_capacity: int = _key("Fewest running worker tasks (0 lets the workers scale to zero).", 0, allowed="0-1000, at most worker_max_capacity", seed=True)
+    worker_max_capacity: int = _key("Most running worker tasks.", 20, allowed="1-1000", seed=True)
+    api_image_tag: str = _key("Image tag of the first API task definition; CI owns the image after that.", "latest", allowed="an image tag: 1-128 of A-Z a-z 0-9 _ . -", seed=True)
+    worker_image_tag: str = _key("Image tag of the first worker task definition; CI owns the image after that.", "latest", allowed="an image tag: 1-128 of A-Z a-z 0-9 _ . -", seed=True)
+
+    # -- what the architecture needs besides ----------------------------------
+    name_prefix: str = _key(
+        "Prefix of resource names. Empty: project_name in production (the seed's names), `<project_name>-<environment>` elsewhere, so environments can share an account.",
+        "",
+        allowed="empty, or lower-case letters, digits and '-', 3-28 characters",
+    )
+    state_bucket: str = _key("S3 bucket holding the Terraform state (created by the bootstrap).", "circle-of-trust-terraform-state", allowed="an S3 bucket name")
+    state_lock_table: str = _key("DynamoDB table for Terraform state locking.", "terraform-state-lock", allowed="a DynamoDB table name: 3-255 of A-Z a-z 0-9 _ . -")
+    state_key: str = _key("Object key of this environment's state. Empty: `<environment>/terraform.tfstate`.", "", allowed="empty or an S3 key without spaces")
+    state_region: str = _key("Region of the state bucket and lock table. Empty: aws_region.", "", allowed="empty or an AWS region code")
+    vpc_cidr: str = _key("IPv4 range of the VPC; split into 16 equal blocks, private subnets first, public from the ninth.", "10.0.0.0/16", allowed="an IPv4 CIDR block from /16 to /24")
+    az_count: int = _key("Availability zones the subnets span.", 2, allowed="2-6")
+    single_nat_gateway: bool = _key("With enable_nat_gateway: one NAT gateway for all zones (cheaper) instead of one per zone (zone-independent).", True, allowed="true or false")
+    flow_log_retention_days: int = _key("Retention of the VPC flow log group (days).", 90, allowed="a CloudWatch Logs retention: " + ", ".join(map(str, LOG_RETENTION_DAYS)))
+    github_repository: str = _key("GitHub repository (`owner/name`) whose workflows may deploy; empty: no deploy role.", "", allowed="empty or owner/name")
+
+    # -- derived values -----------------------------------------------------------
+    @property
+    def resource_prefix(self) -> str:
+        if self.name_prefix:
+            return self.name_prefix
+        if self.environment == "production":
+            return self.project_name
+        return f"{self.project_name}-{self.environment}"
+
+    @property
+    def effective_state_key(self) -> str:
+        return self.state_key or f"{self.environment}/terraform.tfstate"
+
+    @property
+    def effective_state_region(self) -> str:
+        return self.state_region or self.aws_region
+
+
+def config_keys() -> tuple[dataclasses.Field, ...]:
+    return dataclasses.fields(EnvironmentConfig)
+
+
+# ---------------------------------------------------------------------------
+# Validation: every rule appends problems; none stops at the first.
+# ---------------------------------------------------------------------------
+
+def _s3_bucket_name_problem(name: str) -> str | None:
+    if not 3 <= len(name) <= 63:
+        return "must be 3-63 characters long"
+    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]*[a-z0-9]", name):
+        return "may hold only lower-case letters, digits, '.' and '-', and must start and end with a letter or digit"
+    if ".." in name:
+        return "must not contain two adjacent periods"
+    if re.fullmatch(r"\d+\.\d+\.\d+\.\d+", name):
+        return "must not be formatted as an IP address"
+    if name.startswith(("xn--", "sthree-", "amzn-s3-demo-")) or name.endswith(("-s3alias", "--ol-s3", "--x-s3", ".mrap")):
+        return "must not use a prefix or suffix that S3 reserves (xn--, sthree-, -s3alias, --ol-s3, ...)"
+    return None
+
+
+def _name_problem(value: str, low: int, high: int) -> str | None:
+    if not low <= len(value) <= high or not _NAME.match(value) or "--" in value:
+        return f"must be {low}-{high} lower-case letters, digits and single '-', starting with a letter"
+    return None
+
+
+def _check_strings(config: EnvironmentConfig, report: Callable[[str, str], None]) -> None:
+    problem = _name_problem(config.environment, 2, 16)
+    if problem:
+        report("environment", problem)
+    problem = _name_problem(config.project_name, 3, 20)
+    if problem:
+        report("project_name", problem)
+    if config.name_prefix:
+        problem = _name_problem(config.name_prefix, 3, 28)
+        if problem:
+            report("name_prefix", problem)
+    for key in ("aws_region", "state_region"):
+        value = getattr(config, key)
+        if (value or key == "aws_region") and value not in AWS_REGIONS:
+            suggestion = difflib.get_close_matches(value, AWS_REGIONS, n=1)
+            hint = f" (did you mean {suggestion[0]!r}?)" if suggestion else ""
+            report(key, f"must be an AWS region code such as us-east-1{hint}")
+    for key in ("s3_frontend_bucket", "state_bucket"):
+        problem = _s3_bucket_name_problem(getattr(config, key))
+        if problem:
+            report(key, f"is not a valid S3 bucket name: {problem}")
+    if not _DYNAMODB_TABLE.match(config.state_lock_table):
+        report("state_lock_table", "must be a DynamoDB table name: 3-255 of A-Z a-z 0-9 _ . -")
+    if config.state_key and (not _STATE_KEY.match(config.state_key) or config.state_key.startswith("/")):
+        report("state_key", "must be empty or an S3 key of letters, digits and !_.*'()/- not starting with '/'")
+    if config.pingid_metadata_url and not re.fullmatch(r"https://[^\s/$.?#][^\s]*", config.pingid_metadata_url):
+        report("pingid_metadata_url", "must be empty or an https:// URL")
+    if config.domain_name and not _DOMAIN.match(config.domain_name):
+        report("domain_name", "must be empty or a lower-case DNS name such as app.example.com")
+    for key in ("api_image_tag", "worker_image_tag"):
+        if not _IMAGE_TAG.match(getattr(config, key)):
+            report(key, "must be an image tag: 1-128 of A-Z a-z 0-9 _ . -, not starting with '.' or '-'")
+    if config.github_repository and not _GITHUB_REPOSITORY.match(config.github_repository):
+        report("github_repository", "must be empty or owner/name, such as my-org/circle-of-trust")
+
+
+def _check_network(config: EnvironmentConfig, report: Callable[[str, str], None]) -> None:
+    try:
+        network = ipaddress.IPv4Network(config.vpc_cidr, strict=True)
+    except ValueError as error:
+        report("vpc_cidr", f"must be an IPv4 CIDR block such as 10.0.0.0/16 ({error})")
+    else:
+        if not 16 <= network.prefixlen <= 24:
+            report("vpc_cidr", "must have a prefix length from /16 to /24 (AWS allows /16-/28; each subnet is 1/16 of the VPC)")
+    if not 2 <= config.az_count <= 6:
+        report("az_count", "must be from 2 to 6")
+    if config.flow_log_retention_days not in LOG_RETENTION_DAYS:
+        report("flow_log_retention_days", "must be one of " + ", ".join(map(str, LOG_RETENTION_DAYS)))
+
+
+def _check_tasks(config: EnvironmentConfig, report: Callable[[str, str], None]) -> None:
+    for role in ("api", "worker"):
+        cpu_key, memory_key = f"{role}_task_cpu", f"{role}_task_memory"
+        cpu, memory = getattr(config, cpu_key), getattr(config, memory_key)
+        if cpu not in FARGATE_MEMORY_MIB:
+            report(cpu_key, "must be a Fargate CPU size: " + ", ".join(map(str, FARGATE_MEMORY_MIB)))
+        elif memory not in FARGATE_MEMORY_MIB[cpu]:
+            sizes = FARGATE_MEMORY_MIB[cpu]
+            allowed = ", ".join(map(str, sizes)) if len(sizes) <= 8 else f"{sizes[0]}-{sizes[-1]} in steps of {sizes[1] - sizes[0]}"
+            report(memory_key, f"must be a memory size (MiB) Fargate accepts with {cpu_key} = {cpu}: {allowed}")
+        lowest = 1 if role == "api" else 0
+        low_key, high_key = f"{role}_min_capacity", f"{role}_max_capacity"
+        low, high = getattr(config, low_key), getattr(config, high_key)
+        if not lowest <= low <= 1000:
+            report(low_key, f"must be from {lowest} to 1000")
+        if not 1 <= high <= 1000:
+            report(high_key, "must be from 1 to 1000")
+        if low > high:
+            report(low_key, f"must not exceed {high_key} ({high})")
+
+
+_RULES = (_check_strings, _check_network, _check_tasks)
+
+
+# ---------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------
+
+_TYPE_NAMES = {bool: "true or false", int: "a whole number", str: "a string"}
+
+
+def _coerce(key: str, value: Any, wanted: type, report: Callable[[str, str], None]) -> Any:
+    """Type-check one value. bool is not an int here, and 2.0 is not 2."""
+    if wanted is int and isinstance(value, bool) or not isinstance(value, wanted):
+        report(key, f"must be {_TYPE_NAMES[wanted]}")
+        return dataclasses.MISSING
+    return value
+
+
+def _read(path: Path) -> Mapping[str, Any]:
+    """Parse one file by its suffix; errors name the file and the position."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: file not found"]) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError([f"{path}: cannot be read ({error})"]) from None
+    if path.name.endswith(".json"):
+        try:
+            values = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ConfigError([f"{path}: line {error.lineno}, column {error.colno}: invalid JSON: {error.msg}"]) from None
+        if not isinstance(values, dict):
+            raise ConfigError([f"{path}: must hold a JSON object of key/value pairs"])
+        return values
+    if path.name.endswith(".tfvars"):
+        try:
+            return parse_tfvars(text)
+        except TfvarsError as error:
+            raise ConfigError([f"{path}: {error}"]) from None
+    raise ConfigError([f"{path}: unknown file type; allowed: .tfvars, .tfvars.json or .json"])
+
+
+def load_config(path: str | Path) -> EnvironmentConfig:
+    """Read and validate one environment's file."""
+    path = Path(path)
+    raw = _read(path)
+    problems: list[str] = []
+
+    def report(key: str, message: str) -> None:
+        shown = repr(raw[key]) if key in raw else "the default"
+        problems.append(f"{path}: {key}: {message}; got {shown}")
+
+    fields = {f.name: f for f in config_keys()}
+    hints = typing.get_type_hints(EnvironmentConfig)
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in fields:
+            close = difflib.get_close_matches(key, fields, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append(f"{path}: {key}: unknown key{hint}; allowed keys: {', '.join(sorted(fields))}")
+            continue
+        checked = _coerce(key, value, hints[key], report)
+        if checked is not dataclasses.MISSING:
+            values[key] = checked
+    for name, spec in fields.items():
+        if name not in raw and spec.default is dataclasses.MISSING:
+            problems.append(f"{path}: {name}: required key is missing; allowed: {spec.metadata['allowed']}")
+    if problems:
+        raise ConfigError(problems)
+    config = EnvironmentConfig(**values)
+    for rule in _RULES:
+        rule(config, report)
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def load_configs(paths: Sequence[str | Path]) -> list[EnvironmentConfig]:
+    """Load several environments; also reject clashes between them."""
+    if not paths:
+        raise ConfigError(["no config files given; allowed: one or more .tfvars, .tfvars.json or .json files"])
+    configs: list[EnvironmentConfig] = []
+    problems: list[str] = []
+    for path in paths:
+        try:
+            configs.append(load_config(path))
+        except ConfigError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise ConfigError(problems)
+    _check_unique(paths, configs)
+    return configs
+
+
+def _check_unique(paths: Sequence[str | Path], configs: Sequence[EnvironmentConfig]) -> None:
+    """Names that must differ between environments: stacks, global buckets, state keys."""
+    problems: list[str] = []
+    seen: dict[tuple[str, Any], Path] = {}
+    for path, config in zip(map(Path, paths), configs):
+        for key, value, why in (
+            ("environment", config.environment, "each environment is its own stack"),
+            ("s3_frontend_bucket", config.s3_frontend_bucket, "bucket names are global"),
+            ("state_key", (config.state_bucket, config.effective_state_key), "two stacks would share one state"),
+            ("name_prefix", config.resource_prefix, "resource names would collide"),
+        ):
+            first = seen.setdefault((key, value), path)
+            if first != path:
+                problems.append(f"{path}: {key}: must differ from {first} ({why}); got the same value")
+    if problems:
+        raise ConfigError(problems)

@@ -1,0 +1,227 @@
+"""Deploy a synthesized stack to the moto emulator with real terraform.
+
+A copy of the stack gets a `zz_emulator_override.tf.json` that points the aws
+provider and the S3 backend at moto; the synthesized cdk.tf.json itself is
+never changed, so what is deployed is exactly what CDKTF wrote. State really
+lands in moto's S3 and locking really goes through moto's DynamoDB.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import boto3
+from botocore.client import BaseClient
+from botocore.config import Config
+
+from .terraform import Terraform
+
+OVERRIDE_FILE = "zz_emulator_override.tf.json"
+STACK_FILE = "cdk.tf.json"
+DUMMY_CREDENTIALS = {"access_key": "testing", "secret_key": "testing"}
+
+# Provider `endpoints` keys (canonical names in hashicorp/aws 5.x) for every
+# service the project uses now or is planned to use. Anything missing here
+# would silently go to real AWS and fail on the dummy credentials.
+EMULATED_SERVICES = (
+    "acm", "apigateway", "apigatewayv2", "appautoscaling", "autoscaling", "backup",
+    "cloudformation", "cloudfront", "cloudtrail", "cloudwatch", "cognitoidentity",
+    "cognitoidp", "dynamodb", "ec2", "ecr", "ecs", "elb", "elbv2", "events", "iam",
+    "kms", "lambda", "logs", "resourcegroupstaggingapi", "route53", "s3",
+    "scheduler", "secretsmanager", "servicediscovery", "sns", "sqs", "ssm", "sts",
+    "wafv2",
+)
+_BACKEND_SERVICES = ("s3", "dynamodb", "sts", "iam")
+_SKIP_CHECKS = {
+    "skip_credentials_validation": True,
+    "skip_metadata_api_check": True,
+    "skip_region_validation": True,
+}
+
+
+def read_stack(stack_dir: Path) -> dict[str, Any]:
+    return json.loads((Path(stack_dir) / STACK_FILE).read_text())
+
+
+def read_backend(stack_dir: Path) -> dict[str, Any]:
+    """The stack's `terraform.backend.s3` block, as synthesized."""
+    try:
+        return dict(read_stack(stack_dir)["terraform"]["backend"]["s3"])
+    except KeyError as exc:
+        raise ValueError(f"{stack_dir}/{STACK_FILE} has no S3 backend") from exc
+
+
+def emulator_override(stack: Mapping[str, Any], endpoint: str) -> dict[str, Any]:
+    """Build the override that points every aws provider and the backend at moto.
+
+    Terraform merges provider blocks by name and alias but replaces the whole
+    backend block, so the backend keeps every synthesized argument and only
+    gains the emulator's endpoints, credentials and skips.
+    """
+    override: dict[str, Any] = {}
+    providers = stack.get("provider", {}).get("aws", [])
+    if providers:
+        settings = {
+            **DUMMY_CREDENTIALS,
+            **_SKIP_CHECKS,
+            "s3_use_path_style": True,
+            "endpoints": [{service: endpoint for service in EMULATED_SERVICES}],
+        }
+        override["provider"] = {
+            "aws": [
+                {**({"alias": p["alias"]} if "alias" in p else {}), **settings}
+                for p in providers
+            ]
+        }
+    backend = stack.get("terraform", {}).get("backend", {}).get("s3")
+    if backend is not None:
+        override["terraform"] = {
+            "backend": {
+                "s3": {
+                    **backend,
+                    **DUMMY_CREDENTIALS,
+                    **_SKIP_CHECKS,
+                    "use_path_style": True,
+                    "endpoints": {service: endpoint for service in _BACKEND_SERVICES},
+                }
+            }
+        }
+    return override
+
+
+def prepare_emulated_copy(stack_dir: Path, dest_dir: Path, endpoint: str) -> Path:
+    """Copy a synthesized stack (with its assets) to dest_dir and add the override."""
+    stack_dir, dest_dir = Path(stack_dir), Path(dest_dir)
+    shutil.copytree(
+        stack_dir,
+        dest_dir,
+        ignore=shutil.ignore_patterns(".terraform", "*.tfstate", "*.tfstate.backup", OVERRIDE_FILE),
+        dirs_exist_ok=True,
+    )
+    override = emulator_override(read_stack(stack_dir), endpoint)
+    (dest_dir / OVERRIDE_FILE).write_text(json.dumps(override, indent=2))
+    return dest_dir
+
+
+class ClientFactory:
+    """boto3 clients bound to the emulator: `clients("ecs")`, `clients("s3", "eu-west-1")`."""
+
+    def __init__(self, endpoint: str, region: str):
+        self.endpoint = endpoint
+        self.region = region
+        self._session = boto3.session.Session(
+            aws_access_key_id=DUMMY_CREDENTIALS["access_key"],
+            aws_secret_access_key=DUMMY_CREDENTIALS["secret_key"],
+        )
+        self._clients: dict[tuple[str, str], BaseClient] = {}
+
+    def __call__(self, service: str, region: str | None = None) -> BaseClient:
+        key = (service, region or self.region)
+        if key not in self._clients:
+            self._clients[key] = self._session.client(
+                service,
+                region_name=key[1],
+                endpoint_url=self.endpoint,
+                config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2}),
+            )
+        return self._clients[key]
+
+
+def reset_emulator(endpoint: str) -> None:
+    """Drop every resource moto holds, so one deployment cannot see another's."""
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=30):
+        pass
+
+
+def create_backend(endpoint: str, bucket: str, table: str | None, region: str) -> None:
+    """Create the state bucket and the lock table (LockID hash key); idempotent."""
+    clients = ClientFactory(endpoint, region)
+    s3 = clients("s3")
+    bucket_args: dict[str, Any] = {"Bucket": bucket}
+    if region != "us-east-1":
+        bucket_args["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    try:
+        s3.create_bucket(**bucket_args)
+    except s3.exceptions.BucketAlreadyOwnedByYou:
+        pass
+    if table is None:
+        return
+    dynamodb = clients("dynamodb")
+    try:
+        dynamodb.create_table(
+            TableName=table,
+            AttributeDefinitions=[{"AttributeName": "LockID", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    except dynamodb.exceptions.ResourceInUseException:
+        pass
+
+
+@dataclass
+class DeployedStack:
+    """A stack applied to the emulator; `clients` reach the same emulator."""
+
+    name: str
+    terraform: Terraform
+    backend: dict[str, Any]
+    clients: ClientFactory
+    destroyed: bool = field(default=False, init=False)
+
+    def state(self) -> dict[str, Any]:
+        """The state file as stored in the emulated backend bucket."""
+        body = self.clients("s3", self.backend["region"]).get_object(
+            Bucket=self.backend["bucket"], Key=self.backend["key"]
+        )["Body"]
+        return json.loads(body.read())
+
+    def lock_table_items(self) -> list[dict[str, Any]]:
+        table = self.backend["dynamodb_table"]
+        return self.clients("dynamodb", self.backend["region"]).scan(TableName=table)["Items"]
+
+    def destroy(self) -> str:
+        output = self.terraform.destroy()
+        self.destroyed = True
+        return output
+
+
+@contextmanager
+def deployed_stack(
+    stack_dir: Path,
+    work_dir: Path,
+    endpoint: str,
+    env: Mapping[str, str],
+    reset: bool = True,
+) -> Iterator[DeployedStack]:
+    """Create the backend, init with it, apply; destroy on a clean exit.
+
+    `reset` empties the emulator first so each deployment starts from zero.
+    After a failure nothing is destroyed: the next reset (or the end of the
+    session's emulator) cleans up, and the failure is not buried under
+    destroy errors.
+    """
+    if reset:
+        reset_emulator(endpoint)
+    backend = read_backend(stack_dir)
+    create_backend(endpoint, backend["bucket"], backend.get("dynamodb_table"), backend["region"])
+    workdir = prepare_emulated_copy(stack_dir, work_dir, endpoint)
+    terraform = Terraform(workdir, env)
+    terraform.init(backend=True)
+    provider_region = (read_stack(stack_dir).get("provider", {}).get("aws") or [{}])[0].get("region")
+    stack = DeployedStack(
+        name=Path(stack_dir).name,
+        terraform=terraform,
+        backend=backend,
+        clients=ClientFactory(endpoint, provider_region or backend["region"]),
+    )
+    terraform.apply()
+    yield stack
+    if not stack.destroyed:
+        stack.destroy()
