@@ -10,7 +10,9 @@ from constructs_lib.network import Network, NetworkProps
 from stacks.config import EnvironmentConfig
 
 MANAGED_BY = "cdktf"
-REQUIRED_TERRAFORM_VERSION = ">= 1.6"  # the seed's prerequisite; the S3 backend's `endpoints` block needs 1.6
+# No `required_version` in the terraform block: cdktf 0.21's HCL renderer
+# writes any extra terraform-block attribute as `0 = "required_version"`, which
+# breaks `cdktf synth --hcl`. The README states Terraform >= 1.6 instead.
 
 
 def default_tags(config: EnvironmentConfig) -> dict[str, str]:
@@ -24,7 +26,6 @@ class EnvironmentStack(TerraformStack):
     def __init__(self, scope: Construct, config: EnvironmentConfig) -> None:
         super().__init__(scope, config.environment)
         self.config = config
-        self.add_override("terraform.required_version", REQUIRED_TERRAFORM_VERSION)
         S3Backend(
             self,
             bucket=config.state_bucket,

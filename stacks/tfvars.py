@@ -215,6 +215,22 @@ def parse_tfvars(text: str) -> dict[str, Any]:
     return _Reader(text).document()
 
 
+def _quote(text: str) -> str:
+    """An HCL string literal: only the escapes HCL knows, templates escaped."""
+    out = []
+    for char in text:
+        if char in _QUOTE_ESCAPES:
+            out.append(_QUOTE_ESCAPES[char])
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    return '"' + "".join(out).replace("${", "$${").replace("%{", "%%{") + '"'
+
+
+_QUOTE_ESCAPES = {value: "\\" + key for key, value in _ESCAPES.items()}
+
+
 def dump_tfvars_value(value: Any) -> str:
     """Render a plain value as HCL; used by the docs and tests for round trips."""
     if isinstance(value, bool):
@@ -224,10 +240,10 @@ def dump_tfvars_value(value: Any) -> str:
     if isinstance(value, (int, float)):
         return json.dumps(value)
     if isinstance(value, str):
-        return json.dumps(value).replace("${", "$${").replace("%{", "%%{")
+        return _quote(value)
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(dump_tfvars_value(item) for item in value) + "]"
     if isinstance(value, dict):
-        body = ", ".join(f"{json.dumps(key)} = {dump_tfvars_value(item)}" for key, item in value.items())
+        body = ", ".join(f"{_quote(key)} = {dump_tfvars_value(item)}" for key, item in value.items())
         return "{" + body + "}"
     raise TypeError(f"cannot render {type(value).__name__} as HCL")
