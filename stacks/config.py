@@ -20,10 +20,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
+# Shared with the construct props (plain data, no jsii import).
+from constructs_lib.limits import (
+    DYNAMODB_BILLING_MODES as BILLING_MODES,
+    DYNAMODB_MAX_CAPACITY_UNITS as MAX_TABLE_CAPACITY,
+    FARGATE_MEMORY_MIB,
+    LOG_RETENTION_DAYS,
+    SQS_MAX_VISIBILITY_TIMEOUT_SECONDS as MAX_VISIBILITY_TIMEOUT_SECONDS,
+    describe_memory_sizes,
+)
+from constructs_lib.scaling_steps import scaling_step_problems
 from stacks.tfvars import TfvarsError, parse_tfvars
 
 __all__ = [
     "AWS_REGIONS",
+    "BILLING_MODES",
     "ConfigError",
     "EnvironmentConfig",
     "FARGATE_MEMORY_MIB",
@@ -45,28 +56,6 @@ AWS_REGIONS = (
     "us-gov-east-1", "us-gov-west-1", "us-west-1", "us-west-2",
 )  # fmt: skip
 
-
-def _fargate_memory_table() -> dict[int, tuple[int, ...]]:
-    """Fargate's valid task cpu (units) -> memory (MiB) combinations."""
-    gib = 1024
-    return {
-        256: (512, 1024, 2048),
-        512: tuple(range(1 * gib, 4 * gib + 1, gib)),
-        1024: tuple(range(2 * gib, 8 * gib + 1, gib)),
-        2048: tuple(range(4 * gib, 16 * gib + 1, gib)),
-        4096: tuple(range(8 * gib, 30 * gib + 1, gib)),
-        8192: tuple(range(16 * gib, 60 * gib + 1, 4 * gib)),
-        16384: tuple(range(32 * gib, 120 * gib + 1, 8 * gib)),
-    }
-
-
-FARGATE_MEMORY_MIB = _fargate_memory_table()
-
-# The values CloudWatch Logs accepts for a log group's retention.
-LOG_RETENTION_DAYS = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
-    1096, 1827, 2192, 2557, 2922, 3288, 3653,
-)  # fmt: skip
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
 _IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
@@ -159,6 +148,68 @@ class EnvironmentConfig:
     single_nat_gateway: bool = _key("With enable_nat_gateway: one NAT gateway for all zones (cheaper) instead of one per zone (zone-independent).", True, allowed="true or false")
     flow_log_retention_days: int = _key("Retention of the VPC flow log group (days).", 90, allowed="a CloudWatch Logs retention: " + ", ".join(map(str, LOG_RETENTION_DAYS)))
     github_repository: str = _key("GitHub repository (`owner/name`) whose workflows may deploy; empty: no deploy role.", "", allowed="empty or owner/name")
+
+    # -- workloads: ECS, ECR, SQS, DynamoDB, Cloud Map ------------------------
+    log_retention_days: int = _key(
+        "Retention of the ECS log groups `/ecs/<prefix>-api` and `/ecs/<prefix>-worker` (days).",
+        30,
+        allowed="a CloudWatch Logs retention: " + ", ".join(map(str, LOG_RETENTION_DAYS)),
+    )
+    api_container_port: int = _key(
+        "TCP port the API container listens on; the VPC link reaches it there and Cloud Map publishes it (SRV).",
+        8080,
+        allowed="1024-65535 (an unprivileged port: the container runs as a non-root user)",
+    )
+    api_cpu_target_percent: int = _key(
+        "Average CPU (%) of the API tasks that target tracking holds between api_min_capacity and api_max_capacity.",
+        60,
+        allowed="10-90",
+    )
+    worker_on_demand_base: int = _key(
+        "Worker tasks that run on Fargate on-demand before any runs on FARGATE_SPOT (Spot can be reclaimed with 2 minutes' notice).",
+        0,
+        allowed="0 to worker_max_capacity",
+    )
+    queue_visibility_timeout_seconds: int = _key(
+        "How long a received job message stays invisible to other workers; must outlast a job, or a second worker runs it again.",
+        960,
+        allowed="1-43200, greater than worker_job_timeout_seconds",
+    )
+    worker_job_timeout_seconds: int = _key(
+        "Longest a worker may spend on one job (passed to the worker as JOB_TIMEOUT_SECONDS).",
+        900,
+        allowed="1-43199, less than queue_visibility_timeout_seconds",
+    )
+    dlq_max_receive_count: int = _key(
+        "Receives of a job message before it moves to the dead-letter queue (kept 14 days).",
+        5,
+        allowed="1-1000",
+    )
+    worker_scaling_steps: tuple[tuple[int, int], ...] = _key(
+        "Worker scale-out steps, [visible_messages, tasks] pairs: while at least visible_messages messages wait, each scaling action adds that many tasks, repeated every 2 minutes while the backlog lasts, up to worker_max_capacity. Tasks are only ever added here; scale-in waits for an empty queue (worker_scale_in_minutes).",
+        ((1, 1), (50, 5), (200, 10), (1000, 20)),
+        allowed="a list of [visible_messages, tasks] pairs of whole numbers: visible_messages strictly ascending from at least 1, tasks 1 to worker_max_capacity and never fewer for a larger backlog",
+    )
+    worker_scale_in_minutes: int = _key(
+        "Minutes the job queue must hold no message, visible or in flight, before the workers scale in to worker_min_capacity.",
+        5,
+        allowed="1-60",
+    )
+    dynamodb_billing_mode: str = _key(
+        "Billing of the conversations and jobs tables: PAY_PER_REQUEST (on-demand; follows bursts, nothing to tune) or PROVISIONED (capacity with target-tracking autoscaling; cheaper for a steady load).",
+        "PAY_PER_REQUEST",
+        allowed="PAY_PER_REQUEST or PROVISIONED",
+    )
+    dynamodb_min_read_capacity: int = _key("PROVISIONED only: fewest read capacity units per table (autoscaling floor).", 5, allowed="1-40000, at most dynamodb_max_read_capacity")
+    dynamodb_max_read_capacity: int = _key("PROVISIONED only: most read capacity units per table (autoscaling ceiling).", 100, allowed="1-40000")
+    dynamodb_min_write_capacity: int = _key("PROVISIONED only: fewest write capacity units per table (autoscaling floor).", 5, allowed="1-40000, at most dynamodb_max_write_capacity")
+    dynamodb_max_write_capacity: int = _key("PROVISIONED only: most write capacity units per table (autoscaling ceiling).", 100, allowed="1-40000")
+    dynamodb_target_utilization_percent: int = _key("PROVISIONED only: consumed/provisioned capacity (%) autoscaling aims at.", 70, allowed="20-90")
+    table_deletion_protection: bool = _key(
+        "Deletion protection of the DynamoDB tables. Keep true in production; a disposable environment may set false so `terraform destroy` can remove its tables.",
+        True,
+        allowed="true or false",
+    )
 
     # -- derived values -----------------------------------------------------------
     @property
@@ -263,9 +314,7 @@ def _check_tasks(config: EnvironmentConfig, report: Callable[[str, str], None]) 
         if cpu not in FARGATE_MEMORY_MIB:
             report(cpu_key, "must be a Fargate CPU size: " + ", ".join(map(str, FARGATE_MEMORY_MIB)))
         elif memory not in FARGATE_MEMORY_MIB[cpu]:
-            sizes = FARGATE_MEMORY_MIB[cpu]
-            allowed = ", ".join(map(str, sizes)) if len(sizes) <= 8 else f"{sizes[0]}-{sizes[-1]} in steps of {sizes[1] - sizes[0]}"
-            report(memory_key, f"must be a memory size (MiB) Fargate accepts with {cpu_key} = {cpu}: {allowed}")
+            report(memory_key, f"must be a memory size (MiB) Fargate accepts with {cpu_key} = {cpu}: {describe_memory_sizes(cpu)}")
         lowest = 1 if role == "api" else 0
         low_key, high_key = f"{role}_min_capacity", f"{role}_max_capacity"
         low, high = getattr(config, low_key), getattr(config, high_key)
@@ -277,7 +326,52 @@ def _check_tasks(config: EnvironmentConfig, report: Callable[[str, str], None]) 
             report(low_key, f"must not exceed {high_key} ({high})")
 
 
-_RULES = (_check_strings, _check_network, _check_tasks)
+def _check_range(config: EnvironmentConfig, report: Callable[[str, str], None], key: str, low: int, high: int) -> bool:
+    value = getattr(config, key)
+    if not low <= value <= high:
+        report(key, f"must be from {low} to {high}")
+        return False
+    return True
+
+
+def _check_workloads(config: EnvironmentConfig, report: Callable[[str, str], None]) -> None:
+    if config.log_retention_days not in LOG_RETENTION_DAYS:
+        report("log_retention_days", "must be one of " + ", ".join(map(str, LOG_RETENTION_DAYS)))
+    _check_range(config, report, "api_container_port", 1024, 65535)
+    _check_range(config, report, "api_cpu_target_percent", 10, 90)
+    # Rules that compare with worker_max_capacity stay quiet while it is itself
+    # out of range: that problem is reported once, by _check_tasks.
+    max_ok = 1 <= config.worker_max_capacity <= 1000
+    if max_ok and not 0 <= config.worker_on_demand_base <= config.worker_max_capacity:
+        report("worker_on_demand_base", f"must be from 0 to worker_max_capacity ({config.worker_max_capacity})")
+    timeout_ok = _check_range(config, report, "worker_job_timeout_seconds", 1, MAX_VISIBILITY_TIMEOUT_SECONDS - 1)
+    visibility_ok = _check_range(config, report, "queue_visibility_timeout_seconds", 1, MAX_VISIBILITY_TIMEOUT_SECONDS)
+    if timeout_ok and visibility_ok and config.queue_visibility_timeout_seconds <= config.worker_job_timeout_seconds:
+        report(
+            "queue_visibility_timeout_seconds",
+            f"must be greater than worker_job_timeout_seconds ({config.worker_job_timeout_seconds}), "
+            "or a job still running becomes visible and a second worker starts it",
+        )
+    _check_range(config, report, "dlq_max_receive_count", 1, 1000)
+    _check_range(config, report, "worker_scale_in_minutes", 1, 60)
+    max_tasks = config.worker_max_capacity if max_ok else None
+    for problem in scaling_step_problems(list(config.worker_scaling_steps), max_tasks):
+        report("worker_scaling_steps", problem)
+
+
+def _check_tables(config: EnvironmentConfig, report: Callable[[str, str], None]) -> None:
+    if config.dynamodb_billing_mode not in BILLING_MODES:
+        report("dynamodb_billing_mode", "must be PAY_PER_REQUEST or PROVISIONED")
+    for kind in ("read", "write"):
+        low_key, high_key = f"dynamodb_min_{kind}_capacity", f"dynamodb_max_{kind}_capacity"
+        low_ok = _check_range(config, report, low_key, 1, MAX_TABLE_CAPACITY)
+        high_ok = _check_range(config, report, high_key, 1, MAX_TABLE_CAPACITY)
+        if low_ok and high_ok and getattr(config, low_key) > getattr(config, high_key):
+            report(low_key, f"must not exceed {high_key} ({getattr(config, high_key)})")
+    _check_range(config, report, "dynamodb_target_utilization_percent", 20, 90)
+
+
+_RULES = (_check_strings, _check_network, _check_tasks, _check_workloads, _check_tables)
 
 
 # ---------------------------------------------------------------------------
@@ -287,12 +381,27 @@ _RULES = (_check_strings, _check_network, _check_tasks)
 _TYPE_NAMES = {bool: "true or false", int: "a whole number", str: "a string"}
 
 
-def _coerce(key: str, value: Any, wanted: type, report: Callable[[str, str], None]) -> Any:
+def _coerce(key: str, value: Any, wanted: Any, report: Callable[[str, str], None]) -> Any:
     """Type-check one value. bool is not an int here, and 2.0 is not 2."""
+    if typing.get_origin(wanted) is tuple:
+        return _coerce_pairs(key, value, report)
     if wanted is int and isinstance(value, bool) or not isinstance(value, wanted):
         report(key, f"must be {_TYPE_NAMES[wanted]}")
         return dataclasses.MISSING
     return value
+
+
+def _coerce_pairs(key: str, value: Any, report: Callable[[str, str], None]) -> Any:
+    """A list of [whole number, whole number] pairs, as a tuple of tuples."""
+    def is_whole(item: Any) -> bool:
+        return isinstance(item, int) and not isinstance(item, bool)
+
+    if isinstance(value, (list, tuple)) and all(
+        isinstance(pair, (list, tuple)) and len(pair) == 2 and all(map(is_whole, pair)) for pair in value
+    ):
+        return tuple(tuple(pair) for pair in value)
+    report(key, "must be a list of [visible_messages, tasks] pairs of whole numbers, such as [[1, 1], [50, 5]]")
+    return dataclasses.MISSING
 
 
 def _read(path: Path) -> Mapping[str, Any]:

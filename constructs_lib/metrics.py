@@ -1,0 +1,49 @@
+"""A CloudWatch metric as a value, so alarms and dashboards share one definition.
+
+Constructs expose ``metric_<name>()`` helpers returning ``Metric``; the
+namespace and dimension strings live only in the construct that owns the
+resource (``Queue`` knows ``AWS/SQS`` and ``QueueName``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Mapping
+
+STATISTICS = ("Average", "Maximum", "Minimum", "SampleCount", "Sum")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Metric:
+    """One CloudWatch metric.
+
+    namespace: such as ``AWS/SQS``.
+    metric_name: such as ``ApproximateNumberOfMessagesVisible``.
+    dimensions: dimension name -> value (values may be tokens).
+    statistic: one of Average, Maximum, Minimum, SampleCount, Sum.
+        Default Average.
+    period_seconds: 10, 30 or a multiple of 60. Default 60.
+    """
+
+    namespace: str
+    metric_name: str
+    dimensions: Mapping[str, str]
+    statistic: str = "Average"
+    period_seconds: int = 60
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.statistic not in STATISTICS:
+            problems.append(f"statistic must be one of {', '.join(STATISTICS)}, but {self.statistic!r} was provided")
+        if self.period_seconds not in (10, 30) and (self.period_seconds <= 0 or self.period_seconds % 60):
+            problems.append(f"period_seconds must be 10, 30 or a multiple of 60, but {self.period_seconds} was provided")
+        if problems:
+            raise ValueError(f"{self.metric_name}: " + "; ".join(problems))
+
+    def with_(self, *, statistic: str | None = None, period_seconds: int | None = None) -> "Metric":
+        """The same metric with another statistic or period."""
+        return replace(
+            self,
+            statistic=statistic or self.statistic,
+            period_seconds=period_seconds or self.period_seconds,
+        )

@@ -1,0 +1,242 @@
+"""constructs_lib/service.py: clusters, task definitions and services."""
+
+from __future__ import annotations
+
+import pytest
+
+from constructs_lib.service import (
+    SERVICE_IGNORED_CHANGES,
+    CapacityProviderShare,
+    EcsCluster,
+    EcsClusterProps,
+    FargateService,
+    FargateServiceProps,
+)
+from tests.support import at, logical_id, ref, resources, synth_construct
+
+SECRET = "arn:aws:secretsmanager:us-east-1:111122223333:secret:cot/app-AbCdEf"
+ROLE = "arn:aws:iam::111122223333:role/"
+
+
+def service_props(**overrides) -> FargateServiceProps:
+    return FargateServiceProps(
+        **{
+            "cluster_name": "cot-api",
+            "service_name": "api-service",
+            "family": "cot-api",
+            "container_name": "api",
+            "image": "111122223333.dkr.ecr.us-east-1.amazonaws.com/cot-api:latest",
+            "cpu": 512,
+            "memory_mib": 1024,
+            "execution_role_arn": ROLE + "exec",
+            "task_role_arn": ROLE + "api",
+            "log_group_name": "/ecs/cot-api",
+            "subnet_ids": ("subnet-a", "subnet-b"),
+            "security_group_ids": ("sg-api",),
+            "capacity_provider_strategy": (CapacityProviderShare("FARGATE"),),
+            **overrides,
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def doc():
+    def build(stack):
+        api_cluster = EcsCluster(stack, "api-cluster", EcsClusterProps(name="cot-api"))
+        worker_cluster = EcsCluster(
+            stack,
+            "worker-cluster",
+            EcsClusterProps(name="cot-workers", capacity_providers=("FARGATE", "FARGATE_SPOT"), default_strategy=(CapacityProviderShare("FARGATE_SPOT"),)),
+        )
+        FargateService(
+            stack,
+            "api",
+            service_props(
+                cluster_name=api_cluster.cluster_name,
+                desired_count=2,
+                container_port=8080,
+                environment={"QUEUE_URL": "https://sqs/q", "AWS_REGION": "us-east-1"},
+                secrets={"APP_SECRET": SECRET},
+                service_registry_arn="arn:aws:servicediscovery:us-east-1:111122223333:service/srv-1",
+            ),
+        )
+        FargateService(
+            stack,
+            "worker",
+            service_props(
+                cluster_name=worker_cluster.cluster_name,
+                service_name="worker-service",
+                family="cot-worker",
+                container_name="worker",
+                cpu=2048,
+                memory_mib=4096,
+                desired_count=0,
+                stop_timeout_seconds=120,
+                capacity_provider_strategy=(CapacityProviderShare("FARGATE_SPOT"),),
+            ),
+        )
+        FargateService(
+            stack,
+            "based",
+            service_props(
+                cluster_name=worker_cluster.cluster_name,
+                service_name="based-service",
+                family="cot-based",
+                capacity_provider_strategy=(CapacityProviderShare("FARGATE", weight=0, base=2), CapacityProviderShare("FARGATE_SPOT")),
+            ),
+        )
+
+    return synth_construct(build)
+
+
+def _container(doc, path: str) -> str:
+    return at(resources(doc, "aws_ecs_task_definition"), path)["container_definitions"]
+
+
+def test_clusters_have_container_insights_and_their_capacity_providers(doc):
+    api = at(resources(doc, "aws_ecs_cluster"), "api-cluster")
+    assert api == {"name": "cot-api", "setting": [{"name": "containerInsights", "value": "enabled"}]}
+    providers = at(resources(doc, "aws_ecs_cluster_capacity_providers"), "worker-cluster/capacity-providers")
+    assert providers["capacity_providers"] == ["FARGATE", "FARGATE_SPOT"]
+    assert providers["default_capacity_provider_strategy"] == [{"capacity_provider": "FARGATE_SPOT", "weight": 1, "base": 0}]
+    api_providers = at(resources(doc, "aws_ecs_cluster_capacity_providers"), "api-cluster/capacity-providers")
+    assert api_providers["capacity_providers"] == ["FARGATE"]
+
+
+def test_service_names_its_cluster_through_the_capacity_provider_association(doc):
+    service = at(resources(doc, "aws_ecs_service"), "api/service")
+    associations = resources(doc, "aws_ecs_cluster_capacity_providers")
+    assert service["cluster"] == ref(doc, "aws_ecs_cluster_capacity_providers", logical_id(associations, "api-cluster/capacity-providers"), "cluster_name")
+
+
+def test_task_definition_is_fargate_awsvpc_with_both_roles(doc):
+    task = at(resources(doc, "aws_ecs_task_definition"), "api/task-definition")
+    assert task["family"] == "cot-api"
+    assert (task["requires_compatibilities"], task["network_mode"]) == (["FARGATE"], "awsvpc")
+    assert (task["cpu"], task["memory"]) == ("512", "1024")
+    assert (task["execution_role_arn"], task["task_role_arn"]) == (ROLE + "exec", ROLE + "api")
+    assert task["runtime_platform"] == {"operating_system_family": "LINUX", "cpu_architecture": "X86_64"}
+    # Replaced revisions stay ACTIVE for rollbacks; Terraform tracks only its own revision.
+    assert task["skip_destroy"] is True
+    assert "track_latest" not in task
+
+
+def test_container_definitions_are_jsonencoded_with_image_env_secrets_and_logs(doc):
+    container = _container(doc, "api/task-definition")
+    assert container.startswith("${jsonencode([{") and container.endswith("}])}")
+    for part in (
+        '"name" = "api"',
+        '"image" = "111122223333.dkr.ecr.us-east-1.amazonaws.com/cot-api:latest"',
+        '"essential" = true',
+        '"environment" = [{"name" = "AWS_REGION", "value" = "us-east-1"}, {"name" = "QUEUE_URL", "value" = "https://sqs/q"}]',
+        f'"secrets" = [{{"name" = "APP_SECRET", "valueFrom" = "{SECRET}"}}]',
+        '"portMappings" = [{"containerPort" = 8080, "protocol" = "tcp"}]',
+        '"logDriver" = "awslogs"',
+        '"awslogs-group" = "/ecs/cot-api"',
+        '"awslogs-stream-prefix" = "api"',
+        '"awslogs-region" = data.aws_region.',
+        '"stopTimeout" = 30',
+    ):
+        assert part in container, part
+    assert SECRET not in container.split('"secrets"')[0]  # never an environment value
+
+
+def test_worker_container_has_no_port_env_or_secrets_when_given_none(doc):
+    container = _container(doc, "worker/task-definition")
+    assert '"portMappings"' not in container and '"environment"' not in container and '"secrets"' not in container
+    assert '"stopTimeout" = 120' in container
+
+
+def test_service_runs_in_private_subnets_without_public_ips(doc):
+    service = at(resources(doc, "aws_ecs_service"), "api/service")
+    assert service["network_configuration"] == {"subnets": ["subnet-a", "subnet-b"], "security_groups": ["sg-api"], "assign_public_ip": False}
+    assert service["platform_version"] == "LATEST"
+    assert "launch_type" not in service
+
+
+def test_service_rolls_back_failed_deployments_and_ignores_only_what_ci_and_autoscaling_own(doc):
+    for path in ("api/service", "worker/service", "based/service"):
+        service = at(resources(doc, "aws_ecs_service"), path)
+        assert service["deployment_circuit_breaker"] == {"enable": True, "rollback": True}
+        assert service["lifecycle"] == {"ignore_changes": ["task_definition", "desired_count"]}
+        assert service["force_new_deployment"] is True
+        assert service["wait_for_steady_state"] is False
+    assert SERVICE_IGNORED_CHANGES == ("task_definition", "desired_count")
+
+
+def test_service_starts_on_the_terraform_revision_with_the_initial_count(doc):
+    service = at(resources(doc, "aws_ecs_service"), "api/service")
+    tasks = resources(doc, "aws_ecs_task_definition")
+    assert service["task_definition"] == ref(doc, "aws_ecs_task_definition", logical_id(tasks, "api/task-definition"), "arn")
+    assert (service["name"], service["desired_count"]) == ("api-service", 2)
+    assert at(resources(doc, "aws_ecs_service"), "worker/service")["desired_count"] == 0
+
+
+def test_api_registers_its_container_port_in_cloud_map(doc):
+    service = at(resources(doc, "aws_ecs_service"), "api/service")
+    assert service["service_registries"] == {
+        "registry_arn": "arn:aws:servicediscovery:us-east-1:111122223333:service/srv-1",
+        "container_name": "api",
+        "container_port": 8080,
+    }
+    assert "service_registries" not in at(resources(doc, "aws_ecs_service"), "worker/service")
+
+
+def test_capacity_provider_strategies(doc):
+    assert at(resources(doc, "aws_ecs_service"), "api/service")["capacity_provider_strategy"] == [{"capacity_provider": "FARGATE", "weight": 1, "base": 0}]
+    assert at(resources(doc, "aws_ecs_service"), "worker/service")["capacity_provider_strategy"] == [
+        {"capacity_provider": "FARGATE_SPOT", "weight": 1, "base": 0}
+    ]
+    assert at(resources(doc, "aws_ecs_service"), "based/service")["capacity_provider_strategy"] == [
+        {"capacity_provider": "FARGATE", "weight": 0, "base": 2},
+        {"capacity_provider": "FARGATE_SPOT", "weight": 1, "base": 0},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"cpu": 300}, "cpu must be a Fargate CPU size: 256, 512, 1024, 2048, 4096, 8192, 16384, but 300 was provided"),
+        ({"memory_mib": 512}, "memory_mib must be a memory size (MiB) Fargate accepts with 512 CPU units: 1024, 2048, 3072, 4096, but 512 was provided"),
+        ({"service_name": "api service"}, "service_name must be 1-255 letters, digits, '-' and '_', but 'api service' was provided"),
+        ({"family": "cot:api"}, "family must be 1-255 letters, digits, '-' and '_', but 'cot:api' was provided"),
+        ({"subnet_ids": ()}, "subnet_ids must hold at least one subnet, but none was provided"),
+        ({"security_group_ids": ()}, "security_group_ids must hold at least one group, but none was provided"),
+        ({"capacity_provider_strategy": ()}, "capacity_provider_strategy must hold at least one capacity provider, but none was provided"),
+        ({"capacity_provider_strategy": (CapacityProviderShare("EC2"),)}, "capacity_provider_strategy.capacity_provider must be one of FARGATE, FARGATE_SPOT, but 'EC2' was provided"),
+        ({"capacity_provider_strategy": (CapacityProviderShare("FARGATE", weight=0),)}, "capacity_provider_strategy needs a capacity provider with a weight above 0, but all weights are 0"),
+        ({"capacity_provider_strategy": (CapacityProviderShare("FARGATE", base=1), CapacityProviderShare("FARGATE_SPOT", base=1))}, "capacity_provider_strategy may give a base to one capacity provider only"),
+        ({"capacity_provider_strategy": (CapacityProviderShare("FARGATE"), CapacityProviderShare("FARGATE"))}, "capacity_provider_strategy must name each capacity provider once"),
+        ({"capacity_provider_strategy": (CapacityProviderShare("FARGATE", weight=1001),)}, "capacity_provider_strategy.weight must be between 0 and 1000, but 1001 was provided"),
+        ({"desired_count": -1}, "desired_count must be between 0 and 1000, but -1 was provided"),
+        ({"container_port": 0}, "container_port must be between 1 and 65535, but 0 was provided"),
+        ({"service_registry_arn": "arn:aws:servicediscovery:us-east-1:1:service/s"}, "container_port must be set with service_registry_arn (SRV records carry the port), but None was provided"),
+        ({"environment": {"1BAD": "x"}}, "environment and secrets names must be letters, digits and '_', not starting with a digit, but '1BAD' was provided"),
+        ({"environment": {"DB_PASSWORD": "hunter2"}}, "environment must not hold secret-like names (put 'DB_PASSWORD' in secrets, by ARN), but 'DB_PASSWORD' was provided"),
+        ({"environment": {"OPENAI_API_KEY": "sk"}}, "put 'OPENAI_API_KEY' in secrets"),
+        ({"environment": {"APP": "x"}, "secrets": {"APP": SECRET}}, "environment and secrets must not share names, but 'APP' is in both"),
+        ({"secrets": {"APP_SECRET": "hunter2"}}, "secrets must map names to Secrets Manager ARNs, but 'APP_SECRET' maps to 'hunter2'"),
+        ({"stop_timeout_seconds": 121}, "stop_timeout_seconds must be between 2 and 120, but 121 was provided"),
+        ({"cpu_architecture": "arm64"}, "cpu_architecture must be one of X86_64, ARM64, but 'arm64' was provided"),
+        ({"deployment_minimum_healthy_percent": 101}, "deployment_minimum_healthy_percent must be between 0 and 100, but 101 was provided"),
+        ({"deployment_maximum_percent": 99}, "deployment_maximum_percent must be between 100 and 200, but 99 was provided"),
+    ],
+)  # fmt: skip
+def test_service_props_validation_messages(kwargs, message):
+    with pytest.raises(ValueError, match="^FargateServiceProps: ") as caught:
+        service_props(**kwargs)
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"name": "cot api"}, "name must be 1-255 letters, digits, '-' and '_', but 'cot api' was provided"),
+        ({"capacity_providers": ("EC2",)}, "capacity_providers must be one of FARGATE, FARGATE_SPOT, but 'EC2' was provided"),
+        ({"default_strategy": (CapacityProviderShare("FARGATE_SPOT"),)}, "default_strategy must use the cluster's capacity_providers, but 'FARGATE_SPOT' was provided"),
+    ],
+)  # fmt: skip
+def test_cluster_props_validation_messages(kwargs, message):
+    with pytest.raises(ValueError, match="^EcsClusterProps: ") as caught:
+        EcsClusterProps(**{"name": "cot-api", **kwargs})
+    assert message in str(caught.value)

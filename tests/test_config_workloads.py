@@ -1,0 +1,197 @@
+"""Config keys of the workloads issue: defaults, types, and every rule's message."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from stacks.config import ConfigError, EnvironmentConfig, config_keys, load_config
+from stacks.tfvars import dump_tfvars_value
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+WORKLOAD_DEFAULTS = {
+    "log_retention_days": 30,
+    "api_container_port": 8080,
+    "api_cpu_target_percent": 60,
+    "worker_on_demand_base": 0,
+    "queue_visibility_timeout_seconds": 960,
+    "worker_job_timeout_seconds": 900,
+    "dlq_max_receive_count": 5,
+    "worker_scaling_steps": ((1, 1), (50, 5), (200, 10), (1000, 20)),
+    "worker_scale_in_minutes": 5,
+    "dynamodb_billing_mode": "PAY_PER_REQUEST",
+    "dynamodb_min_read_capacity": 5,
+    "dynamodb_max_read_capacity": 100,
+    "dynamodb_min_write_capacity": 5,
+    "dynamodb_max_write_capacity": 100,
+    "dynamodb_target_utilization_percent": 70,
+    "table_deletion_protection": True,
+}
+
+
+def write(tmp_path: Path, values: dict, name: str = "test.tfvars") -> Path:
+    path = tmp_path / name
+    if name.endswith(".json"):
+        path.write_text(json.dumps(values))
+    else:
+        path.write_text("".join(f"{key} = {dump_tfvars_value(value)}\n" for key, value in values.items()))
+    return path
+
+
+def problems_for(tmp_path: Path, **overrides) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, {"environment": "test", **overrides}))
+    return list(caught.value.problems)
+
+
+def test_the_new_keys_have_their_defaults_docs_and_allowed_values():
+    specs = {spec.name: spec for spec in config_keys()}
+    defaults = EnvironmentConfig(environment="test")
+    for key, value in WORKLOAD_DEFAULTS.items():
+        assert getattr(defaults, key) == value, key
+        assert specs[key].metadata["doc"] and specs[key].metadata["allowed"], key
+        assert specs[key].metadata["seed"] is False, key
+
+
+def test_the_seed_file_loads_with_the_workload_defaults():
+    config = load_config(PROJECT / "config" / "production.tfvars")
+    for key, value in WORKLOAD_DEFAULTS.items():
+        assert getattr(config, key) == value, key
+
+
+def test_staging_overrides_steps_retention_and_table_protection():
+    config = load_config(PROJECT / "config" / "staging.tfvars")
+    assert config.worker_scaling_steps == ((1, 1), (50, 2), (200, 4))
+    assert config.log_retention_days == 14
+    assert config.table_deletion_protection is False
+
+
+@pytest.mark.parametrize("suffix", [".tfvars", ".json"])
+def test_scaling_steps_read_as_a_list_of_pairs(tmp_path, suffix):
+    config = load_config(write(tmp_path, {"environment": "test", "worker_scaling_steps": [[1, 2], [10, 4]]}, f"test{suffix}"))
+    assert config.worker_scaling_steps == ((1, 2), (10, 4))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [5, "1,1", [1, 1], [[1, 1, 1]], [[1]], [[1, "2"]], [[1.0, 2]], [[True, 2]], [{"a": 1}]],
+)
+def test_scaling_steps_must_be_pairs_of_whole_numbers(tmp_path, value):
+    (problem,) = problems_for(tmp_path, worker_scaling_steps=value)
+    assert problem.endswith(
+        "worker_scaling_steps: must be a list of [visible_messages, tasks] pairs of whole numbers, "
+        f"such as [[1, 1], [50, 5]]; got {value!r}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("table_deletion_protection", "yes"), ("dynamodb_billing_mode", 1), ("api_container_port", "8080"), ("worker_on_demand_base", True)],
+)
+def test_new_keys_are_type_checked(tmp_path, key, value):
+    (problem,) = problems_for(tmp_path, **{key: value})
+    assert f"{key}: must be " in problem
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"log_retention_days": 31}, "log_retention_days: must be one of 1, 3, 5, 7, 14, 30, 60"),
+        ({"api_container_port": 80}, "api_container_port: must be from 1024 to 65535; got 80"),
+        ({"api_container_port": 70000}, "api_container_port: must be from 1024 to 65535; got 70000"),
+        ({"api_cpu_target_percent": 5}, "api_cpu_target_percent: must be from 10 to 90; got 5"),
+        ({"api_cpu_target_percent": 95}, "api_cpu_target_percent: must be from 10 to 90; got 95"),
+        ({"worker_on_demand_base": 21}, "worker_on_demand_base: must be from 0 to worker_max_capacity (20); got 21"),
+        ({"worker_on_demand_base": -1}, "worker_on_demand_base: must be from 0 to worker_max_capacity (20); got -1"),
+        ({"worker_job_timeout_seconds": 0}, "worker_job_timeout_seconds: must be from 1 to 43199; got 0"),
+        ({"queue_visibility_timeout_seconds": 50000}, "queue_visibility_timeout_seconds: must be from 1 to 43200; got 50000"),
+        (
+            {"queue_visibility_timeout_seconds": 900},
+            "queue_visibility_timeout_seconds: must be greater than worker_job_timeout_seconds (900), "
+            "or a job still running becomes visible and a second worker starts it; got 900",
+        ),
+        (
+            {"worker_job_timeout_seconds": 1200},
+            "queue_visibility_timeout_seconds: must be greater than worker_job_timeout_seconds (1200), "
+            "or a job still running becomes visible and a second worker starts it; got the default",
+        ),
+        ({"dlq_max_receive_count": 0}, "dlq_max_receive_count: must be from 1 to 1000; got 0"),
+        ({"worker_scale_in_minutes": 61}, "worker_scale_in_minutes: must be from 1 to 60; got 61"),
+        ({"worker_scaling_steps": []}, "worker_scaling_steps: must hold at least one [visible_messages, tasks] pair, but none was provided; got []"),
+        ({"worker_scaling_steps": [[0, 1]]}, "worker_scaling_steps: must start at 1 or more visible messages, but 0 was provided"),
+        (
+            {"worker_scaling_steps": [[1, 1], [50, 5], [50, 6]]},
+            "worker_scaling_steps: must have strictly ascending visible_messages thresholds, but 50 follows 50",
+        ),
+        (
+            {"worker_scaling_steps": [[1, 1], [50, 21]]},
+            "worker_scaling_steps: tasks must be between 1 and the maximum capacity (20), but 21 was provided at 50 visible messages",
+        ),
+        (
+            {"worker_scaling_steps": [[1, 0]]},
+            "worker_scaling_steps: tasks must be between 1 and the maximum capacity (20), but 0 was provided at 1 visible messages",
+        ),
+        (
+            {"worker_scaling_steps": [[1, 5], [50, 2]]},
+            "worker_scaling_steps: must not add fewer tasks for a larger backlog, but 2 at 50 visible messages follows 5",
+        ),
+        ({"dynamodb_billing_mode": "ON_DEMAND"}, "dynamodb_billing_mode: must be PAY_PER_REQUEST or PROVISIONED; got 'ON_DEMAND'"),
+        ({"dynamodb_min_read_capacity": 0}, "dynamodb_min_read_capacity: must be from 1 to 40000; got 0"),
+        ({"dynamodb_max_read_capacity": 40001}, "dynamodb_max_read_capacity: must be from 1 to 40000; got 40001"),
+        ({"dynamodb_min_write_capacity": 0}, "dynamodb_min_write_capacity: must be from 1 to 40000; got 0"),
+        ({"dynamodb_max_write_capacity": 0}, "dynamodb_max_write_capacity: must be from 1 to 40000; got 0"),
+        (
+            {"dynamodb_min_read_capacity": 200},
+            "dynamodb_min_read_capacity: must not exceed dynamodb_max_read_capacity (100); got 200",
+        ),
+        (
+            {"dynamodb_min_write_capacity": 10, "dynamodb_max_write_capacity": 9},
+            "dynamodb_min_write_capacity: must not exceed dynamodb_max_write_capacity (9); got 10",
+        ),
+        ({"dynamodb_target_utilization_percent": 95}, "dynamodb_target_utilization_percent: must be from 20 to 90; got 95"),
+    ],
+)
+def test_each_rule_names_the_key_what_is_allowed_and_the_value(tmp_path, overrides, expected):
+    problems = problems_for(tmp_path, **overrides)
+    assert len(problems) == 1, problems
+    assert expected in problems[0]
+    assert problems[0].startswith(str(tmp_path / "test.tfvars"))
+
+
+def test_steps_are_checked_against_the_configured_maximum(tmp_path):
+    problems = problems_for(tmp_path, worker_max_capacity=4)
+    assert [p.split("worker_scaling_steps: ")[1].split(";")[0] for p in problems] == [
+        "tasks must be between 1 and the maximum capacity (4), but 5 was provided at 50 visible messages",
+        "tasks must be between 1 and the maximum capacity (4), but 10 was provided at 200 visible messages",
+        "tasks must be between 1 and the maximum capacity (4), but 20 was provided at 1000 visible messages",
+    ]
+
+
+def test_an_invalid_maximum_is_reported_once_not_again_by_the_rules_that_use_it(tmp_path):
+    problems = problems_for(tmp_path, worker_max_capacity=0, worker_scaling_steps=[[1, 1], [1, 2]])
+    assert [p.split(": ", 1)[1] for p in problems] == [
+        "worker_max_capacity: must be from 1 to 1000; got 0",
+        "worker_scaling_steps: must have strictly ascending visible_messages thresholds, but 1 follows 1; got [[1, 1], [1, 2]]",
+    ]
+
+
+def test_a_valid_provisioned_config_loads(tmp_path):
+    config = load_config(
+        write(
+            tmp_path,
+            {
+                "environment": "test",
+                "dynamodb_billing_mode": "PROVISIONED",
+                "dynamodb_min_read_capacity": 1,
+                "dynamodb_max_read_capacity": 1,
+                "worker_on_demand_base": 20,
+                "queue_visibility_timeout_seconds": 43200,
+                "worker_job_timeout_seconds": 43199,
+                "table_deletion_protection": False,
+            },
+        )
+    )
+    assert (config.dynamodb_billing_mode, config.worker_on_demand_base, config.table_deletion_protection) == ("PROVISIONED", 20, False)

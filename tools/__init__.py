@@ -1,0 +1,1 @@
+"""Command-line tools for CI and operators (``python -m tools.<name>``); none synthesizes."""

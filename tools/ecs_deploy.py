@@ -1,0 +1,283 @@
+"""Deploy an image to an ECS service, or roll it back, by task-definition revision.
+
+    python -m tools.ecs_deploy deploy   --cluster C --service S --image <repo_url>:<sha> [--wait]
+    python -m tools.ecs_deploy rollback --cluster C --service S [--revision N] [--wait]
+
+Both print the task-definition ARN the service now runs, and nothing else,
+on stdout; errors go to stderr with exit status 1.
+
+``deploy`` registers a NEW revision copied from the newest ACTIVE revision of
+the service's family, with only the container image replaced, then points
+the service at it. Copying the newest revision (not the running one) is
+what lets Terraform-side changes ride along: when Terraform changes the
+task definition it registers a revision, which the next deploy starts from.
+Everything else of the revision is kept: roles, environment, secrets,
+cpu/memory, log configuration, tags.
+
+``rollback`` points the service at an earlier ACTIVE revision of its family,
+``--revision N`` (the seed's ``--task-definition circle-of-trust-api:42``)
+or by default the revision before the one it runs now. "Before" skips
+revisions that no deploy registered: when Terraform changes the task
+definition it registers a revision that names the config's first image tag
+and never runs (the service ignores it until the next deploy copies it), so
+rolling back onto it would start an image nobody deployed. Deploys tag their
+revisions ``deployed-by=tools.ecs_deploy`` to tell them apart; when no earlier
+revision has the tag, the default is simply the one just before (the
+revision Terraform created the service with).
+
+Terraform ignores the service's ``task_definition`` and ``desired_count``,
+so neither command causes drift (see constructs_lib/service.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import re
+import sys
+from typing import Any, Sequence
+
+# The RegisterTaskDefinition parameters that DescribeTaskDefinition returns.
+# Everything else it returns (arn, revision, status, compatibilities,
+# requiresAttributes, registeredAt/By, ...) is read-only.
+REGISTER_FIELDS = (
+    "family",
+    "taskRoleArn",
+    "executionRoleArn",
+    "networkMode",
+    "containerDefinitions",
+    "volumes",
+    "placementConstraints",
+    "requiresCompatibilities",
+    "cpu",
+    "memory",
+    "pidMode",
+    "ipcMode",
+    "proxyConfiguration",
+    "inferenceAccelerators",
+    "ephemeralStorage",
+    "runtimePlatform",
+    "enableFaultInjection",
+)
+# Marks the revisions a deploy registered (see ``rollback``).
+DEPLOY_TAG = {"key": "deployed-by", "value": "tools.ecs_deploy"}
+_TASK_DEFINITION = re.compile(r"(?:^|/)(?P<family>[A-Za-z0-9_-]{1,255}):(?P<revision>[1-9][0-9]*)$")
+# <registry>/<repository>:<tag> or <registry>/<repository>@sha256:<digest>
+_IMAGE = re.compile(r"^[^\s:@]+(?::[0-9]+)?/[^\s:@]+(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|@sha256:[0-9a-f]{64})$")
+
+
+class DeployError(RuntimeError):
+    """A deploy or rollback that cannot go ahead; the message says why."""
+
+
+def parse_task_definition(arn_or_name: str) -> tuple[str, int]:
+    """(family, revision) from ``arn:...:task-definition/family:rev`` or ``family:rev``."""
+    match = _TASK_DEFINITION.search(arn_or_name)
+    if not match:
+        raise DeployError(f"not a task definition revision: {arn_or_name!r} (expected family:revision or its ARN)")
+    return match.group("family"), int(match.group("revision"))
+
+
+def _call(description: str, operation, **kwargs) -> dict:
+    """Run one ECS call; turn a client error into a DeployError that says what failed."""
+    try:
+        return operation(**kwargs)
+    except Exception as error:  # botocore ClientError and friends
+        code = getattr(error, "response", {}).get("Error", {}).get("Code", type(error).__name__)
+        raise DeployError(f"{description} failed ({code}): {error}") from error
+
+
+def describe_service(ecs_client, cluster: str, service: str) -> dict:
+    """The service, or a DeployError naming the cluster and service."""
+    response = _call(
+        f"describing service {service!r} in cluster {cluster!r}",
+        ecs_client.describe_services,
+        cluster=cluster,
+        services=[service],
+    )
+    found = [item for item in response.get("services", []) if item.get("status") != "INACTIVE"]
+    if not found:
+        reasons = ", ".join(failure.get("reason", "?") for failure in response.get("failures", [])) or "INACTIVE"
+        raise DeployError(f"service {service!r} not found in cluster {cluster!r} ({reasons})")
+    return found[0]
+
+
+def active_revisions(ecs_client, family: str) -> dict[int, str]:
+    """revision -> ARN of every ACTIVE revision of exactly ``family``."""
+    revisions: dict[int, str] = {}
+    paginator = ecs_client.get_paginator("list_task_definitions")
+    try:
+        pages = list(paginator.paginate(familyPrefix=family, status="ACTIVE"))
+    except Exception as error:
+        raise DeployError(f"listing the revisions of family {family!r} failed: {error}") from error
+    for page in pages:
+        for arn in page.get("taskDefinitionArns", []):
+            arn_family, revision = parse_task_definition(arn)
+            if arn_family == family:  # familyPrefix is documented as a family name, but be exact
+                revisions[revision] = arn
+    return revisions
+
+
+def _describe_task_definition(ecs_client, task_definition: str) -> tuple[dict, list[dict]]:
+    response = _call(
+        f"describing task definition {task_definition!r}",
+        ecs_client.describe_task_definition,
+        taskDefinition=task_definition,
+        include=["TAGS"],
+    )
+    return response["taskDefinition"], response.get("tags") or []
+
+
+def deploy_image(ecs_client, cluster: str, service: str, image: str, container: str | None = None) -> str:
+    """Register a revision with ``image`` and update the service to it; return its ARN.
+
+    ``container`` names the container whose image changes; it may be left
+    out when the task definition has exactly one.
+    """
+    if not _IMAGE.match(image):
+        raise DeployError(
+            f"image must be <repository_url>:<tag> or <repository_url>@sha256:<digest>, but {image!r} was provided"
+        )
+    current = describe_service(ecs_client, cluster, service)
+    family, _ = parse_task_definition(current["taskDefinition"])
+    revisions = active_revisions(ecs_client, family)
+    if not revisions:
+        raise DeployError(f"family {family!r} has no ACTIVE revision to start from")
+    base_arn = revisions[max(revisions)]
+    task_definition, tags = _describe_task_definition(ecs_client, base_arn)
+
+    request: dict[str, Any] = {key: copy.deepcopy(task_definition[key]) for key in REGISTER_FIELDS if task_definition.get(key) not in (None, [], {})}
+    containers = request["containerDefinitions"]
+    names = [item["name"] for item in containers]
+    if container is None:
+        if len(containers) != 1:
+            raise DeployError(f"{base_arn} has {len(containers)} containers ({', '.join(names)}); name one with --container")
+        target = containers[0]
+    else:
+        matching = [item for item in containers if item["name"] == container]
+        if not matching:
+            raise DeployError(f"{base_arn} has no container {container!r}; it has: {', '.join(names)}")
+        target = matching[0]
+    target["image"] = image
+    # Keep the revision's tags (not aws:*, which AWS owns) and mark it as deployed.
+    request["tags"] = [tag for tag in tags if not tag["key"].startswith("aws:") and tag["key"] != DEPLOY_TAG["key"]]
+    request["tags"].append(dict(DEPLOY_TAG))
+
+    registered = _call(f"registering a revision of {family!r}", ecs_client.register_task_definition, **request)
+    new_arn = registered["taskDefinition"]["taskDefinitionArn"]
+    _call(
+        f"updating service {service!r} to {new_arn}",
+        ecs_client.update_service,
+        cluster=cluster,
+        service=service,
+        taskDefinition=new_arn,
+    )
+    return new_arn
+
+
+def was_deployed(ecs_client, task_definition_arn: str) -> bool:
+    """Whether a deploy registered this revision (it carries DEPLOY_TAG)."""
+    _, tags = _describe_task_definition(ecs_client, task_definition_arn)
+    return DEPLOY_TAG in [{"key": tag["key"], "value": tag["value"]} for tag in tags]
+
+
+def rollback(ecs_client, cluster: str, service: str, to_revision: int | None = None) -> str:
+    """Point the service at an earlier ACTIVE revision of its family; return its ARN.
+
+    Default: the newest ACTIVE revision below the running one that a deploy
+    registered, or, when there is none, the newest ACTIVE revision below it.
+    """
+    current = describe_service(ecs_client, cluster, service)
+    family, running = parse_task_definition(current["taskDefinition"])
+    revisions = active_revisions(ecs_client, family)
+    if to_revision is None:
+        earlier = sorted((revision for revision in revisions if revision < running), reverse=True)
+        if not earlier:
+            raise DeployError(
+                f"service {service!r} runs {family}:{running} and the family has no earlier ACTIVE revision to roll back to"
+            )
+        deployed = (revision for revision in earlier if was_deployed(ecs_client, revisions[revision]))
+        target = next(deployed, earlier[0])
+    else:
+        if to_revision < 1:
+            raise DeployError(f"revision must be 1 or more, but {to_revision} was provided")
+        if to_revision == running:
+            raise DeployError(f"service {service!r} already runs {family}:{running}")
+        if to_revision not in revisions:
+            raise DeployError(
+                f"{family}:{to_revision} is not an ACTIVE revision (ACTIVE: {', '.join(map(str, sorted(revisions))) or 'none'}); "
+                "ECS cannot move a service onto a missing or INACTIVE revision"
+            )
+        target = to_revision
+    target_arn = revisions[target]
+    _call(
+        f"updating service {service!r} to {target_arn}",
+        ecs_client.update_service,
+        cluster=cluster,
+        service=service,
+        taskDefinition=target_arn,
+    )
+    return target_arn
+
+
+def wait_stable(ecs_client, cluster: str, service: str, *, delay_seconds: int = 15, max_attempts: int = 60) -> None:
+    """Wait until the service has one deployment and runs its desired count.
+
+    With the deployment circuit breaker, a failing deployment rolls itself
+    back; the service then becomes stable on the old revision, so callers
+    that must know check ``taskDefinition`` afterwards.
+    """
+    waiter = ecs_client.get_waiter("services_stable")
+    try:
+        waiter.wait(
+            cluster=cluster,
+            services=[service],
+            WaiterConfig={"Delay": delay_seconds, "MaxAttempts": max_attempts},
+        )
+    except Exception as error:
+        raise DeployError(f"service {service!r} in cluster {cluster!r} did not become stable: {error}") from error
+    running = describe_service(ecs_client, cluster, service)
+    rollout = [d for d in running.get("deployments", []) if d.get("rolloutState") == "FAILED"]
+    if rollout:
+        raise DeployError(f"deployment of service {service!r} failed: {rollout[0].get('rolloutStateReason', 'no reason given')}")
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m tools.ecs_deploy", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, help_text in (("deploy", "register a revision with a new image and deploy it"), ("rollback", "deploy an earlier revision")):
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument("--cluster", required=True, help="ECS cluster name or ARN")
+        command.add_argument("--service", required=True, help="ECS service name or ARN")
+        command.add_argument("--region", help="AWS region (default: the AWS SDK's, e.g. AWS_REGION)")
+        command.add_argument("--wait", action="store_true", help="wait until the service is stable")
+        if name == "deploy":
+            command.add_argument("--image", required=True, help="<repository_url>:<commit-sha>")
+            command.add_argument("--container", help="container to change (default: the only one)")
+        else:
+            command.add_argument("--revision", type=int, help="revision to go to (default: the one before the running one)")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None, ecs_client=None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if ecs_client is None:
+        import boto3
+
+        ecs_client = boto3.client("ecs", region_name=args.region)
+    try:
+        if args.command == "deploy":
+            arn = deploy_image(ecs_client, args.cluster, args.service, args.image, container=args.container)
+        else:
+            arn = rollback(ecs_client, args.cluster, args.service, to_revision=args.revision)
+        if args.wait:
+            wait_stable(ecs_client, args.cluster, args.service)
+    except DeployError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(arn)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
