@@ -27,12 +27,9 @@ worker_max_capacity = 4
 api_image_tag    = "latest"
 worker_image_tag = "latest"
 
-flow_log_retention_days = 30
-
 # Workloads. The default scaling steps add up to 20 tasks at a time; staging
 # runs at most 4, and every step's task count must fit in worker_max_capacity.
 worker_scaling_steps = [[1, 1], [50, 2], [200, 4]]
-log_retention_days   = 14
 
 # Staging is disposable: `terraform destroy` may delete its tables.
 table_deletion_protection = false

@@ -129,3 +129,15 @@ KMS_KEY_ACCOUNT_ACTIONS = (
 # DynamoDB reads a customer-managed key's metadata to watch its state
 # (AWS's documented key policy for DynamoDB tables).
 KMS_DYNAMODB_SERVICE_ACTIONS = ("kms:DescribeKey",)
+
+# CloudWatch Logs encrypting and decrypting its log groups' data with a
+# customer-managed key (the key policy statement AWS documents for logs).
+KMS_LOGS_SERVICE_ACTIONS = (
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:DescribeKey",
+)

@@ -39,6 +39,15 @@ from constructs_lib._validation import Problems
 from constructs_lib.actions import KMS_KEY_ACCOUNT_ACTIONS
 from constructs_lib.aws_context import AwsContext
 from constructs_lib.iam import Condition, Statement
+from constructs_lib.policy import skip_check
+
+# checkov reads a key policy as if it were an identity policy. These three
+# checks misfire on every key policy; each reason says why for a reviewer.
+KEY_POLICY_SKIPS = (
+    ("CKV_AWS_356", 'Key policy: Resource "*" means this key only; a key policy cannot name any other resource'),
+    ("CKV_AWS_111", "Key policy: write actions reach only this key, for the account root (IAM grants on the key ARN) and named service principals"),
+    ("CKV_AWS_109", "Key policy: the account root keeps kms:PutKeyPolicy on its own key so the key can never become unmanageable, as in AWS's default key policy"),
+)
 
 _PURPOSE = r"[a-z][a-z0-9-]{0,31}"
 
@@ -132,6 +141,8 @@ class EncryptionKey(Construct):
                 )
             )
         self.policy_document = DataAwsIamPolicyDocument(self, "key-policy", statement=statements)
+        for check_id, reason in KEY_POLICY_SKIPS:
+            skip_check(self.policy_document, check_id, reason)
         self.key = KmsKey(
             self,
             "key",

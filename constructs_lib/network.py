@@ -12,7 +12,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from cdktf import Fn
+from cdktf import Postcondition, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_availability_zones import (
     DataAwsAvailabilityZones,
@@ -50,8 +50,11 @@ class NetworkProps:
     """Inputs of the network.
 
     name_prefix: prefix of every Name tag and resource name.
+    availability_zones: the zone names to span, 2-8 of them, such as
+        ("us-east-1a", "us-east-1b") (the seed's two zones). Named, not
+        looked up by position: a zone AWS adds, or one that becomes
+        unavailable, must never move a subnet.
     vpc_cidr: IPv4 range, /16 to /24. Default 10.0.0.0/16.
-    az_count: zones to span, 2-6. Default 2 (the seed's design).
     enable_nat_gateway: NAT for private subnets instead of VPC endpoints.
         Default False (the seed's default).
     single_nat_gateway: with NAT, one gateway shared by all zones (cheaper)
@@ -60,19 +63,20 @@ class NetworkProps:
         Default: ECR api and dkr, CloudWatch Logs, SQS, Secrets Manager.
     enable_flow_logs: VPC flow logs of all traffic to CloudWatch Logs.
         Default True.
-    flow_log_retention_days: retention of the flow log group. Default 90.
+    flow_log_retention_days: retention of the flow log group. Default 365:
+        a year of network history is what an incident review asks for.
     flow_log_kms_key_arn: KMS key for the flow log group. Default None
         (CloudWatch's own encryption).
     """
 
     name_prefix: str
+    availability_zones: tuple[str, ...]
     vpc_cidr: str = "10.0.0.0/16"
-    az_count: int = 2
     enable_nat_gateway: bool = False
     single_nat_gateway: bool = True
     interface_endpoint_services: tuple[str, ...] = DEFAULT_INTERFACE_ENDPOINT_SERVICES
     enable_flow_logs: bool = True
-    flow_log_retention_days: int = 90
+    flow_log_retention_days: int = 365
     flow_log_kms_key_arn: str | None = None
 
     def __post_init__(self) -> None:
@@ -81,9 +85,15 @@ class NetworkProps:
         if not 16 <= network.prefixlen <= 24:
             problems.append(f"vpc_cidr must be /16 to /24, but {self.vpc_cidr} was provided")
         if not 2 <= self.az_count <= PUBLIC_BLOCK_OFFSET:
-            problems.append(f"az_count must be between 2 and {PUBLIC_BLOCK_OFFSET}, but {self.az_count} was provided")
+            problems.append(f"availability_zones must hold 2 to {PUBLIC_BLOCK_OFFSET} zones, but {self.az_count} were provided")
+        if len(set(self.availability_zones)) != self.az_count:
+            problems.append(f"availability_zones must not repeat a zone, but {list(self.availability_zones)} was provided")
         if problems:
             raise ValueError("; ".join(problems))
+
+    @property
+    def az_count(self) -> int:
+        return len(self.availability_zones)
 
     def subnet_cidrs(self) -> tuple[list[str], list[str]]:
         """(private, public) CIDRs: one block of 1/16 of the VPC per subnet."""
@@ -102,12 +112,26 @@ class Network(Construct):
         context = AwsContext.of(self)
         prefix = props.name_prefix
 
-        zones = DataAwsAvailabilityZones(
+        zone_names = list(props.availability_zones)
+        # A guard, not a lookup: the plan stops if a named zone is not an
+        # available, regular zone of this account and region.
+        DataAwsAvailabilityZones(
             self,
             "zones",
             state="available",
-            # Local and Wavelength zones are opt-in; they cannot host these subnets.
-            filter=[DataAwsAvailabilityZonesFilter(name="opt-in-status", values=["opt-in-not-required"])],
+            filter=[
+                DataAwsAvailabilityZonesFilter(name="zone-name", values=zone_names),
+                # Local and Wavelength zones are opt-in; they cannot host these subnets.
+                DataAwsAvailabilityZonesFilter(name="opt-in-status", values=["opt-in-not-required"]),
+            ],
+            lifecycle=TerraformResourceLifecycle(
+                postcondition=[
+                    Postcondition(
+                        condition=f"${{length(self.names) == {props.az_count}}}",
+                        error_message=f"Each of the availability zones {', '.join(zone_names)} must be available and not opt-in.",
+                    )
+                ]
+            ),
         )
         self.vpc = Vpc(
             self,
@@ -121,7 +145,7 @@ class Network(Construct):
         DefaultSecurityGroup(self, "default-security-group", vpc_id=self.vpc.id, tags={"Name": f"{prefix}-default-deny"})
 
         private_cidrs, public_cidrs = props.subnet_cidrs()
-        self.availability_zones = [Fn.element(zones.names, index) for index in range(props.az_count)]
+        self.availability_zones = zone_names
         self.public_subnets = [
             Subnet(
                 self,

@@ -17,12 +17,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
+from cdktf_cdktf_provider_aws.secretsmanager_secret_rotation import (
+    SecretsmanagerSecretRotation,
+    SecretsmanagerSecretRotationRotationRules,
+)
 from constructs import Construct
 
 from constructs_lib._validation import Problems
 from constructs_lib.actions import KMS_DECRYPT_ACTIONS, SECRETS_READ_ACTIONS
 from constructs_lib.encryption import key_statements
 from constructs_lib.iam import ServiceRole, Statement
+from constructs_lib.policy import skip_check
 
 _NAME = r"[A-Za-z0-9/_+=.@-]{1,512}"
 
@@ -38,18 +43,34 @@ class SecretProps:
     recovery_window_days: 0 (delete at once) or 7-30. Default 30: a deleted
         secret stops every task that reads it from starting, so it stays
         restorable for as long as AWS allows.
+    rotation_lambda_arn: a rotation function; rotation then runs every
+        rotation_days. Default None.
+    rotation_days: 1-1000. Default 30.
+    manual_rotation_reason: required when there is no rotation function:
+        why no code can rotate this value (e.g. credentials a third party
+        issues). Recorded next to the secret as the policy-scan skip of the
+        rotation check, and listed in the README. Default empty.
     """
 
     name: str
     description: str = ""
     kms_key_arn: str | None = None
     recovery_window_days: int = 30
+    rotation_lambda_arn: str | None = None
+    rotation_days: int = 30
+    manual_rotation_reason: str = ""
 
     def __post_init__(self) -> None:
         problems = Problems("SecretProps")
         problems.matches("name", self.name, _NAME, "1-512 of letters, digits and /_+=.@-")
         if self.recovery_window_days != 0:
             problems.between("recovery_window_days", self.recovery_window_days, 7, 30)
+        problems.between("rotation_days", self.rotation_days, 1, 1000)
+        if (self.rotation_lambda_arn is None) == (not self.manual_rotation_reason):
+            problems.add(
+                "exactly one of rotation_lambda_arn and manual_rotation_reason must be set, "
+                f"but {'neither was' if self.rotation_lambda_arn is None else 'both were'} provided"
+            )
         problems.raise_if_any()
 
 
@@ -67,6 +88,16 @@ class Secret(Construct):
             kms_key_id=props.kms_key_arn,
             recovery_window_in_days=props.recovery_window_days,
         )
+        if props.rotation_lambda_arn is not None:
+            SecretsmanagerSecretRotation(
+                self,
+                "rotation",
+                secret_id=self.secret.id,
+                rotation_lambda_arn=props.rotation_lambda_arn,
+                rotation_rules=SecretsmanagerSecretRotationRotationRules(automatically_after_days=props.rotation_days),
+            )
+        else:
+            skip_check(self.secret, "CKV2_AWS_57", props.manual_rotation_reason)
 
     @property
     def secret_arn(self) -> str:

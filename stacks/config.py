@@ -145,14 +145,19 @@ class EnvironmentConfig:
     state_region: str = _key("Region of the state bucket and lock table. Empty: aws_region.", "", allowed="empty or an AWS region code")
     vpc_cidr: str = _key("IPv4 range of the VPC; split into 16 equal blocks, private subnets first, public from the ninth.", "10.0.0.0/16", allowed="an IPv4 CIDR block from /16 to /24")
     az_count: int = _key("Availability zones the subnets span.", 2, allowed="2-6")
+    availability_zones: tuple[str, ...] = _key(
+        "Names of the zones to span, pinned so that a zone AWS adds never moves a subnet. Empty: the region's first az_count zones by letter (`<region>a`, `<region>b`, ...); set it in regions where zone `a` is not open to every account (us-west-1, ap-northeast-1).",
+        (),
+        allowed="empty, or az_count distinct zone names of aws_region, such as [\"us-east-1a\", \"us-east-1b\"]",
+    )
     single_nat_gateway: bool = _key("With enable_nat_gateway: one NAT gateway for all zones (cheaper) instead of one per zone (zone-independent).", True, allowed="true or false")
-    flow_log_retention_days: int = _key("Retention of the VPC flow log group (days).", 90, allowed="a CloudWatch Logs retention: " + ", ".join(map(str, LOG_RETENTION_DAYS)))
+    flow_log_retention_days: int = _key("Retention of the VPC flow log group (days); a year of network history is what an incident review asks for.", 365, allowed="a CloudWatch Logs retention: " + ", ".join(map(str, LOG_RETENTION_DAYS)))
     github_repository: str = _key("GitHub repository (`owner/name`) whose workflows may deploy; empty: no deploy role.", "", allowed="empty or owner/name")
 
     # -- workloads: ECS, ECR, SQS, DynamoDB, Cloud Map ------------------------
     log_retention_days: int = _key(
-        "Retention of the ECS log groups `/ecs/<prefix>-api` and `/ecs/<prefix>-worker` (days).",
-        30,
+        "Retention of the ECS log groups `/ecs/<prefix>-api` and `/ecs/<prefix>-worker` (days); a year covers audits and incident reviews.",
+        365,
         allowed="a CloudWatch Logs retention: " + ", ".join(map(str, LOG_RETENTION_DAYS)),
     )
     api_container_port: int = _key(
@@ -219,6 +224,12 @@ class EnvironmentConfig:
         if self.environment == "production":
             return self.project_name
         return f"{self.project_name}-{self.environment}"
+
+    @property
+    def effective_availability_zones(self) -> tuple[str, ...]:
+        if self.availability_zones:
+            return self.availability_zones
+        return tuple(f"{self.aws_region}{letter}" for letter in "abcdefgh"[: self.az_count])
 
     @property
     def effective_state_key(self) -> str:
@@ -303,6 +314,13 @@ def _check_network(config: EnvironmentConfig, report: Callable[[str, str], None]
             report("vpc_cidr", "must have a prefix length from /16 to /24 (AWS allows /16-/28; each subnet is 1/16 of the VPC)")
     if not 2 <= config.az_count <= 6:
         report("az_count", "must be from 2 to 6")
+    elif config.availability_zones:
+        zones = config.availability_zones
+        if len(zones) != config.az_count or len(set(zones)) != len(zones):
+            report("availability_zones", f"must name exactly az_count ({config.az_count}) distinct zones")
+        foreign = [zone for zone in zones if not re.fullmatch(re.escape(config.aws_region) + r"[a-z]", zone)]
+        if foreign:
+            report("availability_zones", f"must be zones of aws_region ({config.aws_region}), such as {config.aws_region}a; not {', '.join(foreign)}")
     if config.flow_log_retention_days not in LOG_RETENTION_DAYS:
         report("flow_log_retention_days", "must be one of " + ", ".join(map(str, LOG_RETENTION_DAYS)))
 
@@ -383,12 +401,22 @@ _TYPE_NAMES = {bool: "true or false", int: "a whole number", str: "a string"}
 
 def _coerce(key: str, value: Any, wanted: Any, report: Callable[[str, str], None]) -> Any:
     """Type-check one value. bool is not an int here, and 2.0 is not 2."""
+    if typing.get_args(wanted) == (str, Ellipsis):
+        return _coerce_strings(key, value, report)
     if typing.get_origin(wanted) is tuple:
         return _coerce_pairs(key, value, report)
     if wanted is int and isinstance(value, bool) or not isinstance(value, wanted):
         report(key, f"must be {_TYPE_NAMES[wanted]}")
         return dataclasses.MISSING
     return value
+
+
+def _coerce_strings(key: str, value: Any, report: Callable[[str, str], None]) -> Any:
+    """A list of strings, as a tuple."""
+    if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    report(key, "must be a list of strings")
+    return dataclasses.MISSING
 
 
 def _coerce_pairs(key: str, value: Any, report: Callable[[str, str], None]) -> Any:

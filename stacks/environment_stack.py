@@ -7,11 +7,11 @@ from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
-from constructs_lib.actions import KMS_DYNAMODB_SERVICE_ACTIONS
+from constructs_lib.actions import KMS_DYNAMODB_SERVICE_ACTIONS, KMS_LOGS_SERVICE_ACTIONS
 from constructs_lib.aws_context import AwsContext
 from constructs_lib.discovery import DiscoveryService, DiscoveryServiceProps, PrivateDnsNamespace, PrivateDnsNamespaceProps
 from constructs_lib.encryption import EncryptionKey, EncryptionKeyProps, KeyServicePrincipal
-from constructs_lib.iam import ServiceRole, ServiceRoleProps
+from constructs_lib.iam import Condition, ServiceRole, ServiceRoleProps
 from constructs_lib.logs import LogGroup, LogGroupProps
 from constructs_lib.network import Network, NetworkProps
 from constructs_lib.queue import Queue, QueueProps
@@ -82,16 +82,18 @@ class EnvironmentStack(TerraformStack):
             default_tags=[AwsProviderDefaultTags(tags=default_tags(config))],
         )
 
+        self.keys = self._add_keys(config)
         self.network = Network(
             self,
             "network",
             NetworkProps(
                 name_prefix=config.resource_prefix,
+                availability_zones=config.effective_availability_zones,
                 vpc_cidr=config.vpc_cidr,
-                az_count=config.az_count,
                 enable_nat_gateway=config.enable_nat_gateway,
                 single_nat_gateway=config.single_nat_gateway,
                 flow_log_retention_days=config.flow_log_retention_days,
+                flow_log_kms_key_arn=self.keys["logs"].key_arn,
             ),
         )
 
@@ -100,28 +102,45 @@ class EnvironmentStack(TerraformStack):
         self._output("public_subnet_ids", self.network.public_subnet_ids, "Subnets of NAT gateways and public load balancers.")
         self._add_workloads(config)
 
-    # -- workloads: keys, registry, data, discovery, IAM, ECS, scaling ------------
-    def _add_workloads(self, config: EnvironmentConfig) -> None:
-        prefix = config.resource_prefix
+    def _add_keys(self, config: EnvironmentConfig) -> dict[str, EncryptionKey]:
+        """One customer-managed key per purpose (see constructs_lib/encryption.py)."""
         context = AwsContext.of(self)
-
-        # One customer-managed key per purpose (see constructs_lib/encryption.py).
-        self.keys = {
-            purpose: EncryptionKey(self, f"{purpose}-key", EncryptionKeyProps(name_prefix=prefix, purpose=purpose, service_principals=principals))
+        logs = KeyServicePrincipal(
+            service=f"logs.{context.region}.{context.dns_suffix}",
+            actions=KMS_LOGS_SERVICE_ACTIONS,
+            # Only for log groups of this account and region, as AWS documents.
+            conditions=(Condition("ArnLike", "kms:EncryptionContext:aws:logs:arn", (context.arn("logs", "log-group:*"),)),),
+            sid="CloudWatchLogsEncryptsLogGroups",
+        )
+        dynamodb = KeyServicePrincipal(service="dynamodb.amazonaws.com", actions=KMS_DYNAMODB_SERVICE_ACTIONS, sid="DynamoDbReadsKeyState")
+        return {
+            purpose: EncryptionKey(
+                self, f"{purpose}-key", EncryptionKeyProps(name_prefix=config.resource_prefix, purpose=purpose, service_principals=principals)
+            )
             for purpose, principals in (
+                ("logs", (logs,)),
                 ("ecr", ()),
                 ("queue", ()),
-                ("tables", (KeyServicePrincipal(service="dynamodb.amazonaws.com", actions=KMS_DYNAMODB_SERVICE_ACTIONS, sid="DynamoDbReadsKeyState"),)),
+                ("tables", (dynamodb,)),
                 ("secrets", ()),
             )
         }
+
+    # -- workloads: registry, data, discovery, IAM, ECS, scaling -------------------
+    def _add_workloads(self, config: EnvironmentConfig) -> None:
+        prefix = config.resource_prefix
+        context = AwsContext.of(self)
 
         self.api_repository, self.worker_repository = (
             Repository(self, f"{role}-repository", RepositoryProps(name=f"{prefix}-{role}", kms_key_arn=self.keys["ecr"].key_arn))
             for role in ("api", "worker")
         )
         self.api_log_group, self.worker_log_group = (
-            LogGroup(self, f"{role}-log-group", LogGroupProps(name=f"/ecs/{prefix}-{role}", retention_days=config.log_retention_days))
+            LogGroup(
+                self,
+                f"{role}-log-group",
+                LogGroupProps(name=f"/ecs/{prefix}-{role}", retention_days=config.log_retention_days, kms_key_arn=self.keys["logs"].key_arn),
+            )
             for role in ("api", "worker")
         )
         self.app_secret = Secret(
@@ -131,6 +150,10 @@ class EnvironmentStack(TerraformStack):
                 name=f"{prefix}/app",
                 description="Credentials the API and the workers read at start (JSON). The value is set out of band, never by Terraform.",
                 kms_key_arn=self.keys["secrets"].key_arn,
+                manual_rotation_reason=(
+                    "Holds third-party credentials issued out of band that no Lambda can rotate; "
+                    "operators rotate them with put-secret-value per the runbook"
+                ),
             ),
         )
         self.job_queue = Queue(

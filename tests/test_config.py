@@ -152,6 +152,10 @@ def test_missing_environment_is_required(tmp_path):
         ({"vpc_cidr": "10.0.0.0/8"}, "vpc_cidr: must have a prefix length from /16 to /24 (AWS allows /16-/28; each subnet is 1/16 of the VPC); got '10.0.0.0/8'"),
         ({"vpc_cidr": "fd00::/56"}, "vpc_cidr: must be an IPv4 CIDR block such as 10.0.0.0/16"),
         ({"az_count": 1}, "az_count: must be from 2 to 6; got 1"),
+        ({"availability_zones": ["us-east-1a"]}, "availability_zones: must name exactly az_count (2) distinct zones; got ['us-east-1a']"),
+        ({"availability_zones": ["us-east-1a", "us-east-1a"]}, "availability_zones: must name exactly az_count (2) distinct zones"),
+        ({"availability_zones": ["us-east-1a", "eu-west-1b"]}, "availability_zones: must be zones of aws_region (us-east-1), such as us-east-1a; not eu-west-1b"),
+        ({"availability_zones": "us-east-1a"}, "availability_zones: must be a list of strings; got 'us-east-1a'"),
         ({"flow_log_retention_days": 10}, "flow_log_retention_days: must be one of 1, 3, 5, 7, 14, 30"),
         ({"s3_frontend_bucket": "My_Bucket"}, "s3_frontend_bucket: is not a valid S3 bucket name: may hold only lower-case letters"),
         ({"s3_frontend_bucket": "ab"}, "s3_frontend_bucket: is not a valid S3 bucket name: must be 3-63 characters long; got 'ab'"),
@@ -249,3 +253,10 @@ def test_shipped_configs_load_together():
     configs = load_configs(sorted((PROJECT / "config").glob("*.tfvars")))
     assert [c.environment for c in configs] == ["production", "staging"]
     assert all(isinstance(c, EnvironmentConfig) for c in configs)
+
+
+def test_zones_default_to_the_regions_first_letters_and_can_be_pinned(tmp_path):
+    default = load_config(write(tmp_path, {"environment": "qa", "aws_region": "eu-west-1", "az_count": 3}, "a.tfvars"))
+    assert default.effective_availability_zones == ("eu-west-1a", "eu-west-1b", "eu-west-1c")
+    pinned = load_config(write(tmp_path, {"environment": "qa", "aws_region": "us-west-1", "availability_zones": ["us-west-1b", "us-west-1c"]}, "b.tfvars"))
+    assert pinned.effective_availability_zones == ("us-west-1b", "us-west-1c")

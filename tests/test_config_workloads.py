@@ -13,7 +13,7 @@ from stacks.tfvars import dump_tfvars_value
 PROJECT = Path(__file__).resolve().parents[1]
 
 WORKLOAD_DEFAULTS = {
-    "log_retention_days": 30,
+    "log_retention_days": 365,
     "api_container_port": 8080,
     "api_cpu_target_percent": 60,
     "worker_on_demand_base": 0,
@@ -62,10 +62,10 @@ def test_the_seed_file_loads_with_the_workload_defaults():
         assert getattr(config, key) == value, key
 
 
-def test_staging_overrides_steps_retention_and_table_protection():
+def test_staging_overrides_steps_and_table_protection_and_keeps_a_year_of_logs():
     config = load_config(PROJECT / "config" / "staging.tfvars")
     assert config.worker_scaling_steps == ((1, 1), (50, 2), (200, 4))
-    assert config.log_retention_days == 14
+    assert (config.log_retention_days, config.flow_log_retention_days) == (365, 365)
     assert config.table_deletion_protection is False
 
 

@@ -87,7 +87,7 @@ def test_resource_names_follow_the_seed(docs, env):
     assert [n["name"] for n in resources(doc, "aws_service_discovery_private_dns_namespace").values()] == [f"{prefix}.local"]
     assert [s["name"] for s in resources(doc, "aws_service_discovery_service").values()] == ["api-service"]
     assert sorted(a["name"] for a in resources(doc, "aws_kms_alias").values()) == [
-        f"alias/{prefix}-{purpose}" for purpose in ("ecr", "queue", "secrets", "tables")
+        f"alias/{prefix}-{purpose}" for purpose in ("ecr", "logs", "queue", "secrets", "tables")
     ]
 
 

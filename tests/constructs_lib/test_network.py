@@ -11,7 +11,11 @@ ZONES = "data.aws_availability_zones.network_zones_"
 INTERFACE_SERVICES = {"ecr.api", "ecr.dkr", "logs", "sqs", "secretsmanager"}
 
 
+TWO_ZONES = ("us-east-1a", "us-east-1b")
+
+
 def build(**props):
+    props = {"availability_zones": TWO_ZONES, **props}
     return synth_construct(lambda stack: Network(stack, "network", NetworkProps(name_prefix="cot", **props)))
 
 
@@ -27,7 +31,12 @@ def single_nat():
 
 @pytest.fixture(scope="module")
 def nat_per_zone():
-    return build(enable_nat_gateway=True, single_nat_gateway=False, az_count=3, vpc_cidr="10.20.0.0/20")
+    return build(
+        enable_nat_gateway=True,
+        single_nat_gateway=False,
+        availability_zones=("us-east-1a", "us-east-1b", "us-east-1d"),
+        vpc_cidr="10.20.0.0/20",
+    )
 
 
 def test_vpc_has_dns_for_private_endpoints(endpoints_mode):
@@ -36,9 +45,8 @@ def test_vpc_has_dns_for_private_endpoints(endpoints_mode):
     assert vpc["enable_dns_support"] is True and vpc["enable_dns_hostnames"] is True
 
 
-def test_two_zones_by_default_with_private_and_public_subnets(endpoints_mode):
+def test_two_zones_with_private_and_public_subnets_on_the_named_zones(endpoints_mode):
     subnets = resources(endpoints_mode, "aws_subnet")
-    zones_id = logical_id(data_sources(endpoints_mode, "aws_availability_zones"), "network/zones")
     expected = {
         "network/private-0": ("10.0.0.0/20", 0),
         "network/private-1": ("10.0.16.0/20", 1),
@@ -49,11 +57,20 @@ def test_two_zones_by_default_with_private_and_public_subnets(endpoints_mode):
     for path, (cidr, zone) in expected.items():
         subnet = at(subnets, path)
         assert subnet["cidr_block"] == cidr
-        assert subnet["availability_zone"] == f"${{element(data.aws_availability_zones.{zones_id}.names, {zone})}}"
+        assert subnet["availability_zone"] == TWO_ZONES[zone]
         assert subnet["map_public_ip_on_launch"] is False
+
+
+def test_the_named_zones_are_checked_at_plan_time(endpoints_mode):
     zones = at(data_sources(endpoints_mode, "aws_availability_zones"), "network/zones")
     assert zones["state"] == "available"
-    assert zones["filter"] == [{"name": "opt-in-status", "values": ["opt-in-not-required"]}]
+    assert zones["filter"] == [
+        {"name": "zone-name", "values": list(TWO_ZONES)},
+        {"name": "opt-in-status", "values": ["opt-in-not-required"]},
+    ]
+    (postcondition,) = zones["lifecycle"]["postcondition"]
+    assert postcondition["condition"] == "${length(self.names) == 2}"
+    assert "us-east-1a, us-east-1b" in postcondition["error_message"]
 
 
 def test_default_security_group_allows_nothing(endpoints_mode):
@@ -128,6 +145,7 @@ def test_single_nat_serves_every_zone_and_replaces_interface_endpoints(single_na
 def test_nat_per_zone_routes_each_zone_through_its_own_gateway(nat_per_zone):
     subnets = resources(nat_per_zone, "aws_subnet")
     assert [at(subnets, f"network/private-{i}")["cidr_block"] for i in range(3)] == ["10.20.0.0/24", "10.20.1.0/24", "10.20.2.0/24"]
+    assert [at(subnets, f"network/private-{i}")["availability_zone"] for i in range(3)] == ["us-east-1a", "us-east-1b", "us-east-1d"]
     assert [at(subnets, f"network/public-{i}")["cidr_block"] for i in range(3)] == ["10.20.8.0/24", "10.20.9.0/24", "10.20.10.0/24"]
     nats = resources(nat_per_zone, "aws_nat_gateway")
     routes = resources(nat_per_zone, "aws_route")
@@ -145,7 +163,7 @@ def test_flow_logs_capture_all_traffic_into_a_retained_group(endpoints_mode):
     group_id = logical_id(resources(endpoints_mode, "aws_cloudwatch_log_group"), "network/flow-log-group")
     group = resources(endpoints_mode, "aws_cloudwatch_log_group")[group_id]
     assert group["name"] == "/vpc/cot/flow-logs"
-    assert group["retention_in_days"] == 90
+    assert group["retention_in_days"] == 365
     assert flow_log["traffic_type"] == "ALL"
     assert flow_log["log_destination_type"] == "cloud-watch-logs"
     assert flow_log["log_destination"] == ref(endpoints_mode, "aws_cloudwatch_log_group", group_id, "arn")
@@ -191,11 +209,15 @@ def test_flow_log_group_takes_a_kms_key():
     ("props", "message"),
     [
         ({"vpc_cidr": "10.0.0.0/12"}, "vpc_cidr must be /16 to /24, but 10.0.0.0/12 was provided"),
-        ({"az_count": 1}, "az_count must be between 2 and 8, but 1 was provided"),
-        ({"az_count": 9, "vpc_cidr": "10.0.0.0/25"}, "vpc_cidr must be /16 to /24, but 10.0.0.0/25 was provided; az_count must be between 2 and 8, but 9 was provided"),
+        ({"availability_zones": ("us-east-1a",)}, "availability_zones must hold 2 to 8 zones, but 1 were provided"),
+        ({"availability_zones": ("us-east-1a", "us-east-1a")}, "availability_zones must not repeat a zone, but ['us-east-1a', 'us-east-1a'] was provided"),
+        (
+            {"availability_zones": tuple(f"us-east-1{c}" for c in "abcdefghi"), "vpc_cidr": "10.0.0.0/25"},
+            "vpc_cidr must be /16 to /24, but 10.0.0.0/25 was provided; availability_zones must hold 2 to 8 zones, but 9 were provided",
+        ),
     ],
 )
 def test_props_reject_shapes_the_subnet_plan_cannot_hold(props, message):
     with pytest.raises(ValueError) as caught:
-        NetworkProps(name_prefix="cot", **props)
+        NetworkProps(name_prefix="cot", **{"availability_zones": TWO_ZONES, **props})
     assert str(caught.value) == message

@@ -6,17 +6,27 @@ import pytest
 
 from constructs_lib.actions import SECRETS_READ_ACTIONS
 from constructs_lib.iam import ServiceRole, ServiceRoleProps
+from constructs_lib.policy import checkov_skips
 from constructs_lib.secrets import Secret, SecretProps
 from tests.support import at, data_sources, logical_id, ref, resources, synth_construct
 
 KEY = "arn:aws:kms:us-east-1:111122223333:key/secrets"
+ROTATOR = "arn:aws:lambda:us-east-1:111122223333:function:rotate"
+MANUAL = "Third-party credentials issued out of band; operators rotate them"
+
+
+skips: dict[str, dict[str, str]] = {}
 
 
 @pytest.fixture(scope="module")
 def doc():
     def build(stack):
-        secret = Secret(stack, "app-secret", SecretProps(name="cot/app", description="app credentials", kms_key_arn=KEY))
-        plain = Secret(stack, "plain-secret", SecretProps(name="cot/plain", recovery_window_days=0))
+        secret = Secret(
+            stack, "app-secret", SecretProps(name="cot/app", description="app credentials", kms_key_arn=KEY, manual_rotation_reason=MANUAL)
+        )
+        plain = Secret(stack, "plain-secret", SecretProps(name="cot/plain", recovery_window_days=0, rotation_lambda_arn=ROTATOR, rotation_days=7))
+        skips["app"] = checkov_skips(secret.secret)
+        skips["plain"] = checkov_skips(plain.secret)
         role = ServiceRole(stack, "execution", ServiceRoleProps(name="exec", service="ecs-tasks.amazonaws.com"))
         secret.grant_read(role)
         plain.grant_read(role)
@@ -26,7 +36,7 @@ def doc():
 
 def test_secret_is_encrypted_with_the_key_and_recoverable_for_30_days(doc):
     secret = at(resources(doc, "aws_secretsmanager_secret"), "app-secret")
-    assert secret == {"name": "cot/app", "description": "app credentials", "kms_key_id": KEY, "recovery_window_in_days": 30}
+    assert secret == {"name": "cot/app", "description": "app credentials", "kms_key_id": KEY, "recovery_window_in_days": 30}  # and no value
     assert at(resources(doc, "aws_secretsmanager_secret"), "plain-secret")["recovery_window_in_days"] == 0
 
 
@@ -52,6 +62,19 @@ def test_without_a_key_the_grant_has_no_kms_statement(doc):
     assert [s["sid"] for s in statements] == ["ReadSecret"]
 
 
+def test_a_rotation_function_rotates_on_schedule(doc):
+    plain_id = logical_id(resources(doc, "aws_secretsmanager_secret"), "plain-secret")
+    (rotation,) = resources(doc, "aws_secretsmanager_secret_rotation").values()
+    assert rotation["secret_id"] == ref(doc, "aws_secretsmanager_secret", plain_id, "id")
+    assert rotation["rotation_lambda_arn"] == ROTATOR
+    assert rotation["rotation_rules"] == {"automatically_after_days": 7}
+    assert skips["plain"] == {}
+
+
+def test_manual_rotation_records_its_reason_as_the_rotation_check_skip(doc):
+    assert skips["app"] == {"CKV2_AWS_57": MANUAL}
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
@@ -59,9 +82,12 @@ def test_without_a_key_the_grant_has_no_kms_statement(doc):
         ({"name": ""}, "name must be 1-512 of letters, digits and /_+=.@-, but '' was provided"),
         ({"recovery_window_days": 6}, "recovery_window_days must be between 7 and 30, but 6 was provided"),
         ({"recovery_window_days": 31}, "recovery_window_days must be between 7 and 30, but 31 was provided"),
+        ({"rotation_days": 0}, "rotation_days must be between 1 and 1000, but 0 was provided"),
+        ({"manual_rotation_reason": ""}, "exactly one of rotation_lambda_arn and manual_rotation_reason must be set, but neither was provided"),
+        ({"rotation_lambda_arn": ROTATOR}, "exactly one of rotation_lambda_arn and manual_rotation_reason must be set, but both were provided"),
     ],
 )
 def test_props_validation_messages(kwargs, message):
     with pytest.raises(ValueError, match="^SecretProps: ") as caught:
-        SecretProps(**{"name": "cot/app", **kwargs})
+        SecretProps(**{"name": "cot/app", "manual_rotation_reason": MANUAL, **kwargs})
     assert message in str(caught.value)
