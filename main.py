@@ -12,6 +12,7 @@ runs this file (cdktf.json) and passes its output folder in CDKTF_OUTDIR.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -45,9 +46,11 @@ def build_app(configs: list[EnvironmentConfig], outdir: Path):
     return app
 
 
-def synthesize(config_paths: list[Path], outdir: Path) -> list[str]:
+def synthesize(config_paths: list[Path], outdir: Path) -> tuple[list[str], list[str]]:
     """Validate every config, synthesize, then swap the result into ``outdir``.
 
+    Returns the stack names and the warnings the constructs raised (cdktf
+    keeps them in manifest.json, where `cdktf synth` prints them from).
     Raises ConfigError before anything is written when a config is bad.
     """
     configs = load_configs(config_paths)
@@ -56,10 +59,21 @@ def synthesize(config_paths: list[Path], outdir: Path) -> list[str]:
     staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=outdir.parent))
     try:
         build_app(configs, staging).synth()
+        warnings = _warnings(staging / "manifest.json")
         _replace_dir(staging, outdir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return [config.environment for config in configs]
+    return [config.environment for config in configs], warnings
+
+
+def _warnings(manifest: Path) -> list[str]:
+    stacks = json.loads(manifest.read_text())["stacks"]
+    return [
+        f"{name}: {annotation['message']}"
+        for name, stack in stacks.items()
+        for annotation in stack["annotations"]
+        if annotation["level"] == "@cdktf/warn"
+    ]
 
 
 def _replace_dir(new: Path, target: Path) -> None:
@@ -99,10 +113,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        stacks = synthesize(args.config or default_config_paths(), args.output)
+        stacks, warnings = synthesize(args.config or default_config_paths(), args.output)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     print(f"synthesized {len(stacks)} stack(s) into {args.output}: {', '.join(stacks)}")
     return 0
 

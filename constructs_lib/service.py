@@ -42,6 +42,7 @@ from cdktf_cdktf_provider_aws.ecs_service import (
     EcsService,
     EcsServiceCapacityProviderStrategy,
     EcsServiceDeploymentCircuitBreaker,
+    EcsServiceLoadBalancer,
     EcsServiceNetworkConfiguration,
     EcsServiceServiceRegistries,
 )
@@ -196,6 +197,12 @@ class FargateServiceProps:
     deployment_minimum_healthy_percent: 0-100. Default 100: a deploy never
         runs fewer tasks than the desired count.
     deployment_maximum_percent: 100-200. Default 200.
+    target_group_arn: a load balancer target group (type ip) the tasks
+        register in on ``container_port``, such as the WebSocket NLB's.
+        Default None.
+    health_check_grace_period_seconds: with a target group, how long ECS
+        ignores failing load balancer health checks of a new task,
+        0-2147483647. Default 60.
     depends_on: what the service waits for, such as the roles' policies.
         ECS starts tasks as soon as the service exists; without this the
         first tasks can start before the execution role may pull images or
@@ -225,6 +232,8 @@ class FargateServiceProps:
     cpu_architecture: str = "X86_64"
     deployment_minimum_healthy_percent: int = 100
     deployment_maximum_percent: int = 200
+    target_group_arn: str | None = None
+    health_check_grace_period_seconds: int = 60
     depends_on: tuple[ITerraformDependable, ...] = ()
 
     def __post_init__(self) -> None:
@@ -244,6 +253,9 @@ class FargateServiceProps:
         problems.between("desired_count", self.desired_count, 0, 1000)
         if self.container_port is not None:
             problems.between("container_port", self.container_port, 1, 65535)
+        if self.target_group_arn is not None and self.container_port is None:
+            problems.add("container_port must be set with target_group_arn (targets register on it), but None was provided")
+        problems.between("health_check_grace_period_seconds", self.health_check_grace_period_seconds, 0, 2147483647)
         if self.service_registry_arn is not None and self.container_port is None:
             problems.add("container_port must be set with service_registry_arn (SRV records carry the port), but None was provided")
         for name in [*self.environment, *self.secrets]:
@@ -332,6 +344,12 @@ class FargateService(Construct):
             deployment_circuit_breaker=EcsServiceDeploymentCircuitBreaker(enable=True, rollback=True),
             deployment_minimum_healthy_percent=props.deployment_minimum_healthy_percent,
             deployment_maximum_percent=props.deployment_maximum_percent,
+            load_balancer=(
+                [EcsServiceLoadBalancer(target_group_arn=props.target_group_arn, container_name=props.container_name, container_port=props.container_port)]
+                if props.target_group_arn
+                else None
+            ),
+            health_check_grace_period_seconds=props.health_check_grace_period_seconds if props.target_group_arn else None,
             service_registries=(
                 EcsServiceServiceRegistries(
                     registry_arn=props.service_registry_arn,

@@ -216,6 +216,42 @@ class EnvironmentConfig:
         allowed="true or false",
     )
 
+    # -- edge: HTTP and WebSocket APIs, frontend, custom domain, SSO ----------
+    hosted_zone_id: str = _key(
+        "Route 53 public hosted zone that serves domain_name. A custom domain (https://<domain_name>, https://api.<domain_name>, wss://ws.<domain_name>, with ACM certificates validated by DNS in this zone) needs both; with domain_name but no zone the app keeps the AWS default endpoints and synth prints a warning.",
+        "",
+        allowed="empty, or a hosted zone ID such as Z0123456789ABCDEFGHIJ (upper-case letters and digits, without /hostedzone/); needs domain_name",
+    )
+    cloudfront_price_class: str = _key(
+        "Edge locations that serve the frontend: PriceClass_100 (North America and Europe, the cheapest), PriceClass_200 (plus most of Asia, the Middle East and Africa) or PriceClass_All.",
+        "PriceClass_100",
+        allowed="PriceClass_100, PriceClass_200 or PriceClass_All",
+    )
+    api_throttling_burst_limit: int = _key("Requests the HTTP API absorbs at once before answering 429.", 200, allowed="0-5000")
+    api_throttling_rate_limit: int = _key("Steady requests per second the HTTP API allows.", 100, allowed="0-10000")
+    websocket_throttling_burst_limit: int = _key("Messages the WebSocket API absorbs at once before refusing them.", 100, allowed="0-5000")
+    websocket_throttling_rate_limit: int = _key("Steady messages per second the WebSocket API allows.", 50, allowed="0-10000")
+    api_access_log_retention_days: int = _key(
+        "Retention of the HTTP and WebSocket APIs' JSON access logs (days); a year covers audits and incident reviews.",
+        365,
+        allowed="a CloudWatch Logs retention: " + ", ".join(map(str, LOG_RETENTION_DAYS)),
+    )
+    manage_api_gateway_account: bool = _key(
+        "Point the region's API Gateway CloudWatch role (an account-wide setting that WebSocket access logs need) at this environment's role. Each environment's role can write every log group of the account and region, so several environments may all set it; set false where another stack owns the setting.",
+        True,
+        allowed="true or false",
+    )
+    enable_cognito_sso: bool = _key(
+        "true: users sign in through a Cognito user pool federated with PingID over SAML (from pingid_metadata_url), and the HTTP API accepts only that pool's tokens. false: no pool; the API service gets PINGID_METADATA_URL and handles sign-in itself.",
+        False,
+        allowed="true or false (true needs pingid_metadata_url)",
+    )
+    cognito_domain_prefix: str = _key(
+        "With enable_cognito_sso: prefix of the hosted sign-in domain <prefix>.auth.<region>.amazoncognito.com, unique in the region. Empty: the resource prefix.",
+        "",
+        allowed="empty, or 1-63 lower-case letters, digits and '-', not containing aws, amazon or cognito",
+    )
+
     # -- derived values -----------------------------------------------------------
     @property
     def resource_prefix(self) -> str:
@@ -238,6 +274,15 @@ class EnvironmentConfig:
     @property
     def effective_state_region(self) -> str:
         return self.state_region or self.aws_region
+
+    @property
+    def custom_domain_enabled(self) -> bool:
+        """A custom domain needs the name and the zone its certificates are validated in."""
+        return bool(self.domain_name and self.hosted_zone_id)
+
+    @property
+    def effective_cognito_domain_prefix(self) -> str:
+        return self.cognito_domain_prefix or self.resource_prefix
 
 
 def config_keys() -> tuple[dataclasses.Field, ...]:
@@ -389,7 +434,41 @@ def _check_tables(config: EnvironmentConfig, report: Callable[[str, str], None])
     _check_range(config, report, "dynamodb_target_utilization_percent", 20, 90)
 
 
-_RULES = (_check_strings, _check_network, _check_tasks, _check_workloads, _check_tables)
+PRICE_CLASSES = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
+_HOSTED_ZONE_ID = re.compile(r"^[A-Z0-9]{1,32}$")
+_COGNITO_DOMAIN_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_COGNITO_RESERVED = ("aws", "amazon", "cognito")
+
+
+def _check_edge(config: EnvironmentConfig, report: Callable[[str, str], None]) -> None:
+    if config.hosted_zone_id:
+        if not _HOSTED_ZONE_ID.match(config.hosted_zone_id):
+            report("hosted_zone_id", "must be empty or a Route 53 hosted zone ID: upper-case letters and digits such as Z0123456789ABCDEFGHIJ, without /hostedzone/")
+        if not config.domain_name:
+            report("hosted_zone_id", "has no effect without domain_name: set domain_name too, or leave hosted_zone_id empty")
+    if config.cloudfront_price_class not in PRICE_CLASSES:
+        report("cloudfront_price_class", "must be one of " + ", ".join(PRICE_CLASSES))
+    for key, high in (
+        ("api_throttling_burst_limit", 5000),
+        ("api_throttling_rate_limit", 10000),
+        ("websocket_throttling_burst_limit", 5000),
+        ("websocket_throttling_rate_limit", 10000),
+    ):
+        _check_range(config, report, key, 0, high)
+    if config.api_access_log_retention_days not in LOG_RETENTION_DAYS:
+        report("api_access_log_retention_days", "must be one of " + ", ".join(map(str, LOG_RETENTION_DAYS)))
+    prefix = config.effective_cognito_domain_prefix
+    if config.cognito_domain_prefix or config.enable_cognito_sso:
+        if not _COGNITO_DOMAIN_PREFIX.match(prefix) or any(word in prefix for word in _COGNITO_RESERVED):
+            report(
+                "cognito_domain_prefix",
+                f"must be 1-63 lower-case letters, digits and '-' not containing aws, amazon or cognito (Cognito reserves them); {prefix!r} would be used",
+            )
+    if config.enable_cognito_sso and not config.pingid_metadata_url:
+        report("enable_cognito_sso", "needs pingid_metadata_url (PingID's SAML metadata URL), which is empty")
+
+
+_RULES = (_check_strings, _check_network, _check_tasks, _check_workloads, _check_tables, _check_edge)
 
 
 # ---------------------------------------------------------------------------

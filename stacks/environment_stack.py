@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cdktf import S3Backend, TerraformOutput, TerraformStack
+from cdktf import Annotations, S3Backend, TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
@@ -36,9 +36,24 @@ from constructs_lib.tables import (
     Table,
     TableProps,
 )
+from constructs_lib.domain import (
+    API_SUBDOMAIN,
+    WEBSOCKET_SUBDOMAIN,
+    AliasRecords,
+    AliasRecordsProps,
+    ApiCustomDomain,
+    ApiCustomDomainProps,
+    DnsValidatedCertificate,
+    DnsValidatedCertificateProps,
+)
+from constructs_lib.frontend import Frontend, FrontendProps
+from constructs_lib.http_api import HttpApi, HttpApiProps
+from constructs_lib.identity import SingleSignOn, SingleSignOnProps, hosted_ui_origin
+from constructs_lib.websocket_api import ApiGatewayAccount, ApiGatewayAccountProps, WebSocketApi, WebSocketApiProps
 from stacks.config import EnvironmentConfig
 
 MANAGED_BY = "cdktf"
+CLOUDFRONT_CERTIFICATE_REGION = "us-east-1"  # CloudFront reads certificates only there
 API_SERVICE_NAME = "api-service"  # the seed's name, also the Cloud Map service's
 WORKER_SERVICE_NAME = "worker-service"
 API_CONTAINER = "api"
@@ -266,6 +281,7 @@ class EnvironmentStack(TerraformStack):
         }
         secrets = {"APP_SECRET": self.app_secret.secret_arn}
         network = {"subnet_ids": tuple(self.network.private_subnet_ids)}
+        edge_environment = self._add_edge(config)
         self.api_service = FargateService(
             self,
             "api-service",
@@ -288,9 +304,11 @@ class EnvironmentStack(TerraformStack):
                     **common_environment,
                     "CONVERSATIONS_TABLE_NAME": self.conversations_table.table_name,
                     "PORT": str(config.api_container_port),
+                    **edge_environment,
                 },
                 secrets=secrets,
                 service_registry_arn=self.api_discovery.service_arn,
+                target_group_arn=self.websocket_api.target_group_arn,
                 depends_on=(*role_policies(self.execution_role), *role_policies(self.api_task_role)),
                 **network,
             ),
@@ -369,6 +387,191 @@ class EnvironmentStack(TerraformStack):
             ("cloud_map_service_arn", self.api_discovery.service_arn, "Cloud Map service of the API tasks (the API Gateway integration target)."),
         ):
             self._output(name, value, description)
+
+    # -- edge: custom domain, frontend, SSO, HTTP and WebSocket APIs --------------
+    def _add_edge(self, config: EnvironmentConfig) -> dict[str, str]:
+        """Everything clients reach. Returns the API service's extra environment.
+
+        Called before the API service exists (the service registers in the
+        WebSocket NLB's target group and reads the URLs below), after the
+        network, Cloud Map, the security groups and the task role.
+        """
+        prefix = config.resource_prefix
+        context = AwsContext.of(self)
+        custom_domain = config.custom_domain_enabled
+        if config.domain_name and not custom_domain:
+            Annotations.of(self).add_warning(
+                f"domain_name {config.domain_name!r} is ignored: a custom domain needs hosted_zone_id (the Route 53 zone "
+                "that validates its certificates); the app keeps the AWS default endpoints"
+            )
+        api_domain = f"{API_SUBDOMAIN}.{config.domain_name}"
+        websocket_domain = f"{WEBSOCKET_SUBDOMAIN}.{config.domain_name}"
+
+        # Certificates first: CloudFront and the API domains need them at creation.
+        # CloudFront reads its certificate in us-east-1 only.
+        cloudfront_certificate = api_certificate = None
+        if custom_domain:
+            us_east_1 = None
+            if config.aws_region != CLOUDFRONT_CERTIFICATE_REGION:
+                us_east_1 = AwsProvider(
+                    self,
+                    "aws-us-east-1",
+                    alias="us_east_1",
+                    region=CLOUDFRONT_CERTIFICATE_REGION,
+                    default_tags=[AwsProviderDefaultTags(tags=default_tags(config))],
+                )
+            cloudfront_certificate = DnsValidatedCertificate(
+                self,
+                "cloudfront-certificate",
+                DnsValidatedCertificateProps(domain_name=config.domain_name, hosted_zone_id=config.hosted_zone_id, provider=us_east_1),
+            )
+            api_certificate = DnsValidatedCertificate(
+                self,
+                "api-certificate",
+                DnsValidatedCertificateProps(domain_name=api_domain, subject_alternative_names=(websocket_domain,), hosted_zone_id=config.hosted_zone_id),
+            )
+
+        # The SPA's CSP may name the API origins only when they are fixed names:
+        # the APIs' own endpoints would make a cycle (their CORS names the distribution).
+        if custom_domain:
+            connect_origins = [f"https://{api_domain}", f"wss://{websocket_domain}"]
+        else:
+            connect_origins = [f"{scheme}://*.execute-api.{context.region}.{context.dns_suffix}" for scheme in ("https", "wss")]
+        if config.enable_cognito_sso:
+            connect_origins.append(hosted_ui_origin(config.effective_cognito_domain_prefix, context.region))
+        self.frontend = Frontend(
+            self,
+            "frontend",
+            FrontendProps(
+                bucket_name=config.s3_frontend_bucket,
+                name_prefix=prefix,
+                price_class=config.cloudfront_price_class,
+                connect_origins=tuple(connect_origins),
+                aliases=(config.domain_name,) if custom_domain else (),
+                certificate_arn=cloudfront_certificate.certificate_arn if cloudfront_certificate else None,
+            ),
+        )
+        frontend_url = self.frontend.frontend_url
+
+        self.single_sign_on: SingleSignOn | None = None
+        jwt: dict = {}
+        if config.enable_cognito_sso:
+            self.single_sign_on = SingleSignOn(
+                self,
+                "single-sign-on",
+                SingleSignOnProps(
+                    name=prefix,
+                    domain_prefix=config.effective_cognito_domain_prefix,
+                    metadata_url=config.pingid_metadata_url,
+                    callback_urls=(f"{frontend_url}/",),
+                    logout_urls=(f"{frontend_url}/",),
+                ),
+            )
+            jwt = dict(jwt_issuer=self.single_sign_on.issuer_url, jwt_audience=(self.single_sign_on.cognito_user_pool_client_id,))
+
+        self.http_api = HttpApi(
+            self,
+            "http-api",
+            HttpApiProps(
+                name=f"{prefix}-api",
+                subnet_ids=tuple(self.network.private_subnet_ids),
+                vpc_link_security_group_ids=(self.vpc_link_security_group.security_group_id,),
+                cloud_map_service_arn=self.api_discovery.service_arn,
+                cors_allow_origins=(frontend_url,),
+                throttling_burst_limit=config.api_throttling_burst_limit,
+                throttling_rate_limit=config.api_throttling_rate_limit,
+                log_retention_days=config.api_access_log_retention_days,
+                log_kms_key_arn=self.keys["logs"].key_arn,
+                **jwt,
+            ),
+        )
+
+        account_role_arn = None
+        if config.manage_api_gateway_account:
+            self.api_gateway_account = ApiGatewayAccount(
+                self, "api-gateway-account", ApiGatewayAccountProps(role_name=f"{prefix}-apigateway-cloudwatch")
+            )
+            account_role_arn = self.api_gateway_account.cloudwatch_role_arn
+        self.websocket_api = WebSocketApi(
+            self,
+            "websocket-api",
+            WebSocketApiProps(
+                name=f"{prefix}-ws",
+                load_balancer_name=f"{prefix}-ws",
+                vpc_id=self.network.vpc_id,
+                subnet_ids=tuple(self.network.private_subnet_ids),
+                container_port=config.api_container_port,
+                account_logging_role_arn=account_role_arn,
+                throttling_burst_limit=config.websocket_throttling_burst_limit,
+                throttling_rate_limit=config.websocket_throttling_rate_limit,
+                log_retention_days=config.api_access_log_retention_days,
+                log_kms_key_arn=self.keys["logs"].key_arn,
+            ),
+        )
+        self.websocket_api.load_balancer_security_group.connect(
+            self.api_security_group, config.api_container_port, "WebSocket NLB to the API tasks (traffic and health checks)"
+        )
+        self.websocket_api.grant_manage_connections(self.api_task_role)
+
+        api_url, websocket_url = self.http_api.api_gateway_url, self.websocket_api.websocket_gateway_url
+        if custom_domain:
+            api = ApiCustomDomain(
+                self,
+                "api-domain",
+                ApiCustomDomainProps(
+                    domain_name=api_domain,
+                    certificate_arn=api_certificate.certificate_arn,
+                    hosted_zone_id=config.hosted_zone_id,
+                    api_id=self.http_api.api_id,
+                    stage_name=self.http_api.stage_name,
+                ),
+            )
+            websocket = ApiCustomDomain(
+                self,
+                "websocket-domain",
+                ApiCustomDomainProps(
+                    domain_name=websocket_domain,
+                    certificate_arn=api_certificate.certificate_arn,
+                    hosted_zone_id=config.hosted_zone_id,
+                    api_id=self.websocket_api.websocket_api_id,
+                    stage_name=self.websocket_api.stage_name,
+                    url_scheme="wss",
+                ),
+            )
+            AliasRecords(
+                self,
+                "frontend-alias",
+                AliasRecordsProps(
+                    name=config.domain_name,
+                    hosted_zone_id=config.hosted_zone_id,
+                    target_dns_name=self.frontend.cloudfront_domain_name,
+                    target_hosted_zone_id=self.frontend.cloudfront_hosted_zone_id,
+                ),
+            )
+            api_url, websocket_url = api.url, websocket.url
+
+        for name, value, description in (
+            ("api_gateway_url", api_url, "Base URL of the HTTP API (the frontend's VITE_API_URL)."),
+            ("websocket_gateway_url", websocket_url, "URL of the WebSocket API (the frontend's VITE_WS_URL)."),
+            ("frontend_url", frontend_url, "URL of the app."),
+            ("frontend_bucket_name", self.frontend.frontend_bucket_name, "Private bucket the React build is uploaded to."),
+            ("cloudfront_distribution_id", self.frontend.cloudfront_distribution_id, "Distribution to invalidate after an upload."),
+            ("cloudfront_domain_name", self.frontend.cloudfront_domain_name, "CloudFront's own name for the frontend."),
+        ):
+            self._output(name, value, description)
+        if self.single_sign_on is not None:
+            for name, value, description in (
+                ("cognito_user_pool_id", self.single_sign_on.cognito_user_pool_id, "User pool federated with PingID."),
+                ("cognito_user_pool_client_id", self.single_sign_on.cognito_user_pool_client_id, "App client of the frontend (VITE_COGNITO_CLIENT_ID)."),
+                ("cognito_domain", self.single_sign_on.cognito_domain, "Hosted sign-in domain the frontend redirects to."),
+            ):
+                self._output(name, value, description)
+
+        environment = {"WEBSOCKET_CALLBACK_URL": self.websocket_api.websocket_callback_url}
+        if self.single_sign_on is None and config.pingid_metadata_url:
+            # Without the pool, the API does SSO itself from PingID's metadata.
+            environment["PINGID_METADATA_URL"] = config.pingid_metadata_url
+        return environment
 
     def _output(self, name: str, value: object, description: str) -> TerraformOutput:
         """An output whose Terraform name is exactly ``name`` (CI reads these)."""

@@ -119,6 +119,11 @@ def test_no_policy_document_grants_wildcard_actions_or_star_resources(docs, env)
     for document_id, document in documents.items():
         for statement in document["statement"]:
             where = f"{document_id} {statement.get('sid', '')}"
+            if statement.get("effect") == "Deny":
+                # The only denials: bucket policies refusing requests without TLS.
+                conditions = {(c["test"], c["variable"], tuple(c["values"])) for c in statement["condition"]}
+                assert conditions == {("Bool", "aws:SecureTransport", ("false",))}, where
+                continue
             assert statement.get("effect", "Allow") == "Allow", where
             assert not {"not_actions", "not_resources", "not_principals"} & set(statement), where
             for action in statement["actions"]:
@@ -181,7 +186,19 @@ def test_execution_role_pulls_two_repositories_writes_two_log_groups_reads_the_a
 def test_api_task_role_reads_and_writes_both_tables_and_sends_jobs(docs):
     doc = docs["production"]
     grants = _grants(doc, "circle-of-trust-api-task")
-    assert sorted(grants) == ["conversations-table-read-write-data", "job-queue-send", "jobs-table-read-write-data"]
+    assert sorted(grants) == [
+        "conversations-table-read-write-data",
+        "job-queue-send",
+        "jobs-table-read-write-data",
+        "websocket-api-manage-connections",
+    ]
+    ((actions, (connections,)),) = grants["websocket-api-manage-connections"]
+    assert actions == ("execute-api:ManageConnections",)
+    # Only the @connections API of this WebSocket API's stage (send, read, close a connection).
+    assert re.fullmatch(
+        r"\$\{aws_apigatewayv2_api\.websocket-api_\w+\.execution_arn\}/\$\{aws_apigatewayv2_stage\.websocket-api_stage_\w+\.name\}/\*/@connections/\*",
+        connections,
+    ), connections
     assert grants["conversations-table-read-write-data"][0][1] == (name_ref(doc, "aws_dynamodb_table", "circle-of-trust-conversations", "arn"),)
     assert grants["jobs-table-read-write-data"][0][1] == (name_ref(doc, "aws_dynamodb_table", "circle-of-trust-jobs", "arn"),)
     send, encrypt = grants["job-queue-send"]
@@ -240,8 +257,10 @@ def test_api_tasks_accept_only_the_vpc_link_on_the_container_port(docs, env, por
     doc, prefix = docs[env], PREFIXES[env]
     link_ref, link_ingress, link_egress = _group_rules(doc, f"{prefix}-api-vpc-link")
     api_ref, api_ingress, _ = _group_rules(doc, f"{prefix}-api-tasks")
-    (rule,) = api_ingress
-    assert (rule["referenced_security_group_id"], rule["ip_protocol"], rule["from_port"], rule["to_port"]) == (link_ref, "tcp", port, port)
+    nlb_ref, _, _ = _group_rules(doc, f"{prefix}-ws-nlb")
+    sources = sorted((rule["referenced_security_group_id"], rule["ip_protocol"], rule["from_port"], rule["to_port"]) for rule in api_ingress)
+    # The HTTP API's VPC link and the WebSocket API's internal NLB, on the container port only.
+    assert sources == sorted([(link_ref, "tcp", port, port), (nlb_ref, "tcp", port, port)])
     assert link_ingress == []
     (out,) = link_egress
     assert (out["referenced_security_group_id"], out["from_port"], out["to_port"]) == (api_ref, port, port)
@@ -411,4 +430,4 @@ def test_services_wait_for_their_roles_policies(docs):
     worker = at(resources(doc, "aws_ecs_service"), "worker-service")
     assert set(api["depends_on"]) == policies_of("circle-of-trust-ecs-execution", "circle-of-trust-api-task")
     assert set(worker["depends_on"]) == policies_of("circle-of-trust-ecs-execution", "circle-of-trust-worker-task")
-    assert len(api["depends_on"]) == 8 and len(worker["depends_on"]) == 7
+    assert len(api["depends_on"]) == 9 and len(worker["depends_on"]) == 7

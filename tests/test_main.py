@@ -176,3 +176,12 @@ def test_a_fresh_output_folder_is_created_whole(tmp_path):
     with pytest.raises(ConfigError):
         main.synthesize([tmp_path / "absent.json"], tmp_path / "new")
     assert not (tmp_path / "new").exists()
+
+
+def test_construct_warnings_are_printed(synthesized):
+    result = run_main("--config", "config/production.tfvars", "--output", str(synthesized.parent / "warned"))
+    assert result.returncode == 0
+    assert result.stderr == (
+        "warning: production: domain_name 'circleoftrust.yourdomain.com' is ignored: a custom domain needs "
+        "hosted_zone_id (the Route 53 zone that validates its certificates); the app keeps the AWS default endpoints\n"
+    )

@@ -1,0 +1,332 @@
+"""WebSocket API: internal NLB, v1 VPC link, per-route integrations, deployment, stage, account role."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from cdktf import Fn, TerraformOutput
+
+from constructs_lib.iam import ServiceRole, ServiceRoleProps
+from constructs_lib.policy import checkov_skips
+from constructs_lib.security_groups import AppSecurityGroup, AppSecurityGroupProps
+from constructs_lib.websocket_api import (
+    ACCESS_LOG_FIELDS,
+    API_GATEWAY_LOGS_ACTIONS,
+    ApiGatewayAccount,
+    ApiGatewayAccountProps,
+    WebSocketApi,
+    WebSocketApiProps,
+)
+from tests.support import at, data_sources, logical_id, only, ref, resources, synth_construct
+
+ROLE_ARN = "arn:aws:iam::111122223333:role/cot-apigateway-cloudwatch"
+REQUIRED = dict(
+    name="cot-ws",
+    load_balancer_name="cot-ws",
+    vpc_id="vpc-1",
+    subnet_ids=("subnet-a", "subnet-b"),
+    container_port=8080,
+    account_logging_role_arn=ROLE_ARN,
+)
+PATHS = {"$connect": "/ws/connect", "$disconnect": "/ws/disconnect", "$default": "/ws/message"}
+
+
+def props(**overrides) -> WebSocketApiProps:
+    return WebSocketApiProps(**{**REQUIRED, **overrides})
+
+
+@pytest.fixture(scope="module")
+def document():
+    """The API with defaults, wired the way the stack wires it: the NLB's
+    group reaches a stand-in for the API tasks' group, the task role may
+    manage connections, and the attributes are outputs."""
+
+    def make(stack):
+        api = WebSocketApi(stack, "websocket-api", props())
+        tasks = AppSecurityGroup(stack, "api-tasks", AppSecurityGroupProps(name="cot-api-tasks", vpc_id="vpc-1", description="API tasks"))
+        api.load_balancer_security_group.connect(tasks, 8080, "WebSocket NLB to the API tasks")
+        role = ServiceRole(stack, "api-task-role", ServiceRoleProps(name="cot-api-task", service="ecs-tasks.amazonaws.com"))
+        api.grant_manage_connections(role)
+        for name in ("websocket_gateway_url", "websocket_callback_url", "target_group_arn", "load_balancer_dns_name", "vpc_link_id", "websocket_api_id"):
+            TerraformOutput(stack, name, value=getattr(api, name))
+
+    return synth_construct(make)
+
+
+@pytest.fixture(scope="module")
+def account():
+    return synth_construct(lambda stack: ApiGatewayAccount(stack, "apigateway-account", ApiGatewayAccountProps(role_name="cot-apigateway-cloudwatch")))
+
+
+def outputs(document):
+    return {name: output["value"] for name, output in document["output"].items()}
+
+
+def lb_ref(document, attribute):
+    return ref(document, "aws_lb", logical_id(resources(document, "aws_lb"), "websocket-api/load-balancer"), attribute)
+
+
+def api_ref(document, attribute):
+    return ref(document, "aws_apigatewayv2_api", logical_id(resources(document, "aws_apigatewayv2_api"), "websocket-api"), attribute)
+
+
+def nlb_group_id(document):
+    return logical_id(resources(document, "aws_security_group"), "websocket-api/load-balancer-security-group")
+
+
+# -- the private path -------------------------------------------------------------------
+def test_load_balancer_is_an_internal_nlb_in_the_private_subnets(document):
+    lb = only(document, "aws_lb")
+    assert lb["name"] == "cot-ws"
+    assert lb["internal"] is True
+    assert lb["load_balancer_type"] == "network"
+    assert lb["subnets"] == ["subnet-a", "subnet-b"]
+    assert lb["security_groups"] == [ref(document, "aws_security_group", nlb_group_id(document), "id")]
+    assert lb["enable_cross_zone_load_balancing"] is True
+
+
+def test_only_the_vpc_link_gets_into_the_nlb(document):
+    lb = only(document, "aws_lb")
+    assert lb["enforce_security_group_inbound_rules_on_private_link_traffic"] == "off"
+    group = resources(document, "aws_security_group")[nlb_group_id(document)]
+    assert group["vpc_id"] == "vpc-1"
+    assert not group.get("ingress") and not group.get("egress")
+    nlb_group = ref(document, "aws_security_group", nlb_group_id(document), "id")
+    ingress = resources(document, "aws_vpc_security_group_ingress_rule").values()
+    assert all(rule["security_group_id"] != nlb_group for rule in ingress)
+
+
+def test_nlb_reaches_only_the_api_tasks_port(document):
+    nlb_group = ref(document, "aws_security_group", nlb_group_id(document), "id")
+    tasks_group = ref(document, "aws_security_group", logical_id(resources(document, "aws_security_group"), "api-tasks/security-group"), "id")
+    (egress,) = resources(document, "aws_vpc_security_group_egress_rule").values()
+    assert (egress["security_group_id"], egress["referenced_security_group_id"]) == (nlb_group, tasks_group)
+    assert (egress["ip_protocol"], egress["from_port"], egress["to_port"]) == ("tcp", 8080, 8080)
+    (ingress,) = resources(document, "aws_vpc_security_group_ingress_rule").values()
+    assert (ingress["security_group_id"], ingress["referenced_security_group_id"], ingress["from_port"]) == (tasks_group, nlb_group, 8080)
+
+
+def test_target_group_takes_task_ips_on_the_container_port_with_a_tcp_check(document):
+    group = only(document, "aws_lb_target_group")
+    assert group["target_type"] == "ip"
+    assert (group["protocol"], group["port"], group["vpc_id"]) == ("TCP", 8080, "vpc-1")
+    assert group["deregistration_delay"] == "30"
+    assert group["health_check"] == {
+        "enabled": True,
+        "protocol": "TCP",
+        "port": "traffic-port",
+        "interval": 10,
+        "healthy_threshold": 3,
+        "unhealthy_threshold": 3,
+    }
+
+
+def test_http_health_check_when_a_path_is_given():
+    document = synth_construct(lambda stack: WebSocketApi(stack, "websocket-api", props(health_check_path="/health", health_check_interval_seconds=30)))
+    check = only(document, "aws_lb_target_group")["health_check"]
+    assert (check["protocol"], check["path"], check["matcher"], check["interval"]) == ("HTTP", "/health", "200-399", 30)
+
+
+def test_listener_forwards_tcp_on_the_container_port(document):
+    listener = only(document, "aws_lb_listener")
+    group_id = logical_id(resources(document, "aws_lb_target_group"), "websocket-api/target-group")
+    assert listener["load_balancer_arn"] == lb_ref(document, "arn")
+    assert (listener["protocol"], listener["port"]) == ("TCP", 8080)
+    assert listener["default_action"] == [{"type": "forward", "target_group_arn": ref(document, "aws_lb_target_group", group_id, "arn")}]
+
+
+def test_target_group_arn_is_read_through_the_listener(document):
+    listener_id = logical_id(resources(document, "aws_lb_listener"), "websocket-api/listener")
+    assert outputs(document)["target_group_arn"] == "${" + f"aws_lb_listener.{listener_id}.default_action[0].target_group_arn" + "}"
+
+
+def test_v1_vpc_link_targets_the_nlb(document):
+    link = only(document, "aws_api_gateway_vpc_link")
+    assert link["target_arns"] == [lb_ref(document, "arn")]
+    assert link["name"] == "cot-ws"
+
+
+# -- the API -----------------------------------------------------------------------------
+def test_api_is_a_websocket_api_routing_on_the_action_field(document):
+    api = only(document, "aws_apigatewayv2_api")
+    assert api["protocol_type"] == "WEBSOCKET"
+    assert api["route_selection_expression"] == "$request.body.action"
+
+
+def integrations_by_route(document):
+    routes = resources(document, "aws_apigatewayv2_route").values()
+    integrations = resources(document, "aws_apigatewayv2_integration")
+    found = {}
+    for route in routes:
+        integration_id = re.fullmatch(r"integrations/\$\{aws_apigatewayv2_integration\.([^.]+)\.id\}", route["target"]).group(1)
+        found[route["route_key"]] = (route, integrations[integration_id])
+    return found
+
+
+def test_each_builtin_route_proxies_to_its_path_on_the_nlb_through_the_v1_link(document):
+    found = integrations_by_route(document)
+    assert set(found) == set(PATHS)
+    link = ref(document, "aws_api_gateway_vpc_link", logical_id(resources(document, "aws_api_gateway_vpc_link"), "websocket-api/vpc-link"), "id")
+    for route_key, (route, integration) in found.items():
+        assert route["api_id"] == integration["api_id"] == api_ref(document, "id")
+        assert integration["integration_type"] == "HTTP_PROXY"
+        assert integration["connection_type"] == "VPC_LINK"
+        assert integration["connection_id"] == link
+        assert integration["integration_method"] == "POST"
+        assert integration["integration_uri"] == f"http://{lb_ref(document, 'dns_name')}:8080{PATHS[route_key]}"
+        assert integration["request_parameters"] == {"integration.request.header.ConnectionId": "context.connectionId"}
+        assert integration["timeout_milliseconds"] == 29000
+
+
+def test_only_message_routes_answer_on_the_socket(document):
+    found = integrations_by_route(document)
+    assert found["$default"][0]["route_response_selection_expression"] == "$default"
+    assert "route_response_selection_expression" not in found["$connect"][0]
+    assert "route_response_selection_expression" not in found["$disconnect"][0]
+    response = only(document, "aws_apigatewayv2_route_response")
+    route_id = logical_id(resources(document, "aws_apigatewayv2_route"), "websocket-api/default-route")
+    assert response["route_id"] == ref(document, "aws_apigatewayv2_route", route_id, "id")
+    assert response["route_response_key"] == "$default"
+
+
+def test_custom_routes_are_added_beside_the_builtin_ones():
+    document = synth_construct(lambda stack: WebSocketApi(stack, "websocket-api", props(route_paths={**PATHS, "sendMessage": "/ws/send"})))
+    found = integrations_by_route(document)
+    assert set(found) == {*PATHS, "sendMessage"}
+    assert found["sendMessage"][1]["integration_uri"].endswith(":8080/ws/send")
+    assert found["sendMessage"][0]["route_response_selection_expression"] == "$default"
+
+
+def test_deployment_is_redone_when_routes_or_integrations_change(document):
+    deployment = only(document, "aws_apigatewayv2_deployment")
+    assert deployment["lifecycle"] == {"create_before_destroy": True}
+    trigger = deployment["triggers"]["redeployment"]
+    assert trigger.startswith("${sha1(jsonencode([")
+    for integration_id in resources(document, "aws_apigatewayv2_integration"):
+        for attribute in ("id", "integration_uri", "request_parameters", "timeout_milliseconds"):
+            assert f"aws_apigatewayv2_integration.{integration_id}.{attribute}" in trigger
+    routes = {f"aws_apigatewayv2_route.{key}" for key in resources(document, "aws_apigatewayv2_route")}
+    responses = {f"aws_apigatewayv2_route_response.{key}" for key in resources(document, "aws_apigatewayv2_route_response")}
+    assert set(deployment["depends_on"]) == routes | responses
+
+
+def test_stage_serves_the_deployment_with_access_logs_and_throttling(document):
+    stage = only(document, "aws_apigatewayv2_stage")
+    deployment_id = logical_id(resources(document, "aws_apigatewayv2_deployment"), "websocket-api/deployment")
+    group_id = logical_id(resources(document, "aws_cloudwatch_log_group"), "websocket-api/access-logs/log-group")
+    assert stage["name"] == "live"
+    assert stage["deployment_id"] == ref(document, "aws_apigatewayv2_deployment", deployment_id, "id")
+    assert "auto_deploy" not in stage
+    assert stage["default_route_settings"] == {"throttling_burst_limit": 100, "throttling_rate_limit": 50}
+    assert stage["access_log_settings"]["destination_arn"] == ref(document, "aws_cloudwatch_log_group", group_id, "arn")
+    assert dict(re.findall(r'"(\w+)" = "(\$context[\w.]+)"', stage["access_log_settings"]["format"])) == ACCESS_LOG_FIELDS
+    assert ROLE_ARN in stage["description"]  # the stage waits for the account logging role
+    group = resources(document, "aws_cloudwatch_log_group")[group_id]
+    assert (group["name"], group["retention_in_days"]) == ("/aws/apigateway/cot-ws", 365)
+
+
+def test_stage_without_an_account_role_of_this_stack():
+    document = synth_construct(lambda stack: WebSocketApi(stack, "websocket-api", props(account_logging_role_arn=None)))
+    assert only(document, "aws_apigatewayv2_stage")["description"] == "Access logs written with the API Gateway account role of the region"
+
+
+def test_urls(document):
+    values = outputs(document)
+    stage_id = logical_id(resources(document, "aws_apigatewayv2_stage"), "websocket-api/stage")
+    assert values["websocket_gateway_url"] == ref(document, "aws_apigatewayv2_stage", stage_id, "invoke_url")
+    callback = values["websocket_callback_url"]
+    assert callback.startswith(f"https://{api_ref(document, 'id')}.execute-api.${{data.aws_region.")
+    assert callback.endswith(f".dns_suffix}}/{ref(document, 'aws_apigatewayv2_stage', stage_id, 'name')}")
+
+
+def test_task_role_may_manage_this_stages_connections_only(document):
+    (statement,) = at(data_sources(document, "aws_iam_policy_document"), "api-task-role/websocket-api-manage-connections-policy-document")["statement"]
+    stage_id = logical_id(resources(document, "aws_apigatewayv2_stage"), "websocket-api/stage")
+    assert statement["actions"] == ["execute-api:ManageConnections"]
+    assert statement["resources"] == [f"{api_ref(document, 'execution_arn')}/{ref(document, 'aws_apigatewayv2_stage', stage_id, 'name')}/*/@connections/*"]
+
+
+def test_policy_scan_skips_name_their_reasons():
+    captured = {}
+    synth_construct(lambda stack: captured.setdefault("api", WebSocketApi(stack, "websocket-api", props())))
+    api = captured["api"]
+    assert list(checkov_skips(api.load_balancer)) == ["CKV_AWS_150", "CKV_AWS_91"]
+    assert list(checkov_skips(api.stage)) == ["CKV2_AWS_51"]
+    assert all(list(checkov_skips(route)) == ["CKV_AWS_309"] for route in api.routes.values())
+    assert len(api.routes) == 3
+
+
+def test_metrics():
+    captured = {}
+    synth_construct(lambda stack: captured.setdefault("api", WebSocketApi(stack, "websocket-api", props())))
+    api = captured["api"]
+    assert {m.metric_name for m in (api.metric_connect_count(), api.metric_message_count(), api.metric_integration_errors())} == {"ConnectCount", "MessageCount", "IntegrationError"}
+    assert api.metric_message_count().dimensions["Stage"] == "live"
+    unhealthy = api.metric_unhealthy_hosts()
+    assert (unhealthy.namespace, unhealthy.statistic, sorted(unhealthy.dimensions)) == ("AWS/NetworkELB", "Maximum", ["LoadBalancer", "TargetGroup"])
+
+
+# -- the account setting -------------------------------------------------------------------
+def test_account_setting_points_at_a_role_api_gateway_assumes(account):
+    role_id = logical_id(resources(account, "aws_iam_role"), "apigateway-account/role")
+    assert only(account, "aws_api_gateway_account")["cloudwatch_role_arn"] == ref(account, "aws_iam_role", role_id, "arn")
+    assert only(account, "aws_iam_role")["name"] == "cot-apigateway-cloudwatch"
+    (trust,) = at(data_sources(account, "aws_iam_policy_document"), "apigateway-account/trust")["statement"]
+    assert trust["principals"] == [{"type": "Service", "identifiers": ["apigateway.amazonaws.com"]}]
+    assert trust["actions"] == ["sts:AssumeRole"]
+    assert "condition" not in trust
+
+
+def test_account_role_writes_log_groups_of_this_account_and_region(account):
+    (statement,) = at(data_sources(account, "aws_iam_policy_document"), "apigateway-account/write-logs-policy-document")["statement"]
+    assert statement["actions"] == list(API_GATEWAY_LOGS_ACTIONS)
+    (resource,) = statement["resources"]
+    assert resource.startswith("arn:${data.aws_partition.") and resource.endswith(":log-group:*")
+    assert ":logs:${data.aws_region." in resource and "${data.aws_caller_identity." in resource
+
+
+# -- props -----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"name": "a b"}, "name must be 1-128 letters, digits, '-', '_' and '.', but 'a b' was provided"),
+        ({"load_balancer_name": "x" * 33}, "load_balancer_name must be 1-32 letters, digits and '-', not starting or ending with '-', but 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' was provided"),
+        ({"load_balancer_name": "-ws"}, "load_balancer_name must be 1-32 letters"),
+        ({"subnet_ids": ("subnet-a",)}, "subnet_ids must hold at least 2 subnets (one per zone), but 1 was provided"),
+        ({"container_port": 0}, "container_port must be between 1 and 65535, but 0 was provided"),
+        ({"route_paths": {"$default": "/ws"}}, "route_paths must hold $connect, $disconnect, $default, but $connect, $disconnect was not provided"),
+        ({"route_paths": {**PATHS, "$default": "ws"}}, "route_paths['$default'] must be a path starting with '/', but 'ws' was provided"),
+        ({"route_paths": {**PATHS, "$bad": "/x"}}, "route_paths keys must be $connect, $disconnect, $default or a route name"),
+        ({"stage_name": "$default"}, "stage_name must be 1-128 letters, digits, '-' and '_', but '$default' was provided"),
+        ({"throttling_burst_limit": 5001}, "throttling_burst_limit must be between 0 and 5000, but 5001 was provided"),
+        ({"throttling_rate_limit": 10001}, "throttling_rate_limit must be between 0 and 10000, but 10001 was provided"),
+        ({"log_retention_days": 0}, "log_retention_days must be one of 1, 3, 5,"),
+        ({"integration_timeout_milliseconds": 30000}, "integration_timeout_milliseconds must be between 50 and 29000, but 30000 was provided"),
+        ({"health_check_path": "health"}, "health_check_path must be a path starting with '/', but 'health' was provided"),
+        ({"health_check_interval_seconds": 4}, "health_check_interval_seconds must be between 5 and 300, but 4 was provided"),
+        ({"healthy_threshold_count": 1}, "healthy_threshold_count must be between 2 and 10, but 1 was provided"),
+        ({"unhealthy_threshold_count": 11}, "unhealthy_threshold_count must be between 2 and 10, but 11 was provided"),
+        ({"deregistration_delay_seconds": 3601}, "deregistration_delay_seconds must be between 0 and 3600, but 3601 was provided"),
+    ],
+)
+def test_props_name_the_field_the_allowed_values_and_the_value(overrides, message):
+    with pytest.raises(ValueError) as caught:
+        props(**overrides)
+    assert str(caught.value).startswith("WebSocketApiProps: ")
+    assert message in str(caught.value)
+
+
+def test_props_report_every_problem_at_once():
+    with pytest.raises(ValueError) as caught:
+        props(container_port=0, subnet_ids=(), stage_name="")
+    assert str(caught.value).count("; ") == 2
+
+
+def test_account_props_check_the_role_name():
+    with pytest.raises(ValueError, match=r"role_name must be 1-64 letters, digits and \+=,\.@_-, but 'a b' was provided"):
+        ApiGatewayAccountProps(role_name="a b")
+
+
+def test_tokens_are_not_checked_at_synth():
+    props(route_paths={**PATHS, "$default": Fn.lower("/known-at-apply")})
