@@ -112,8 +112,11 @@ class DiscoveryService(Construct):
                 routing_policy="MULTIVALUE",
                 dns_records=[ServiceDiscoveryServiceDnsConfigDnsRecords(type="SRV", ttl=props.dns_ttl_seconds)],
             ),
-            # ECS reports each task's health; failure_threshold is fixed at 1 by AWS.
-            health_check_custom_config=ServiceDiscoveryServiceHealthCheckCustomConfig(),
+            # ECS reports each task's health. AWS fixes failure_threshold at 1 and the
+            # provider marks it deprecated, but provider 5.100.0 drops an empty block
+            # from CreateService (terraform-provider-aws#44285): the custom health check
+            # would never be enabled and every plan would want to replace the service.
+            health_check_custom_config=ServiceDiscoveryServiceHealthCheckCustomConfig(failure_threshold=1),
         )
 
     @property

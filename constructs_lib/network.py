@@ -12,7 +12,6 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from cdktf import Postcondition, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_availability_zones import (
     DataAwsAvailabilityZones,
@@ -113,9 +112,7 @@ class Network(Construct):
         prefix = props.name_prefix
 
         zone_names = list(props.availability_zones)
-        # A guard, not a lookup: the plan stops if a named zone is not an
-        # available, regular zone of this account and region.
-        DataAwsAvailabilityZones(
+        zones = DataAwsAvailabilityZones(
             self,
             "zones",
             state="available",
@@ -124,14 +121,6 @@ class Network(Construct):
                 # Local and Wavelength zones are opt-in; they cannot host these subnets.
                 DataAwsAvailabilityZonesFilter(name="opt-in-status", values=["opt-in-not-required"]),
             ],
-            lifecycle=TerraformResourceLifecycle(
-                postcondition=[
-                    Postcondition(
-                        condition=f"${{length(self.names) == {props.az_count}}}",
-                        error_message=f"Each of the availability zones {', '.join(zone_names)} must be available and not opt-in.",
-                    )
-                ]
-            ),
         )
         self.vpc = Vpc(
             self,
@@ -145,7 +134,11 @@ class Network(Construct):
         DefaultSecurityGroup(self, "default-security-group", vpc_id=self.vpc.id, tags={"Name": f"{prefix}-default-deny"})
 
         private_cidrs, public_cidrs = props.subnet_cidrs()
-        self.availability_zones = zone_names
+        # Each subnet names its zone through the lookup: index() fails the plan
+        # when a named zone is not an available, regular zone of this account.
+        # (A lifecycle postcondition would say so more politely, but cdktf 0.21
+        # exports it as invalid HCL.)
+        self.availability_zones = [f"${{{zones.fqn}.names[index({zones.fqn}.names, \"{name}\")]}}" for name in zone_names]
         self.public_subnets = [
             Subnet(
                 self,

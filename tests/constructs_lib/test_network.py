@@ -45,6 +45,12 @@ def test_vpc_has_dns_for_private_endpoints(endpoints_mode):
     assert vpc["enable_dns_support"] is True and vpc["enable_dns_hostnames"] is True
 
 
+def zone_of(document, name):
+    """The guarded expression a subnet uses for zone ``name``: the name, or a plan-time error."""
+    zones = "data.aws_availability_zones." + logical_id(data_sources(document, "aws_availability_zones"), "network/zones")
+    return f'${{{zones}.names[index({zones}.names, "{name}")]}}'
+
+
 def test_two_zones_with_private_and_public_subnets_on_the_named_zones(endpoints_mode):
     subnets = resources(endpoints_mode, "aws_subnet")
     expected = {
@@ -57,7 +63,7 @@ def test_two_zones_with_private_and_public_subnets_on_the_named_zones(endpoints_
     for path, (cidr, zone) in expected.items():
         subnet = at(subnets, path)
         assert subnet["cidr_block"] == cidr
-        assert subnet["availability_zone"] == TWO_ZONES[zone]
+        assert subnet["availability_zone"] == zone_of(endpoints_mode, TWO_ZONES[zone])
         assert subnet["map_public_ip_on_launch"] is False
 
 
@@ -68,9 +74,6 @@ def test_the_named_zones_are_checked_at_plan_time(endpoints_mode):
         {"name": "zone-name", "values": list(TWO_ZONES)},
         {"name": "opt-in-status", "values": ["opt-in-not-required"]},
     ]
-    (postcondition,) = zones["lifecycle"]["postcondition"]
-    assert postcondition["condition"] == "${length(self.names) == 2}"
-    assert "us-east-1a, us-east-1b" in postcondition["error_message"]
 
 
 def test_default_security_group_allows_nothing(endpoints_mode):
@@ -145,7 +148,9 @@ def test_single_nat_serves_every_zone_and_replaces_interface_endpoints(single_na
 def test_nat_per_zone_routes_each_zone_through_its_own_gateway(nat_per_zone):
     subnets = resources(nat_per_zone, "aws_subnet")
     assert [at(subnets, f"network/private-{i}")["cidr_block"] for i in range(3)] == ["10.20.0.0/24", "10.20.1.0/24", "10.20.2.0/24"]
-    assert [at(subnets, f"network/private-{i}")["availability_zone"] for i in range(3)] == ["us-east-1a", "us-east-1b", "us-east-1d"]
+    assert [at(subnets, f"network/private-{i}")["availability_zone"] for i in range(3)] == [
+        zone_of(nat_per_zone, zone) for zone in ("us-east-1a", "us-east-1b", "us-east-1d")
+    ]
     assert [at(subnets, f"network/public-{i}")["cidr_block"] for i in range(3)] == ["10.20.8.0/24", "10.20.9.0/24", "10.20.10.0/24"]
     nats = resources(nat_per_zone, "aws_nat_gateway")
     routes = resources(nat_per_zone, "aws_route")

@@ -165,6 +165,25 @@ def create_backend(endpoint: str, bucket: str, table: str | None, region: str) -
         pass
 
 
+def _default_region(stack: Mapping[str, Any], backend: Mapping[str, Any]) -> str:
+    """Region of the default (unaliased) aws provider, else the backend's."""
+    for provider in stack.get("provider", {}).get("aws", []):
+        if "alias" not in provider and "region" in provider:
+            return provider["region"]
+    return backend["region"]
+
+
+def _lift_dynamodb_table(clients: ClientFactory, table: dict[str, Any]) -> None:
+    if table.get("deletion_protection_enabled"):
+        clients("dynamodb").update_table(TableName=table["name"], DeletionProtectionEnabled=False)
+
+
+# Resource type -> how to lift its deletion protection (given state attributes).
+_DELETION_PROTECTION_LIFTERS = {
+    "aws_dynamodb_table": _lift_dynamodb_table,
+}
+
+
 @dataclass
 class DeployedStack:
     """A stack applied to the emulator; `clients` reach the same emulator."""
@@ -182,12 +201,34 @@ class DeployedStack:
         )["Body"]
         return json.loads(body.read())
 
+    def managed_resources(self, resource_type: str | None = None) -> list[dict[str, Any]]:
+        """Attributes of every managed resource instance in the stored state."""
+        return [
+            instance["attributes"]
+            for resource in self.state()["resources"]
+            if resource["mode"] == "managed" and resource_type in (None, resource["type"])
+            for instance in resource["instances"]
+        ]
+
     def lock_table_items(self) -> list[dict[str, Any]]:
         table = self.backend["dynamodb_table"]
         return self.clients("dynamodb", self.backend["region"]).scan(TableName=table)["Items"]
 
-    def destroy(self) -> str:
-        output = self.terraform.destroy()
+    def lift_deletion_protection(self) -> None:
+        """Turn off deletion protection, as an operator must before a teardown.
+
+        Protection is intended (production tables have it) and would stop
+        `terraform destroy` on AWS too; the destroy test checks everything else.
+        """
+        for resource_type, lift in _DELETION_PROTECTION_LIFTERS.items():
+            for attributes in self.managed_resources(resource_type):
+                lift(self.clients, attributes)
+
+    def destroy(self, refresh: bool = False) -> str:
+        """Destroy without a refresh by default: the plan just before read
+        everything, and a refresh costs ~10 s per stack against the emulator."""
+        self.lift_deletion_protection()
+        output = self.terraform.destroy(refresh=refresh)
         self.destroyed = True
         return output
 
@@ -214,12 +255,11 @@ def deployed_stack(
     workdir = prepare_emulated_copy(stack_dir, work_dir, endpoint)
     terraform = Terraform(workdir, env)
     terraform.init(backend=True)
-    provider_region = (read_stack(stack_dir).get("provider", {}).get("aws") or [{}])[0].get("region")
     stack = DeployedStack(
         name=Path(stack_dir).name,
         terraform=terraform,
         backend=backend,
-        clients=ClientFactory(endpoint, provider_region or backend["region"]),
+        clients=ClientFactory(endpoint, _default_region(read_stack(stack_dir), backend)),
     )
     terraform.apply()
     yield stack

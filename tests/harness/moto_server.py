@@ -5,8 +5,8 @@ to it over HTTP exactly as they would to AWS, and so that patching moto never
 leaks into the test process. Each shim below names the emulator gap it covers:
 the shims change moto, never the infrastructure code.
 
-Child entry point (from the project root, or by file path):
-    python -m tests.harness.moto_server [--port N] [--port-file PATH] [--watch-stdin]
+Child entry point, from the project root:
+    python -m tests.harness.moto_server [--port N] [--port-file PATH]
 Parent side: `MotoServer`, a context manager that starts the child on a free
 loopback port, waits until it answers, and always stops it.
 """
@@ -18,13 +18,15 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from pathlib import Path
 from typing import Callable
 
+from .terraform import die_with_parent
+
 HOST = "127.0.0.1"
+_PROJECT_ROOT = Path(__file__).resolve().parents[2]
 _START_TIMEOUT_S = 60.0
 _STOP_TIMEOUT_S = 10.0
 
@@ -80,43 +82,111 @@ def appautoscaling_tags() -> None:
 
 
 @shim
-def ecs_service_capacity_provider_strategy() -> None:
-    """Gap: ECS CreateService ignores capacityProviderStrategy, so
-    DescribeServices omits it and the plan after apply wants to replace the
-    service. Store it on the service (UpdateService already sets it)."""
+def ecs_create_service_fields() -> None:
+    """Gap: ECS CreateService ignores capacityProviderStrategy,
+    enableECSManagedTags and availabilityZoneRebalancing, so DescribeServices
+    omits them and the plan after apply wants to replace the service
+    (strategy) or update it (the others). Store them on the service, as
+    UpdateService already does."""
+    from moto.core.utils import camelcase_to_underscores
     from moto.ecs.responses import EC2ContainerServiceResponse as R
 
     create = R.create_service
 
     def create_service(self: R):  # type: ignore[no-untyped-def]
         result = create(self)
-        strategy = self._get_param("capacityProviderStrategy")
-        if strategy:
-            service = self.ecs_backend._get_service(
-                self._get_param("cluster", "default"), self._get_param("serviceName")
-            )
-            service.capacity_provider_strategy = strategy
+        service = self.ecs_backend._get_service(self._get_param("cluster", "default"), self._get_param("serviceName"))
+        for param in ("capacityProviderStrategy", "enableECSManagedTags", "availabilityZoneRebalancing"):
+            value = self._get_param(param)
+            if value is not None:
+                setattr(service, camelcase_to_underscores(param), value)
         return result
 
     R.create_service = create_service
 
 
 @shim
-def sqs_compact_redrive_policy() -> None:
-    """Gap: SQS returns RedrivePolicy as `json.dumps` output (spaces after
+def kms_rotation_period() -> None:
+    """Gap: KMS EnableKeyRotation ignores RotationPeriodInDays and
+    GetKeyRotationStatus never returns it, so every plan wants to set
+    rotation_period_in_days from 0 to 365 again. Keep it (AWS default 365)."""
+    from moto.kms.responses import KmsResponse as R
+
+    enable = R.enable_key_rotation
+
+    def enable_key_rotation(self: R) -> str:
+        body = enable(self)
+        key = self.kms_backend.keys[self.kms_backend.get_key_id(self._get_param("KeyId"))]
+        key.rotation_period_in_days = self._get_param("RotationPeriodInDays") or 365
+        return body
+
+    status = R.get_key_rotation_status
+
+    def get_key_rotation_status(self: R) -> str:
+        result = json.loads(status(self))
+        key = self.kms_backend.keys[self.kms_backend.get_key_id(self._get_param("KeyId"))]
+        if result["KeyRotationEnabled"]:
+            result["RotationPeriodInDays"] = getattr(key, "rotation_period_in_days", 365)
+        return json.dumps(result)
+
+    R.enable_key_rotation = enable_key_rotation
+    R.get_key_rotation_status = get_key_rotation_status
+
+
+@shim
+def ec2_security_group_rule_descriptions() -> None:
+    """Gap: DescribeSecurityGroupRules returns a rule's Description only for
+    CIDR rules; for rules that reference a security group or a prefix list it
+    is dropped, so every plan re-adds the description of
+    aws_vpc_security_group_{ingress,egress}_rule. Return it for all kinds."""
+    import inspect
+
+    from moto.ec2.models.security_groups import SecurityGroupRule
+
+    init = SecurityGroupRule.__init__
+    signature = inspect.signature(init)
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        init(self, *args, **kwargs)
+        prefix_list = signature.bind(self, *args, **kwargs).arguments.get("prefix_list_id")
+        self.prefix_list_description = (prefix_list or {}).get("Description")
+
+    def description(self: SecurityGroupRule) -> str | None:
+        return (
+            self.ip_range.get("Description")
+            or self.source_group.get("Description")
+            or getattr(self, "prefix_list_description", None)
+        )
+
+    SecurityGroupRule.__init__ = __init__
+    SecurityGroupRule.description = property(description)
+
+
+@shim
+def sqs_redrive_policies() -> None:
+    """Gaps: (1) SQS returns RedrivePolicy as `json.dumps` output (spaces after
     separators) where AWS returns compact JSON, so every plan shows a
-    whitespace-only update. Re-serialize compactly."""
+    whitespace-only update: re-serialize compactly. (2) RedriveAllowPolicy is
+    stored but never returned (nor accepted in AttributeNames), so
+    aws_sqs_queue_redrive_allow_policy waits forever for it to appear."""
     from moto.sqs.models import Queue
 
+    Queue.redrive_allow_policy = None
+    Queue.BASE_ATTRIBUTES = [*Queue.BASE_ATTRIBUTES, "RedriveAllowPolicy"]
     attributes = Queue.attributes.fget
 
-    def compact_attributes(self: Queue) -> dict:  # type: ignore[type-arg]
+    def compact(value: object) -> str | None:
+        if not value:
+            return None  # unset, or removed with "": AWS omits the attribute
+        return json.dumps(json.loads(value) if isinstance(value, str) else value, separators=(",", ":"))
+
+    def shimmed_attributes(self: Queue) -> dict:  # type: ignore[type-arg]
         result = attributes(self)
-        if self.redrive_policy:
-            result["RedrivePolicy"] = json.dumps(self.redrive_policy, separators=(",", ":"))
+        result["RedrivePolicy"] = compact(self.redrive_policy)
+        result["RedriveAllowPolicy"] = compact(self.redrive_allow_policy)
         return result
 
-    Queue.attributes = property(compact_attributes)
+    Queue.attributes = property(shimmed_attributes)
 
 
 def apply_shims() -> None:
@@ -124,13 +194,7 @@ def apply_shims() -> None:
         patch()
 
 
-def _exit_when_parent_goes() -> None:
-    """Stop the server if the parent dies: it holds our stdin pipe open."""
-    sys.stdin.buffer.read()
-    os._exit(0)
-
-
-def serve(port: int, port_file: Path | None = None, watch_stdin: bool = False) -> None:
+def serve(port: int, port_file: Path | None = None) -> None:
     """Apply the shims and serve forever on HOST:port (0 = any free port)."""
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
@@ -148,8 +212,6 @@ def serve(port: int, port_file: Path | None = None, watch_stdin: bool = False) -
         tmp.write_text(str(server.server_port))
         tmp.rename(port_file)
     print(f"moto server listening on http://{HOST}:{server.server_port}", flush=True)
-    if watch_stdin:
-        threading.Thread(target=_exit_when_parent_goes, daemon=True).start()
     server.serve_forever()
 
 
@@ -172,11 +234,13 @@ class MotoServer:
         port_file.unlink(missing_ok=True)
         with open(self.log_path, "ab") as log:
             self._proc = subprocess.Popen(
-                [sys.executable, str(Path(__file__).resolve()), "--port", "0", "--port-file", str(port_file), "--watch-stdin"],
-                stdin=subprocess.PIPE,
+                [sys.executable, "-m", __spec__.name, "--port", "0", "--port-file", str(port_file)],
+                cwd=_PROJECT_ROOT,
+                stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                preexec_fn=die_with_parent,
             )
         try:
             self.endpoint = f"http://{HOST}:{self._wait_for_port(port_file)}"
@@ -229,8 +293,6 @@ class MotoServer:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        if proc.stdin:
-            proc.stdin.close()
 
     def __enter__(self) -> "MotoServer":
         self.start()
@@ -244,9 +306,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--port-file", type=Path, help="write the bound port here once listening")
-    parser.add_argument("--watch-stdin", action="store_true", help="exit when stdin closes (parent died)")
     args = parser.parse_args(argv)
-    serve(args.port, args.port_file, args.watch_stdin)
+    serve(args.port, args.port_file)
 
 
 if __name__ == "__main__":

@@ -10,17 +10,23 @@ from __future__ import annotations
 
 import json
 import os
+import platform
+import queue
+import re
 import shutil
+import signal
 import subprocess
+import sys
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 AWS_PROVIDER_VERSION = "5.100.0"
-_PROVIDER_GLOB = (
-    f"registry.terraform.io/hashicorp/aws/{AWS_PROVIDER_VERSION}/*/"
-    f"terraform-provider-aws_v{AWS_PROVIDER_VERSION}*"
-)
+_PROVIDER_DIR = f"registry.terraform.io/hashicorp/aws/{AWS_PROVIDER_VERSION}"
+_PROVIDER_FILE = f"terraform-provider-aws_v{AWS_PROVIDER_VERSION}*"
+_PROVIDER_GLOB = f"{_PROVIDER_DIR}/*/{_PROVIDER_FILE}"
 WELL_KNOWN_MIRROR = Path("/opt/tf-plugins")
 # Bounded search roots for machines where the mirror lives elsewhere.
 _MIRROR_SEARCH_ROOTS = (
@@ -32,6 +38,8 @@ _MIRROR_SEARCH_ROOTS = (
 )
 _MIRROR_SEARCH_DEPTH = 3
 _TAIL_CHARS = 6000
+_PROVIDER_START_TIMEOUT_S = 60.0
+REATTACH_VAR = "TF_REATTACH_PROVIDERS"
 
 
 class TerraformError(RuntimeError):
@@ -70,6 +78,32 @@ def find_provider_mirror() -> Path:
     )
 
 
+def find_provider_binary(mirror: Path | None = None) -> Path:
+    """The provider executable for this machine's platform inside the mirror."""
+    mirror = mirror or find_provider_mirror()
+    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
+    platform_dir = mirror / _PROVIDER_DIR / f"{sys.platform}_{arch}"
+    found = sorted(platform_dir.glob(_PROVIDER_FILE))
+    if not found:
+        raise FileNotFoundError(f"no {_PROVIDER_FILE} in {platform_dir}")
+    return found[0]
+
+
+if sys.platform == "linux":
+    import ctypes
+
+    _prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved here: no imports after fork
+else:
+    _prctl = None
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """preexec_fn: have Linux stop the child if the test process dies first."""
+    if _prctl is not None:
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def find_terraform() -> str:
     """Return the terraform binary on PATH, or fail with a clear message."""
     binary = shutil.which("terraform")
@@ -81,8 +115,9 @@ def find_terraform() -> str:
 def write_cli_config(config_dir: Path, mirror: Path | None = None) -> Path:
     """Write a CLI config that installs providers from the mirror only.
 
-    The plugin cache lets every init in a session link to one copy of the
-    700 MB provider instead of unpacking it again.
+    From an unpacked mirror (as here) init only symlinks the 700 MB provider;
+    the plugin cache keeps init that cheap for a zip-packed mirror too, which
+    is then unpacked once per session instead of once per working directory.
     """
     mirror = mirror or find_provider_mirror()
     config_dir.mkdir(parents=True, exist_ok=True)
@@ -111,7 +146,7 @@ def terraform_env(config_dir: Path, base: Mapping[str, str] | None = None) -> di
     """Environment for terraform: offline CLI config, no prompts, no AWS identity.
 
     AWS_* variables from the caller are dropped so that no test can ever use
-    real credentials or a profile by accident.
+    real credentials, a profile or a CA bundle by accident.
     """
     find_terraform()
     env = {k: v for k, v in (os.environ if base is None else base).items() if not k.startswith("AWS_")}
@@ -123,7 +158,97 @@ def terraform_env(config_dir: Path, base: Mapping[str, str] | None = None) -> di
         AWS_EC2_METADATA_DISABLED="true",
     )
     env.pop("TF_PLUGIN_CACHE_DIR", None)  # the CLI config sets it
+    env.pop(REATTACH_VAR, None)
     return env
+
+
+class ProviderServer:
+    """One long-lived aws provider process that terraform reattaches to.
+
+    Without it every terraform command starts the 700 MB provider two to four
+    times, about 3 s each just to build its schema; reattaching saves ~10 s
+    per stack deployment. One process holds one provider configuration, so it
+    serves one terraform command at a time, and `Terraform` does not use it
+    for configurations with aliased aws providers (see `_reattach_is_safe`).
+    """
+
+    def __init__(self, env: Mapping[str, str], log_path: Path, mirror: Path | None = None):
+        self.binary = find_provider_binary(mirror)
+        self.log_path = Path(log_path)
+        self._base_env = dict(env)
+        self.env: dict[str, str] = {}
+        self._proc: subprocess.Popen[str] | None = None
+
+    def start(self) -> dict[str, str]:
+        """Start the provider in debug mode; return `env` plus TF_REATTACH_PROVIDERS.
+
+        The provider reads AWS settings from its own environment, so it must
+        get the sanitized terraform env, not the caller's.
+        """
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "a")
+        self._proc = subprocess.Popen(
+            [str(self.binary), "-debug"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            env={**self._base_env, "TF_LOG_PROVIDER": "off"},
+            preexec_fn=die_with_parent,
+        )
+        log.close()
+        try:
+            reattach = self._read_reattach()
+        except BaseException:
+            self.stop()
+            raise
+        self.env = {**self._base_env, REATTACH_VAR: reattach}
+        return self.env
+
+    def _read_reattach(self) -> str:
+        """Scan stdout for the reattach line, then keep draining it so the
+        provider never blocks on a full pipe."""
+        assert self._proc is not None and self._proc.stdout is not None
+        lines: queue.Queue[str] = queue.Queue()
+        stdout = self._proc.stdout
+
+        def pump() -> None:
+            for line in stdout:
+                lines.put(line)
+            lines.put("")
+
+        threading.Thread(target=pump, daemon=True).start()
+        deadline = time.monotonic() + _PROVIDER_START_TIMEOUT_S
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                line = lines.get(timeout=remaining)
+            except queue.Empty:
+                break
+            if not line:
+                break
+            match = re.search(rf"{REATTACH_VAR}='(.+)'", line)
+            if match:
+                return match.group(1)
+        raise RuntimeError(f"the aws provider did not start in debug mode; see {self.log_path}")
+
+    def stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def __enter__(self) -> "ProviderServer":
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 @dataclass(frozen=True)
@@ -138,28 +263,68 @@ class PlanResult:
         return self.exit_code == 2
 
 
-class Terraform:
-    """Thin wrapper over the CLI in one working directory."""
+def _reattach_is_safe(workdir: Path) -> bool:
+    """True when the configuration has a single aws provider configuration.
 
-    def __init__(self, workdir: Path, env: Mapping[str, str], parallelism: int = 20):
+    A reattached provider process keeps one configuration, so aliased aws
+    providers would overwrite each other's region and tags (seen: resources
+    of the default provider looked up in the alias's region). HCL files are
+    not parsed, so their presence also counts as unsafe.
+    """
+    if any(workdir.glob("*.tf")):
+        return False
+    aliases = set()
+    for path in workdir.glob("*.tf.json"):
+        for block in json.loads(path.read_text()).get("provider", {}).get("aws", []):
+            aliases.add(block.get("alias"))
+    return len(aliases) <= 1
+
+
+class Terraform:
+    """Thin wrapper over the CLI in one working directory.
+
+    Create it once the configuration is in place: it decides then whether the
+    env's reattached provider may be used.
+    """
+
+    def __init__(self, workdir: Path, env: Mapping[str, str], parallelism: int = 20, timeout_s: float = 600):
         self.workdir = Path(workdir)
+        self.timeout_s = timeout_s
         self.env = dict(env)
+        if REATTACH_VAR in self.env and not _reattach_is_safe(self.workdir):
+            del self.env[REATTACH_VAR]
         self.parallelism = parallelism
         self.binary = find_terraform()
 
     def run(self, *args: str, ok_codes: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[str]:
         """Run `terraform ARGS -no-color`; raise TerraformError on other exit codes."""
         cmd = [self.binary, *args, "-no-color"]
-        proc = subprocess.run(
-            cmd, cwd=self.workdir, env=self.env, capture_output=True, text=True, stdin=subprocess.DEVNULL
-        )
+        with subprocess.Popen(
+            cmd,
+            cwd=self.workdir,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # a timeout can then stop terraform and its providers together
+            preexec_fn=die_with_parent,
+        ) as proc:
+            try:
+                stdout, stderr = proc.communicate(timeout=self.timeout_s)
+                outcome = f"exited {proc.returncode}"
+            except subprocess.TimeoutExpired:
+                # Provider retry loops against an emulator gap can run for an hour.
+                os.killpg(proc.pid, signal.SIGKILL)
+                stdout, stderr = proc.communicate()
+                outcome = f"timed out after {self.timeout_s:.0f}s"
         if proc.returncode not in ok_codes:
             raise TerraformError(
-                f"`{' '.join(cmd[1:])}` in {self.workdir} exited {proc.returncode}\n"
-                f"--- stdout (tail) ---\n{proc.stdout[-_TAIL_CHARS:]}\n"
-                f"--- stderr (tail) ---\n{proc.stderr[-_TAIL_CHARS:]}"
+                f"`{' '.join(cmd[1:])}` in {self.workdir} {outcome}\n"
+                f"--- stdout (tail) ---\n{stdout[-_TAIL_CHARS:]}\n"
+                f"--- stderr (tail) ---\n{stderr[-_TAIL_CHARS:]}"
             )
-        return proc
+        return subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
 
     def init(self, backend: bool = True) -> None:
         self.run("init", "-input=false", f"-backend={str(backend).lower()}")
@@ -179,8 +344,10 @@ class Terraform:
     def apply(self) -> str:
         return self.run("apply", "-input=false", "-auto-approve", f"-parallelism={self.parallelism}").stdout
 
-    def destroy(self) -> str:
-        return self.run("destroy", "-input=false", "-auto-approve", f"-parallelism={self.parallelism}").stdout
+    def destroy(self, refresh: bool = True) -> str:
+        return self.run(
+            "destroy", "-input=false", "-auto-approve", f"-refresh={str(refresh).lower()}", f"-parallelism={self.parallelism}"
+        ).stdout
 
     def output(self) -> dict[str, Any]:
         """Return output values by name (the `value` of `output -json`)."""

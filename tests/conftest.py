@@ -1,0 +1,89 @@
+"""Session fixtures for the terraform and emulator tests.
+
+All of them are lazy: a unit test that requests none of them pays nothing
+(no synth, no provider process, no moto server).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterator
+
+import pytest
+
+from tests.harness.moto_server import MotoServer
+from tests.harness.terraform import ProviderServer, terraform_env as make_terraform_env
+
+if TYPE_CHECKING:
+    from stacks.config import EnvironmentConfig
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+@functools.cache
+def environment_configs() -> dict[str, EnvironmentConfig]:
+    """The configs main.py synthesizes, by environment (= stack name)."""
+    from main import default_config_paths
+    from stacks.config import load_configs
+
+    return {config.environment: config for config in load_configs(default_config_paths())}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run a test that takes `stack_name` once per synthesized stack."""
+    if "stack_name" in metafunc.fixturenames:
+        metafunc.parametrize("stack_name", sorted(environment_configs()))
+
+
+@pytest.fixture(scope="session")
+def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every stack, synthesized once per session by `main.py --output` in a subprocess.
+
+    A subprocess keeps the jsii runtime out of the test process and runs the
+    same entry point as CI and `cdktf synth`.
+    """
+    out = tmp_path_factory.mktemp("synth") / "cdktf.out"
+    proc = subprocess.run(
+        [sys.executable, "main.py", "--output", str(out)],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"},
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    if proc.returncode != 0:
+        pytest.fail(f"main.py --output failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}", pytrace=False)
+    synthesized = sorted(p.name for p in (out / "stacks").iterdir())
+    assert synthesized == sorted(environment_configs()), "synthesized stacks differ from the configs' environments"
+    return out
+
+
+@pytest.fixture
+def stack_config(stack_name: str) -> EnvironmentConfig:
+    """The environment config a stack was synthesized from."""
+    return environment_configs()[stack_name]
+
+
+@pytest.fixture
+def stack_dir(synth_dir: Path, stack_name: str) -> Path:
+    """The synthesized folder of one stack (holds cdk.tf.json)."""
+    return synth_dir / "stacks" / stack_name
+
+
+@pytest.fixture(scope="session")
+def terraform_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Env for `Terraform`: offline CLI config plus one shared provider process."""
+    root = tmp_path_factory.mktemp("terraform")
+    with ProviderServer(make_terraform_env(root), root / "provider.log") as provider:
+        yield provider.env
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a moto server (with the harness's shims) for the whole session."""
+    with MotoServer(tmp_path_factory.mktemp("moto")) as server:
+        yield server.endpoint
