@@ -12,9 +12,10 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CHECKPOINT_DISABLE := 1
 
 PIPENV := $(PYTHON) -m pipenv
-PYTEST_ARGS ?=
+# Two workers: the emulated deploys wait on moto and terraform, not on the CPU.
+PYTEST_ARGS ?= -n 2
 
-.PHONY: setup synth synth-hcl test test-unit test-emulated bench checkov clean
+.PHONY: setup synth synth-hcl test test-unit test-emulated bench checkov cost clean
 
 .venv/.installed: Pipfile
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check "pipenv==$(PIPENV_VERSION)"
@@ -42,6 +43,12 @@ test-unit: .venv/.installed
 
 test-emulated: setup
 	$(PIPENV) run pytest -m emulated $(PYTEST_ARGS)
+
+checkov: synth
+	$(PIPENV) run python -m tools.policy_scan
+
+cost: synth
+	$(PIPENV) run python -m tools.cost_report
 
 bench: .venv/.installed
 	$(PIPENV) run python benchmarks/synth_benchmark.py
