@@ -33,3 +33,13 @@ worker_scaling_steps = [[1, 1], [50, 2], [200, 4]]
 
 # Staging is disposable: `terraform destroy` may delete its tables.
 table_deletion_protection = false
+
+# Delivery. The GitHub repository is a placeholder (replace it with the real
+# owner/name): with it, staging synthesizes the GitHub Actions deploy role,
+# trusted for jobs in the GitHub environment "staging" (the shipped workflows
+# name their environment). Production has no role until it sets one.
+github_repository  = "circle-of-trust/circle-of-trust"
+github_environment = "staging"
+
+# The seed's EventBridge alternative, on here so both sides are exercised.
+enable_ecr_push_updater = true

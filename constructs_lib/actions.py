@@ -9,8 +9,10 @@ spelled out, so a new action AWS adds is never granted silently.
 from __future__ import annotations
 
 # -- ECR -------------------------------------------------------------------------
-# Registry login. The only action in the project granted on resource "*":
-# GetAuthorizationToken has no resource-level permissions.
+# Registry login, granted on resource "*": GetAuthorizationToken has no
+# resource-level permissions (neither have ECS_TASK_DEFINITION_READ_ACTIONS,
+# ECS_REGISTER_TASK_DEFINITION_ACTIONS and XRAY_WRITE_ACTIONS; nothing else is
+# granted on "*").
 ECR_AUTHORIZATION_ACTIONS = ("ecr:GetAuthorizationToken",)
 # Pull one repository's images (what the ECS agent does with the execution role).
 ECR_PULL_ACTIONS = (
@@ -18,7 +20,7 @@ ECR_PULL_ACTIONS = (
     "ecr:BatchGetImage",
     "ecr:GetDownloadUrlForLayer",
 )
-# Push images (the CI role of a later issue).
+# Push images (the GitHub Actions deploy role, constructs_lib/github_oidc.py).
 ECR_PUSH_ACTIONS = (
     "ecr:BatchCheckLayerAvailability",
     "ecr:CompleteLayerUpload",
@@ -27,8 +29,14 @@ ECR_PUSH_ACTIONS = (
     "ecr:UploadLayerPart",
 )
 
-# -- ECS deploys (tools/ecs_deploy.py; the CI role of a later issue) -------------
-# Plus iam:PassRole on the execution and task roles, for RegisterTaskDefinition.
+# Whether a commit's image is already pushed: tags are IMMUTABLE, so a re-run
+# of a deploy workflow skips the push instead of failing on it.
+ECR_DESCRIBE_IMAGES_ACTIONS = ("ecr:DescribeImages",)
+
+# -- ECS deploys (tools/ecs_deploy.py; the GitHub Actions deploy role) -----------
+# Every ECS call of tools/ecs_deploy.py, grouped below by the resources IAM lets
+# them name (FargateService.grant_deploy). Plus iam:PassRole on the execution
+# and task roles, for RegisterTaskDefinition.
 ECS_DEPLOY_ACTIONS = (
     "ecs:DescribeServices",
     "ecs:DescribeTaskDefinition",
@@ -38,6 +46,24 @@ ECS_DEPLOY_ACTIONS = (
     "ecs:TagResource",  # registering with tags
     "ecs:UpdateService",
 )
+# On the service's ARN.
+ECS_SERVICE_DEPLOY_ACTIONS = ("ecs:DescribeServices", "ecs:UpdateService")
+# No resource-level permissions (IAM service authorization reference: no
+# resource type for these actions), so on "*"; RegisterTaskDefinition is
+# narrowed by a condition on the request's tags instead.
+ECS_TASK_DEFINITION_READ_ACTIONS = ("ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions")
+ECS_REGISTER_TASK_DEFINITION_ACTIONS = ("ecs:RegisterTaskDefinition",)
+# On the family's revisions (task-definition/<family>:*).
+ECS_TASK_DEFINITION_TAGS_READ_ACTIONS = ("ecs:ListTagsForResource",)
+# Tagging at registration, only with ecs:CreateAction = RegisterTaskDefinition.
+ECS_TAG_ON_REGISTER_ACTIONS = ("ecs:TagResource",)
+# The ECR-push updater Lambda (lambda/ecs_updater): a forced new deployment.
+ECS_FORCE_DEPLOYMENT_ACTIONS = ("ecs:UpdateService",)
+
+# -- IAM -----------------------------------------------------------------------------
+# Handing the task and execution roles to ECS in a new task-definition
+# revision (always with iam:PassedToService = ecs-tasks.amazonaws.com).
+IAM_PASS_ROLE_ACTIONS = ("iam:PassRole",)
 
 # -- CloudWatch Logs ----------------------------------------------------------------
 # The awslogs driver creates a stream per task and writes to it.
@@ -48,6 +74,9 @@ SECRETS_READ_ACTIONS = ("secretsmanager:DescribeSecret", "secretsmanager:GetSecr
 
 # -- SQS ---------------------------------------------------------------------------------
 SQS_SEND_ACTIONS = ("sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage")
+# A service principal delivering to a queue (its resource policy), such as
+# EventBridge parking a rule's undeliverable events in a DLQ.
+SQS_SERVICE_SEND_ACTIONS = ("sqs:SendMessage",)
 SQS_CONSUME_ACTIONS = (
     "sqs:ChangeMessageVisibility",
     "sqs:DeleteMessage",
@@ -141,3 +170,39 @@ KMS_LOGS_SERVICE_ACTIONS = (
     "kms:GenerateDataKeyWithoutPlaintext",
     "kms:DescribeKey",
 )
+
+# CloudTrail encrypting log and digest files (AWS documents
+# "kms:GenerateDataKey*"; CloudTrail calls GenerateDataKey) and reading the
+# key's metadata when a trail is created or updated.
+KMS_CLOUDTRAIL_ENCRYPT_ACTIONS = ("kms:GenerateDataKey",)
+KMS_CLOUDTRAIL_DESCRIBE_ACTIONS = ("kms:DescribeKey",)
+# CloudWatch alarms publishing to an SNS topic encrypted with a
+# customer-managed key (AWS documents "kms:GenerateDataKey*" and kms:Decrypt).
+KMS_CLOUDWATCH_ALARMS_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+
+# -- S3, in bucket policies ---------------------------------------------------------
+# CloudTrail checks the bucket's ACL, then writes log files (AWS's documented
+# bucket policy for trails).
+S3_CLOUDTRAIL_ACL_CHECK_ACTIONS = ("s3:GetBucketAcl",)
+S3_CLOUDTRAIL_WRITE_ACTIONS = ("s3:PutObject",)
+
+# -- SNS, in topic policies ------------------------------------------------------------
+SNS_PUBLISH_ACTIONS = ("sns:Publish",)
+
+# -- S3 (the frontend upload: `aws s3 sync --delete`) -------------------------------
+S3_LIST_BUCKET_ACTIONS = ("s3:ListBucket",)
+S3_SYNC_OBJECT_ACTIONS = ("s3:DeleteObject", "s3:GetObject", "s3:PutObject")
+
+# -- CloudFront (invalidating the frontend after an upload, and waiting for it) -----
+CLOUDFRONT_INVALIDATION_ACTIONS = ("cloudfront:CreateInvalidation", "cloudfront:GetInvalidation")
+
+# -- Terraform state, read only (`terraform output` in the deploy workflows) ---------
+# The state object, and the S3 backend's digest item in the lock table.
+S3_READ_STATE_ACTIONS = ("s3:GetObject",)
+DYNAMODB_READ_STATE_DIGEST_ACTIONS = ("dynamodb:GetItem",)
+
+# -- X-Ray (active tracing of a Lambda function; no resource-level permissions) ------
+XRAY_WRITE_ACTIONS = ("xray:PutTelemetryRecords", "xray:PutTraceSegments")
+
+# -- KMS, in key policies: EventBridge sending to an SSE-KMS dead-letter queue ------
+KMS_EVENTS_SQS_SERVICE_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")

@@ -76,6 +76,8 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA, S
 from constructs import Construct
 
 from constructs_lib._validation import Problems, is_token
+from constructs_lib.actions import CLOUDFRONT_INVALIDATION_ACTIONS, S3_LIST_BUCKET_ACTIONS, S3_SYNC_OBJECT_ACTIONS
+from constructs_lib.iam import Role, Statement
 from constructs_lib.metrics import Metric
 from constructs_lib.policy import skip_check
 
@@ -432,6 +434,27 @@ class Frontend(Construct):
     def frontend_url(self) -> str:
         """``https://<first alias>`` with a custom domain, else ``https://<cloudfront domain>``."""
         return f"https://{self.props.aliases[0] if self.props.aliases else self.cloudfront_domain_name}"
+
+    # -- grants -------------------------------------------------------------------------
+    def grant_upload(self, role: Role) -> None:
+        """Replace the build: what ``aws s3 sync --delete`` needs on the bucket.
+
+        No KMS permission: the bucket uses SSE-S3.
+        """
+        role.grant(
+            f"{self.node.id}-upload",
+            [
+                Statement(sid="ListBuild", actions=S3_LIST_BUCKET_ACTIONS, resources=(self.frontend_bucket_arn,)),
+                Statement(sid="ReplaceBuild", actions=S3_SYNC_OBJECT_ACTIONS, resources=(f"{self.frontend_bucket_arn}/*",)),
+            ],
+        )
+
+    def grant_invalidate(self, role: Role) -> None:
+        """Invalidate this distribution's cache and wait for the invalidation."""
+        role.grant(
+            f"{self.node.id}-invalidate",
+            [Statement(sid="InvalidateCache", actions=CLOUDFRONT_INVALIDATION_ACTIONS, resources=(self.cloudfront_distribution_arn,))],
+        )
 
     # -- metrics ------------------------------------------------------------------------
     def metric(self, metric_name: str, *, statistic: str = "Average") -> Metric:

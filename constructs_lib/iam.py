@@ -75,63 +75,18 @@ def policy_document(scope: Construct, construct_id: str, statements: Sequence[St
     )
 
 
-@dataclass(frozen=True, kw_only=True)
-class ServiceRoleProps:
-    """Props of a role that an AWS service assumes for this account.
+class Role(Construct):
+    """An IAM role that grants attach inline policies to.
 
-    name: the role name (IAM: 1-64 characters).
-    service: the service principal, such as ``vpc-flow-logs.amazonaws.com``.
-    source_arn_patterns: ``aws:SourceArn`` values the service may act for
-        (ArnLike); empty means only the account condition applies.
-    description: shown in the IAM console. Default: empty.
+    Subclasses make the role (and its trust policy) and hand it to
+    ``_attach``; the resource constructs' named grants (``grant_pull``,
+    ``grant_push``, ...) call ``grant``.
     """
 
-    name: str
-    service: str
-    source_arn_patterns: tuple[str, ...] = ()
-    description: str = ""
+    role: IamRole
 
-
-class ServiceRole(Construct):
-    """A role trusted by one service principal, limited to this account.
-
-    The trust policy always carries ``aws:SourceAccount`` (confused-deputy
-    protection) and, when given, ``aws:SourceArn``.
-    """
-
-    def __init__(self, scope: Construct, construct_id: str, props: ServiceRoleProps) -> None:
-        super().__init__(scope, construct_id)
-        context = AwsContext.of(self)
-        conditions = [
-            DataAwsIamPolicyDocumentStatementCondition(
-                test="StringEquals", variable="aws:SourceAccount", values=[context.account_id]
-            )
-        ]
-        if props.source_arn_patterns:
-            conditions.append(
-                DataAwsIamPolicyDocumentStatementCondition(
-                    test="ArnLike", variable="aws:SourceArn", values=list(props.source_arn_patterns)
-                )
-            )
-        trust = DataAwsIamPolicyDocument(
-            self,
-            "trust",
-            statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    effect="Allow",
-                    actions=["sts:AssumeRole"],
-                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=[props.service])],
-                    condition=conditions,
-                )
-            ],
-        )
-        self.role = IamRole(
-            self,
-            "role",
-            name=props.name,
-            description=props.description or None,
-            assume_role_policy=trust.json,
-        )
+    def _attach(self, role: IamRole) -> None:
+        self.role = role
         self._grants: set[str] = set()
 
     @property
@@ -149,3 +104,75 @@ class ServiceRole(Construct):
         self._grants.add(grant_id)
         document = policy_document(self, f"{grant_id}-policy-document", statements)
         return IamRolePolicy(self, f"{grant_id}-policy", name=grant_id, role=self.role.id, policy=document.json)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceRoleProps:
+    """Props of a role that an AWS service assumes for this account.
+
+    name: the role name (IAM: 1-64 characters).
+    service: the service principal, such as ``vpc-flow-logs.amazonaws.com``.
+    source_arn_patterns: ``aws:SourceArn`` values the service may act for
+        (ArnLike); empty means only the account condition applies.
+    description: shown in the IAM console. Default: empty.
+    source_account_condition: require ``aws:SourceAccount`` = this account.
+        Default True. False only for a role that a service assumes without
+        that key in the request (a role passed to AWS Backup or to a
+        CloudTrail trail, whose documented trust policies have no
+        condition): there ``iam:PassRole``, which never crosses accounts, is
+        the guard, and a condition the service never sends would make the
+        role unusable.
+    """
+
+    name: str
+    service: str
+    source_arn_patterns: tuple[str, ...] = ()
+    description: str = ""
+    source_account_condition: bool = True
+
+
+class ServiceRole(Role):
+    """A role trusted by one service principal, limited to this account.
+
+    The trust policy carries ``aws:SourceAccount`` (confused-deputy
+    protection) unless ``source_account_condition`` is False, and, when
+    given, ``aws:SourceArn``.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, props: ServiceRoleProps) -> None:
+        super().__init__(scope, construct_id)
+        context = AwsContext.of(self)
+        conditions = []
+        if props.source_account_condition:
+            conditions.append(
+                DataAwsIamPolicyDocumentStatementCondition(
+                    test="StringEquals", variable="aws:SourceAccount", values=[context.account_id]
+                )
+            )
+        if props.source_arn_patterns:
+            conditions.append(
+                DataAwsIamPolicyDocumentStatementCondition(
+                    test="ArnLike", variable="aws:SourceArn", values=list(props.source_arn_patterns)
+                )
+            )
+        trust = DataAwsIamPolicyDocument(
+            self,
+            "trust",
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    effect="Allow",
+                    actions=["sts:AssumeRole"],
+                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=[props.service])],
+                    condition=conditions or None,
+                )
+            ],
+        )
+        self._attach(
+            IamRole(
+                self,
+                "role",
+                name=props.name,
+                description=props.description or None,
+                assume_role_policy=trust.json,
+            )
+        )

@@ -7,10 +7,14 @@ resource (``Queue`` knows ``AWS/SQS`` and ``QueueName``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Mapping
 
 STATISTICS = ("Average", "Maximum", "Minimum", "SampleCount", "Sum")
+# Percentiles p0-p100 with up to two decimals (``p99``, ``p99.9``): alarms set
+# them as ``extended_statistic``, dashboards and metric math as ``stat``.
+PERCENTILE = re.compile(r"^p(100(\.0{1,2})?|\d{1,2}(\.\d{1,2})?)$")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -20,8 +24,8 @@ class Metric:
     namespace: such as ``AWS/SQS``.
     metric_name: such as ``ApproximateNumberOfMessagesVisible``.
     dimensions: dimension name -> value (values may be tokens).
-    statistic: one of Average, Maximum, Minimum, SampleCount, Sum.
-        Default Average.
+    statistic: one of Average, Maximum, Minimum, SampleCount, Sum, or a
+        percentile p0-p100 such as p99. Default Average.
     period_seconds: 10, 30 or a multiple of 60. Default 60.
     """
 
@@ -33,12 +37,17 @@ class Metric:
 
     def __post_init__(self) -> None:
         problems = []
-        if self.statistic not in STATISTICS:
-            problems.append(f"statistic must be one of {', '.join(STATISTICS)}, but {self.statistic!r} was provided")
+        if self.statistic not in STATISTICS and not PERCENTILE.match(self.statistic):
+            problems.append(f"statistic must be one of {', '.join(STATISTICS)} or a percentile p0-p100 such as p99, but {self.statistic!r} was provided")
         if self.period_seconds not in (10, 30) and (self.period_seconds <= 0 or self.period_seconds % 60):
             problems.append(f"period_seconds must be 10, 30 or a multiple of 60, but {self.period_seconds} was provided")
         if problems:
             raise ValueError(f"{self.metric_name}: " + "; ".join(problems))
+
+    @property
+    def is_percentile(self) -> bool:
+        """True for ``pNN``: alarms take it as ``extended_statistic``."""
+        return self.statistic not in STATISTICS
 
     def with_(self, *, statistic: str | None = None, period_seconds: int | None = None) -> "Metric":
         """The same metric with another statistic or period."""

@@ -18,18 +18,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cdktf import Fn
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementCondition,
+    DataAwsIamPolicyDocumentStatementPrincipals,
+)
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
+from cdktf_cdktf_provider_aws.sqs_queue_policy import SqsQueuePolicy
 from cdktf_cdktf_provider_aws.sqs_queue_redrive_allow_policy import SqsQueueRedriveAllowPolicy
 from constructs import Construct
 
 from constructs_lib._validation import Problems
-from constructs_lib.actions import KMS_DECRYPT_ACTIONS, KMS_SQS_SEND_ACTIONS, SQS_CONSUME_ACTIONS, SQS_SEND_ACTIONS
+from constructs_lib.actions import KMS_DECRYPT_ACTIONS, KMS_SQS_SEND_ACTIONS, SQS_CONSUME_ACTIONS, SQS_SEND_ACTIONS, SQS_SERVICE_SEND_ACTIONS
 from constructs_lib.encryption import key_statements
 from constructs_lib.iam import ServiceRole, Statement
 from constructs_lib.limits import SQS_MAX_VISIBILITY_TIMEOUT_SECONDS
 from constructs_lib.metrics import Metric
 
 MAX_RETENTION_SECONDS = 14 * 24 * 3600  # 1,209,600: the SQS maximum
+METRIC_NAMESPACE = "AWS/SQS"
 _NAME = r"[A-Za-z0-9_-]{1,80}"
 
 
@@ -155,7 +163,7 @@ class Queue(Construct):
     def metric(self, metric_name: str, *, statistic: str = "Maximum") -> Metric:
         """A metric of this queue (``AWS/SQS``, dimension ``QueueName``), 1-minute period."""
         return Metric(
-            namespace="AWS/SQS",
+            namespace=METRIC_NAMESPACE,
             metric_name=metric_name,
             dimensions={"QueueName": self.queue_name},
             statistic=statistic,
@@ -173,6 +181,17 @@ class Queue(Construct):
         """Seconds the oldest waiting message has waited."""
         return self.metric("ApproximateAgeOfOldestMessage")
 
+    def metric_dlq_approximate_number_of_messages_visible(self) -> Metric:
+        """Messages in the dead-letter queue (each one a job that failed ``dlq_max_receive_count`` times)."""
+        if self.dlq is None:
+            raise ValueError(f"{self.node.path}: the queue has no DLQ (create_dlq is False)")
+        return Metric(
+            namespace=METRIC_NAMESPACE,
+            metric_name="ApproximateNumberOfMessagesVisible",
+            dimensions={"QueueName": self.dlq.name},
+            statistic="Maximum",
+        )
+
     # -- grants --------------------------------------------------------------------------
     def grant_send_messages(self, role: ServiceRole) -> None:
         """Send messages to the queue (and encrypt them)."""
@@ -183,6 +202,35 @@ class Queue(Construct):
                 *key_statements(self, self.props.kms_key_arn, KMS_SQS_SEND_ACTIONS, via_service="sqs", sid="EncryptMessages"),
             ],
         )
+
+    def grant_send_messages_from_service(self, service: str, *, source_arn: str) -> SqsQueuePolicy:
+        """Let an AWS service send to this queue on behalf of one resource only.
+
+        Writes the queue's resource policy: ``sqs:SendMessage`` for the service
+        principal ``service`` (such as ``events.amazonaws.com``) when
+        ``aws:SourceArn`` equals ``source_arn`` (such as the EventBridge rule
+        whose target this queue is the DLQ of). A queue has one resource
+        policy, so this can be called once. With a customer-managed key, the
+        key policy must also let the service use the key (see
+        ``constructs_lib/encryption.py``).
+        """
+        if self.node.try_find_child("queue-policy") is not None:
+            raise ValueError(f"{self.node.path}: the queue already has its resource policy (one per queue)")
+        document = DataAwsIamPolicyDocument(
+            self,
+            "queue-policy-document",
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    sid="ServiceSendsForOneSource",
+                    effect="Allow",
+                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=[service])],
+                    actions=list(SQS_SERVICE_SEND_ACTIONS),
+                    resources=[self.queue_arn],
+                    condition=[DataAwsIamPolicyDocumentStatementCondition(test="ArnEquals", variable="aws:SourceArn", values=[source_arn])],
+                )
+            ],
+        )
+        return SqsQueuePolicy(self, "queue-policy", queue_url=self.queue_url, policy=document.json)
 
     def grant_consume_messages(self, role: ServiceRole) -> None:
         """Receive, delete and extend the visibility of messages (and decrypt them)."""

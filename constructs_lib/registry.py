@@ -22,8 +22,8 @@ from cdktf_cdktf_provider_aws.ecr_repository import (
 from constructs import Construct
 
 from constructs_lib._validation import Problems
-from constructs_lib.actions import ECR_AUTHORIZATION_ACTIONS, ECR_PULL_ACTIONS
-from constructs_lib.iam import ServiceRole, Statement
+from constructs_lib.actions import ECR_AUTHORIZATION_ACTIONS, ECR_DESCRIBE_IMAGES_ACTIONS, ECR_PULL_ACTIONS, ECR_PUSH_ACTIONS
+from constructs_lib.iam import Role, ServiceRole, Statement
 
 _NAME = r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*"
 
@@ -125,6 +125,21 @@ class Repository(Construct):
             f"{self.node.id}-pull",
             [
                 Statement(sid="PullImages", actions=ECR_PULL_ACTIONS, resources=(self.repository_arn,)),
+                # GetAuthorizationToken has no resource-level permissions.
+                Statement(sid="RegistryLogin", actions=ECR_AUTHORIZATION_ACTIONS, resources=("*",)),
+            ],
+        )
+
+    def grant_push(self, role: Role) -> None:
+        """Push images to this repository, see which tags it holds (and log in to the registry).
+
+        No KMS permission: as for pulls, ECR encrypts through its own grant on the key.
+        """
+        role.grant(
+            f"{self.node.id}-push",
+            [
+                Statement(sid="PushImages", actions=ECR_PUSH_ACTIONS, resources=(self.repository_arn,)),
+                Statement(sid="DescribeImages", actions=ECR_DESCRIBE_IMAGES_ACTIONS, resources=(self.repository_arn,)),
                 # GetAuthorizationToken has no resource-level permissions.
                 Statement(sid="RegistryLogin", actions=ECR_AUTHORIZATION_ACTIONS, resources=("*",)),
             ],

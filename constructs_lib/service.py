@@ -50,10 +50,23 @@ from cdktf_cdktf_provider_aws.ecs_task_definition import EcsTaskDefinition, EcsT
 from constructs import Construct
 
 from constructs_lib._validation import Problems, is_token
+from constructs_lib.actions import (
+    ECS_FORCE_DEPLOYMENT_ACTIONS,
+    ECS_REGISTER_TASK_DEFINITION_ACTIONS,
+    ECS_SERVICE_DEPLOY_ACTIONS,
+    ECS_TAG_ON_REGISTER_ACTIONS,
+    ECS_TASK_DEFINITION_READ_ACTIONS,
+    ECS_TASK_DEFINITION_TAGS_READ_ACTIONS,
+    IAM_PASS_ROLE_ACTIONS,
+)
 from constructs_lib.aws_context import AwsContext
+from constructs_lib.iam import Condition, Role, Statement
 from constructs_lib.limits import FARGATE_MEMORY_MIB, fargate_memory_problem
+from constructs_lib.metrics import Metric
 
 FARGATE_CAPACITY_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
+# Service-level task counts come from Container Insights (EcsClusterProps.container_insights).
+CONTAINER_INSIGHTS_NAMESPACE = "ECS/ContainerInsights"
 # Attributes CI and autoscaling own; see the module docstring.
 SERVICE_IGNORED_CHANGES = ("task_definition", "desired_count")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -386,3 +399,89 @@ class FargateService(Construct):
     @property
     def task_definition_arn(self) -> str:
         return self.task_definition.arn
+
+    @property
+    def task_definition_family_arn_pattern(self) -> str:
+        """``arn:...:task-definition/<family>:*``: every revision of the family."""
+        return AwsContext.of(self).arn("ecs", f"task-definition/{self.props.family}:*")
+
+    # -- grants -------------------------------------------------------------------------
+    def grant_deploy(self, role: Role, *, register_request_tags: Mapping[str, str] | None = None) -> None:
+        """Deploy and roll back this service the way tools/ecs_deploy.py does.
+
+        Describe and update the service; read the family's revisions and
+        register new ones; tag them at registration; pass the service's task
+        and execution roles to ECS, and only to ECS.
+        DescribeTaskDefinition, ListTaskDefinitions and RegisterTaskDefinition
+        have no resource-level permissions, so they are on "*";
+        ``register_request_tags`` (tag key -> value, such as tools.ecs_deploy's
+        ``deployed-by``) narrows RegisterTaskDefinition to requests carrying
+        exactly those tags. Default: no tag condition.
+        """
+        family_revisions = self.task_definition_family_arn_pattern
+        register_conditions = tuple(
+            Condition("StringEquals", f"aws:RequestTag/{key}", (value,)) for key, value in sorted((register_request_tags or {}).items())
+        )
+        role.grant(
+            f"{self.node.id}-deploy",
+            [
+                Statement(sid="DeployService", actions=ECS_SERVICE_DEPLOY_ACTIONS, resources=(self.service_arn,)),
+                # No resource-level permissions for these two (IAM service authorization reference).
+                Statement(sid="ReadTaskDefinitions", actions=ECS_TASK_DEFINITION_READ_ACTIONS, resources=("*",)),
+                Statement(
+                    sid="RegisterTaskDefinitions",
+                    actions=ECS_REGISTER_TASK_DEFINITION_ACTIONS,
+                    resources=("*",),
+                    conditions=register_conditions,
+                ),
+                Statement(sid="ReadRevisionTags", actions=ECS_TASK_DEFINITION_TAGS_READ_ACTIONS, resources=(family_revisions,)),
+                Statement(
+                    sid="TagRevisionsAtRegistration",
+                    actions=ECS_TAG_ON_REGISTER_ACTIONS,
+                    resources=(family_revisions,),
+                    conditions=(Condition("StringEquals", "ecs:CreateAction", ("RegisterTaskDefinition",)),),
+                ),
+                Statement(
+                    sid="PassTaskRolesToEcs",
+                    actions=IAM_PASS_ROLE_ACTIONS,
+                    resources=(self.props.task_role_arn, self.props.execution_role_arn),
+                    conditions=(Condition("StringEquals", "iam:PassedToService", ("ecs-tasks.amazonaws.com",)),),
+                ),
+            ],
+        )
+
+    def grant_force_deployment(self, role: Role) -> None:
+        """Start a new deployment of this service on its current revision (UpdateService, nothing else)."""
+        role.grant(
+            f"{self.node.id}-force-deployment",
+            [Statement(sid="ForceNewDeployment", actions=ECS_FORCE_DEPLOYMENT_ACTIONS, resources=(self.service_arn,))],
+        )
+
+    # -- metrics ------------------------------------------------------------------------
+    def metric(self, metric_name: str, *, statistic: str = "Average") -> Metric:
+        """A Container Insights metric of this service (dimensions ``ClusterName`` and ``ServiceName``), 1-minute period.
+
+        Needs Container Insights on the cluster (the default of ``EcsClusterProps``).
+        """
+        return Metric(
+            namespace=CONTAINER_INSIGHTS_NAMESPACE,
+            metric_name=metric_name,
+            dimensions={"ClusterName": self.props.cluster_name, "ServiceName": self.service_name},
+            statistic=statistic,
+        )
+
+    def metric_running_task_count(self) -> Metric:
+        """Tasks in the RUNNING state."""
+        return self.metric("RunningTaskCount")
+
+    def metric_desired_task_count(self) -> Metric:
+        """Tasks the service wants (autoscaling sets it)."""
+        return self.metric("DesiredTaskCount")
+
+    def metric_cpu_utilized(self) -> Metric:
+        """CPU units the tasks use (``CpuUtilized``)."""
+        return self.metric("CpuUtilized")
+
+    def metric_memory_utilized(self) -> Metric:
+        """Memory (MiB) the tasks use (``MemoryUtilized``)."""
+        return self.metric("MemoryUtilized")

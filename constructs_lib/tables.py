@@ -46,10 +46,12 @@ from constructs_lib.actions import (
 from constructs_lib.encryption import key_statements
 from constructs_lib.iam import ServiceRole, Statement
 from constructs_lib.limits import DYNAMODB_BILLING_MODES, DYNAMODB_MAX_CAPACITY_UNITS
+from constructs_lib.metrics import Metric
 from constructs_lib.scaling import ScalableTargetProps, TargetTracking, TargetTrackingProps, dynamodb_table_resource_id
 
 BILLING_MODES = DYNAMODB_BILLING_MODES
 MAX_CAPACITY_UNITS = DYNAMODB_MAX_CAPACITY_UNITS
+METRIC_NAMESPACE = "AWS/DynamoDB"
 _NAME = r"[A-Za-z0-9_.-]{3,255}"
 
 
@@ -182,6 +184,37 @@ class Table(Construct):
     @property
     def table_arn(self) -> str:
         return self.table.arn
+
+    # -- metrics -----------------------------------------------------------------------
+    def metric(self, metric_name: str, *, statistic: str = "Sum", period_seconds: int = 300) -> Metric:
+        """A metric of this table (``AWS/DynamoDB``, dimension ``TableName``), 5-minute period.
+
+        DynamoDB publishes most table metrics once a minute but throttling
+        metrics only when there was an event, so 5-minute sums read steadier.
+        """
+        return Metric(
+            namespace=METRIC_NAMESPACE,
+            metric_name=metric_name,
+            dimensions={"TableName": self.table_name},
+            statistic=statistic,
+            period_seconds=period_seconds,
+        )
+
+    def metric_read_throttle_events(self) -> Metric:
+        """Reads DynamoDB refused for exceeding capacity (the SDK retries them)."""
+        return self.metric("ReadThrottleEvents")
+
+    def metric_write_throttle_events(self) -> Metric:
+        """Writes DynamoDB refused for exceeding capacity (the SDK retries them)."""
+        return self.metric("WriteThrottleEvents")
+
+    def metric_consumed_read_capacity_units(self) -> Metric:
+        """Read capacity units used (what on-demand bills)."""
+        return self.metric("ConsumedReadCapacityUnits")
+
+    def metric_consumed_write_capacity_units(self) -> Metric:
+        """Write capacity units used (what on-demand bills)."""
+        return self.metric("ConsumedWriteCapacityUnits")
 
     # -- grants ------------------------------------------------------------------------
     def _data_resources(self) -> tuple[str, ...]:

@@ -29,6 +29,7 @@ from constructs_lib.limits import (
     SQS_MAX_VISIBILITY_TIMEOUT_SECONDS as MAX_VISIBILITY_TIMEOUT_SECONDS,
     describe_memory_sizes,
 )
+from constructs_lib import github_refs
 from constructs_lib.scaling_steps import scaling_step_problems
 from stacks.tfvars import TfvarsError, parse_tfvars
 
@@ -154,6 +155,28 @@ class EnvironmentConfig:
     flow_log_retention_days: int = _key("Retention of the VPC flow log group (days); a year of network history is what an incident review asks for.", 365, allowed="a CloudWatch Logs retention: " + ", ".join(map(str, LOG_RETENTION_DAYS)))
     github_repository: str = _key("GitHub repository (`owner/name`) whose workflows may deploy; empty: no deploy role.", "", allowed="empty or owner/name")
 
+    # -- delivery: the GitHub Actions deploy role, the ECR-push updater ----------
+    github_branch: str = _key(
+        "With github_repository and no github_environment: the branch whose workflow jobs may assume the deploy role (OIDC sub `repo:<owner>/<name>:ref:refs/heads/<branch>`). A job that names a GitHub environment gets the environment form instead, so set github_environment for the shipped workflows.",
+        "main",
+        allowed="a git branch name: 1-255 characters, no spaces or ~ ^ : ? * [ \\, no '..', '@{' or '//', not starting with '-' or '/', not ending with '/', '.' or '.lock'",
+    )
+    github_environment: str = _key(
+        "With github_repository: the GitHub environment whose jobs may assume the deploy role (OIDC sub `repo:<owner>/<name>:environment:<environment>`); the environment's deployment branch rules then say which branches deploy. Empty: the github_branch form.",
+        "",
+        allowed="empty, or 1-255 letters, digits, '.', '_' and '-'",
+    )
+    create_github_oidc_provider: bool = _key(
+        "With github_repository: create the account's GitHub OIDC provider (token.actions.githubusercontent.com) in this stack. false: look it up; there is one per account, made once by `python -m tools.bootstrap --create-oidc-provider`.",
+        False,
+        allowed="true or false (true needs github_repository)",
+    )
+    enable_ecr_push_updater: bool = _key(
+        "The seed's EventBridge alternative to the CI deploy step: a rule on successful pushes to the two repositories invokes a Lambda that forces a new deployment of the mapped service (on its current task definition revision). Use it or the CI deploy, not both.",
+        False,
+        allowed="true or false",
+    )
+
     # -- workloads: ECS, ECR, SQS, DynamoDB, Cloud Map ------------------------
     log_retention_days: int = _key(
         "Retention of the ECS log groups `/ecs/<prefix>-api` and `/ecs/<prefix>-worker` (days); a year covers audits and incident reviews.",
@@ -252,6 +275,53 @@ class EnvironmentConfig:
         allowed="empty, or 1-63 lower-case letters, digits and '-', not containing aws, amazon or cognito",
     )
 
+    # -- operations: audit trail, alarms, dashboard, backup --------------------
+    enable_cloudtrail: bool = _key(
+        "A multi-region CloudTrail trail of every management event (read and write, global services included, log file validation on) into its own KMS-encrypted bucket and a CloudWatch Logs group. The first trail of an account records management events for free; a second one (another environment in the same account) pays $2 per 100,000 events, so set false in all but one environment that shares an account.",
+        True,
+        allowed="true or false",
+    )
+    cloudtrail_bucket: str = _key(
+        "With enable_cloudtrail: name of the trail's private bucket (names are global). Empty: `<resource prefix>-audit-logs`.",
+        "",
+        allowed="empty or an S3 bucket name, other than s3_frontend_bucket and state_bucket",
+    )
+    cloudtrail_log_retention_days: int = _key(
+        "With enable_cloudtrail: days trail log files (bucket, moved to Glacier Instant Retrieval after 90 days) and events (CloudWatch Logs) are kept; a year of who-changed-what is what an incident review or audit asks for.",
+        365,
+        allowed="a CloudWatch Logs retention: " + ", ".join(map(str, LOG_RETENTION_DAYS)),
+    )
+    alarm_email: str = _key(
+        "Address subscribed to the alarm topic `<prefix>-alarms` (SNS sends it a confirmation mail first). Empty: no subscription; subscribe chat or paging to the topic out of band.",
+        "",
+        allowed="empty or an e-mail address",
+    )
+    alarm_api_5xx_percent: int = _key(
+        "HTTP API alarm: 5xx responses as a percentage of requests, in 2 of 3 five-minute periods, above which the alarm fires.",
+        5,
+        allowed="1-100",
+    )
+    alarm_api_latency_p99_milliseconds: int = _key(
+        "HTTP API alarm: p99 latency (ms) that, exceeded for 15 minutes, fires the alarm.",
+        2000,
+        allowed="50-30000 (30 s is the longest an HTTP API waits)",
+    )
+    alarm_job_age_seconds: int = _key(
+        "Job queue alarm: age (s) of the oldest job message, counted from when it was sent, that fires the alarm. It includes the time a worker holds the message, so it must exceed queue_visibility_timeout_seconds. 0: twice queue_visibility_timeout_seconds.",
+        0,
+        allowed="0, or queue_visibility_timeout_seconds + 1 to 1209600",
+    )
+    enable_backup: bool = _key(
+        "AWS Backup of the two tables: a vault encrypted with its own KMS key, a daily plan (05:00 UTC) and a selection of exactly the two tables. Point-in-time recovery (35 days) is on either way; backups add recovery points that outlive a deleted table and longer retention.",
+        False,
+        allowed="true or false",
+    )
+    backup_retention_days: int = _key(
+        "With enable_backup: days each daily recovery point is kept.",
+        35,
+        allowed="1-36500",
+    )
+
     # -- derived values -----------------------------------------------------------
     @property
     def resource_prefix(self) -> str:
@@ -283,6 +353,14 @@ class EnvironmentConfig:
     @property
     def effective_cognito_domain_prefix(self) -> str:
         return self.cognito_domain_prefix or self.resource_prefix
+
+    @property
+    def effective_cloudtrail_bucket(self) -> str:
+        return self.cloudtrail_bucket or f"{self.resource_prefix}-audit-logs"
+
+    @property
+    def effective_alarm_job_age_seconds(self) -> int:
+        return self.alarm_job_age_seconds or 2 * self.queue_visibility_timeout_seconds
 
 
 def config_keys() -> tuple[dataclasses.Field, ...]:
@@ -347,6 +425,25 @@ def _check_strings(config: EnvironmentConfig, report: Callable[[str, str], None]
             report(key, "must be an image tag: 1-128 of A-Z a-z 0-9 _ . -, not starting with '.' or '-'")
     if config.github_repository and not _GITHUB_REPOSITORY.match(config.github_repository):
         report("github_repository", "must be empty or owner/name, such as my-org/circle-of-trust")
+    _check_delivery(config, report)
+
+
+def _check_delivery(config: EnvironmentConfig, report: Callable[[str, str], None]) -> None:
+    """The deploy role's branch or environment (the OIDC sub claim), and what needs github_repository."""
+    for problem in github_refs.branch_problems(config.github_branch):
+        report("github_branch", problem)
+    if config.github_environment:
+        for problem in github_refs.environment_problems(config.github_environment):
+            report("github_environment", problem)
+        if config.github_branch != "main":
+            report("github_branch", "has no effect with github_environment (jobs in an environment get the environment sub claim): leave it out, or leave github_environment empty")
+    if not config.github_repository:
+        for key, unused in (
+            ("github_environment", bool(config.github_environment)),
+            ("create_github_oidc_provider", config.create_github_oidc_provider),
+        ):
+            if unused:
+                report(key, "has no effect without github_repository (no deploy role): set github_repository too, or leave it out")
 
 
 def _check_network(config: EnvironmentConfig, report: Callable[[str, str], None]) -> None:
@@ -468,7 +565,38 @@ def _check_edge(config: EnvironmentConfig, report: Callable[[str, str], None]) -
         report("enable_cognito_sso", "needs pingid_metadata_url (PingID's SAML metadata URL), which is empty")
 
 
-_RULES = (_check_strings, _check_network, _check_tasks, _check_workloads, _check_tables, _check_edge)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_MESSAGE_AGE_SECONDS = 1209600  # SQS keeps a message 14 days at most
+
+
+def _check_operations(config: EnvironmentConfig, report: Callable[[str, str], None]) -> None:
+    if config.cloudtrail_bucket:
+        # The default, <resource prefix>-audit-logs, is valid whenever the prefix is.
+        problem = _s3_bucket_name_problem(config.cloudtrail_bucket)
+        if problem:
+            report("cloudtrail_bucket", f"is not a valid S3 bucket name: {problem}")
+    if config.enable_cloudtrail:
+        bucket = config.effective_cloudtrail_bucket
+        for other in ("s3_frontend_bucket", "state_bucket"):
+            if bucket == getattr(config, other):
+                report("cloudtrail_bucket", f"must differ from {other} ({bucket!r}): the trail's bucket holds only its log files")
+    if config.cloudtrail_log_retention_days not in LOG_RETENTION_DAYS:
+        report("cloudtrail_log_retention_days", "must be one of " + ", ".join(map(str, LOG_RETENTION_DAYS)))
+    if config.alarm_email and not _EMAIL.match(config.alarm_email):
+        report("alarm_email", "must be empty or an e-mail address such as ops@example.com")
+    _check_range(config, report, "alarm_api_5xx_percent", 1, 100)
+    _check_range(config, report, "alarm_api_latency_p99_milliseconds", 50, 30000)
+    age, visibility = config.alarm_job_age_seconds, config.queue_visibility_timeout_seconds
+    if age and not visibility < age <= MAX_MESSAGE_AGE_SECONDS:
+        report(
+            "alarm_job_age_seconds",
+            f"must be 0 or from queue_visibility_timeout_seconds + 1 ({visibility + 1}) to {MAX_MESSAGE_AGE_SECONDS}: "
+            "the age includes the time a worker holds the message, so a lower threshold alarms on every long job",
+        )
+    _check_range(config, report, "backup_retention_days", 1, 36500)
+
+
+_RULES = (_check_strings, _check_network, _check_tasks, _check_workloads, _check_tables, _check_edge, _check_operations)
 
 
 # ---------------------------------------------------------------------------
@@ -597,7 +725,11 @@ def _check_unique(paths: Sequence[str | Path], configs: Sequence[EnvironmentConf
             ("s3_frontend_bucket", config.s3_frontend_bucket, "bucket names are global"),
             ("state_key", (config.state_bucket, config.effective_state_key), "two stacks would share one state"),
             ("name_prefix", config.resource_prefix, "resource names would collide"),
+            # Only a name set by hand: default names differ when the prefixes do (checked above).
+            ("cloudtrail_bucket", config.cloudtrail_bucket if config.enable_cloudtrail and config.cloudtrail_bucket else None, "bucket names are global"),
         ):
+            if value is None:  # a feature that is off names nothing
+                continue
             first = seen.setdefault((key, value), path)
             if first != path:
                 problems.append(f"{path}: {key}: must differ from {first} ({why}); got the same value")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 from cdktf import Annotations, S3Backend, TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
-from constructs_lib.actions import KMS_DYNAMODB_SERVICE_ACTIONS, KMS_LOGS_SERVICE_ACTIONS
+from constructs_lib.actions import KMS_DYNAMODB_SERVICE_ACTIONS, KMS_EVENTS_SQS_SERVICE_ACTIONS, KMS_LOGS_SERVICE_ACTIONS
 from constructs_lib.aws_context import AwsContext
 from constructs_lib.discovery import DiscoveryService, DiscoveryServiceProps, PrivateDnsNamespace, PrivateDnsNamespaceProps
 from constructs_lib.encryption import EncryptionKey, EncryptionKeyProps, KeyServicePrincipal
@@ -50,9 +53,29 @@ from constructs_lib.frontend import Frontend, FrontendProps
 from constructs_lib.http_api import HttpApi, HttpApiProps
 from constructs_lib.identity import SingleSignOn, SingleSignOnProps, hosted_ui_origin
 from constructs_lib.websocket_api import ApiGatewayAccount, ApiGatewayAccountProps, WebSocketApi, WebSocketApiProps
+from constructs_lib.alarms import (
+    ALARMS_KEY_PRINCIPAL,
+    AlarmTopic,
+    AlarmTopicProps,
+    MetricAlarm,
+    error_rate_alarm,
+    latency_alarm,
+    message_age_alarm,
+    queue_not_empty_alarm,
+    tasks_below_desired_alarm,
+    throttling_alarm,
+)
+from constructs_lib.audit import AuditTrail, AuditTrailProps, cloudtrail_key_principals
+from constructs_lib.backup import TableBackup, TableBackupProps
+from constructs_lib.monitoring import Dashboard, DashboardProps, GraphWidget
+from constructs_lib.ecs_updater import EcrPushUpdater, EcrPushUpdaterProps, UpdaterTarget, rule_arn_for
+from constructs_lib.github_oidc import GithubActionsRole, GithubActionsRoleProps
+from constructs_lib.terraform_state import TerraformState
 from stacks.config import EnvironmentConfig
+from tools.ecs_deploy import DEPLOY_TAG
 
 MANAGED_BY = "cdktf"
+LAMBDA_DIR = Path(__file__).resolve().parents[1] / "lambda"  # absolute: cdktf resolves relative asset paths from cdktf.json
 CLOUDFRONT_CERTIFICATE_REGION = "us-east-1"  # CloudFront reads certificates only there
 API_SERVICE_NAME = "api-service"  # the seed's name, also the Cloud Map service's
 WORKER_SERVICE_NAME = "worker-service"
@@ -116,6 +139,8 @@ class EnvironmentStack(TerraformStack):
         self._output("private_subnet_ids", self.network.private_subnet_ids, "Subnets of the tasks and VPC links.")
         self._output("public_subnet_ids", self.network.public_subnet_ids, "Subnets of NAT gateways and public load balancers.")
         self._add_workloads(config)
+        self._add_operations(config)
+        self._add_delivery(config)
 
     def _add_keys(self, config: EnvironmentConfig) -> dict[str, EncryptionKey]:
         """One customer-managed key per purpose (see constructs_lib/encryption.py)."""
@@ -572,6 +597,253 @@ class EnvironmentStack(TerraformStack):
             # Without the pool, the API does SSO itself from PingID's metadata.
             environment["PINGID_METADATA_URL"] = config.pingid_metadata_url
         return environment
+
+    # -- operations: audit trail, alarms and dashboard, backups ------------------------
+    def _add_operations(self, config: EnvironmentConfig) -> None:
+        """Who changed what (CloudTrail), what is wrong now (alarms to SNS, a dashboard), backups.
+
+        Called last: the alarms and the dashboard read the metrics of the
+        queue, tables, services and HTTP API.
+        """
+        prefix = config.resource_prefix
+
+        self.audit_trail: AuditTrail | None = None
+        if config.enable_cloudtrail:
+            trail_name = f"{prefix}-trail"
+            self.keys["cloudtrail"] = EncryptionKey(
+                self,
+                "cloudtrail-key",
+                EncryptionKeyProps(name_prefix=prefix, purpose="cloudtrail", service_principals=cloudtrail_key_principals(self, trail_name)),
+            )
+            self.audit_trail = AuditTrail(
+                self,
+                "audit-trail",
+                AuditTrailProps(
+                    trail_name=trail_name,
+                    bucket_name=config.effective_cloudtrail_bucket,
+                    kms_key_arn=self.keys["cloudtrail"].key_arn,
+                    log_kms_key_arn=self.keys["logs"].key_arn,
+                    log_retention_days=config.cloudtrail_log_retention_days,
+                ),
+            )
+
+        self.keys["alarms"] = EncryptionKey(
+            self, "alarms-key", EncryptionKeyProps(name_prefix=prefix, purpose="alarms", service_principals=(ALARMS_KEY_PRINCIPAL,))
+        )
+        self.alarm_topic = AlarmTopic(
+            self,
+            "alarm-topic",
+            AlarmTopicProps(
+                name=f"{prefix}-alarms",
+                kms_key_arn=self.keys["alarms"].key_arn,
+                email_addresses=(config.alarm_email,) if config.alarm_email else (),
+            ),
+        )
+        to_topic = (self.alarm_topic.topic_arn,)
+        runbook = "Runbook: docs/runbook.md, Alarms."
+        queue, api = self.job_queue, self.http_api
+        alarms = {
+            "dlq-alarm": queue_not_empty_alarm(
+                name=f"{prefix}-jobs-dlq-not-empty",
+                visible_messages=queue.metric_dlq_approximate_number_of_messages_visible(),
+                description=f"Jobs failed {config.dlq_max_receive_count} times and wait in the dead-letter queue (kept 14 days). {runbook}",
+                action_arns=to_topic,
+            ),
+            "api-errors-alarm": error_rate_alarm(
+                name=f"{prefix}-api-5xx-rate",
+                errors=api.metric_server_errors(),
+                requests=api.metric_count(),
+                threshold_percent=config.alarm_api_5xx_percent,
+                description=f"More than {config.alarm_api_5xx_percent}% of HTTP API requests answered 5xx. {runbook}",
+                action_arns=to_topic,
+            ),
+            "api-latency-alarm": latency_alarm(
+                name=f"{prefix}-api-latency-p99",
+                latency=api.metric_latency(),
+                threshold_milliseconds=config.alarm_api_latency_p99_milliseconds,
+                description=f"HTTP API p99 latency above {config.alarm_api_latency_p99_milliseconds} ms for 15 minutes. {runbook}",
+                action_arns=to_topic,
+            ),
+            **{
+                f"{role}-tasks-alarm": tasks_below_desired_alarm(
+                    name=f"{prefix}-{service_name}-tasks-below-desired",
+                    running=service.metric_running_task_count(),
+                    desired=service.metric_desired_task_count(),
+                    description=f"ECS service {service_name} has run fewer tasks than desired for 10 minutes. {runbook}",
+                    action_arns=to_topic,
+                )
+                for role, service_name, service in (
+                    ("api", API_SERVICE_NAME, self.api_service),
+                    ("worker", WORKER_SERVICE_NAME, self.worker_service),
+                )
+            },
+            "job-age-alarm": message_age_alarm(
+                name=f"{prefix}-jobs-oldest-message-age",
+                age=queue.metric_approximate_age_of_oldest_message(),
+                threshold_seconds=config.effective_alarm_job_age_seconds,
+                description=f"A job message is older than {config.effective_alarm_job_age_seconds} s: workers are not keeping up or not running. {runbook}",
+                action_arns=to_topic,
+            ),
+            **{
+                f"{table_id}-throttling-alarm": throttling_alarm(
+                    name=f"{prefix}-{table_id}-table-throttled",
+                    read_throttles=table.metric_read_throttle_events(),
+                    write_throttles=table.metric_write_throttle_events(),
+                    description=f"DynamoDB throttled reads or writes of the {table_id} table. {runbook}",
+                    action_arns=to_topic,
+                )
+                for table_id, table in (("conversations", self.conversations_table), ("jobs", self.jobs_table))
+            },
+        }
+        self.alarms = {construct_id: MetricAlarm(self, construct_id, props) for construct_id, props in alarms.items()}
+
+        tables = (("conversations", self.conversations_table), ("jobs", self.jobs_table))
+        self.dashboard = Dashboard(
+            self,
+            "dashboard",
+            DashboardProps(
+                name=prefix,
+                widgets=(
+                    *(alarm.widget for alarm in self.alarms.values()),
+                    GraphWidget(
+                        title="Job queue: waiting and in flight",
+                        metrics={
+                            "visible": queue.metric_approximate_number_of_messages_visible(),
+                            "inFlight": queue.metric_approximate_number_of_messages_not_visible(),
+                        },
+                    ),
+                    GraphWidget(
+                        title="HTTP API: requests, 4xx, 5xx",
+                        metrics={"requests": api.metric_count(), "clientErrors": api.metric_client_errors(), "serverErrors": api.metric_server_errors()},
+                    ),
+                    GraphWidget(
+                        title="Tables: consumed capacity units",
+                        metrics={
+                            f"{table_id}{kind}": getattr(table, f"metric_consumed_{kind.lower()}_capacity_units")()
+                            for table_id, table in tables
+                            for kind in ("Read", "Write")
+                        },
+                    ),
+                ),
+            ),
+        )
+
+        self.table_backup: TableBackup | None = None
+        if config.enable_backup:
+            self.keys["backup"] = EncryptionKey(self, "backup-key", EncryptionKeyProps(name_prefix=prefix, purpose="backup"))
+            self.table_backup = TableBackup(
+                self,
+                "table-backup",
+                TableBackupProps(
+                    name=f"{prefix}-backup",
+                    kms_key_arn=self.keys["backup"].key_arn,
+                    resource_arns=(self.conversations_table.table_arn, self.jobs_table.table_arn),
+                    retention_days=config.backup_retention_days,
+                ),
+            )
+
+        # Outputs operators read (docs/runbook.md names each one).
+        for name, value, description in (
+            ("alarm_topic_arn", self.alarm_topic.topic_arn, "SNS topic every alarm publishes ALARM and OK to; subscribe chat or paging here."),
+            ("dashboard_name", self.dashboard.dashboard_name, "CloudWatch dashboard of the alarms' metrics."),
+            ("resource_prefix", prefix, "Prefix of this environment's resource names (alarms, keys, vault: <prefix>-...)."),
+            ("dlq_url", queue.dlq_url, "URL of the job queue's dead-letter queue."),
+            ("dlq_arn", queue.dlq_arn, "ARN of the dead-letter queue (the source of a redrive)."),
+            ("http_api_id", api.api_id, "ID of the HTTP API."),
+            ("vpc_link_id", api.vpc_link_id, "VPC link of the HTTP API to the API tasks."),
+            ("api_access_log_group_name", api.access_log_group_name, "JSON access logs of the HTTP API (integration errors included)."),
+            ("cloud_map_namespace_name", self.namespace.namespace_name, "Cloud Map namespace of the API tasks."),
+            ("cloud_map_service_name", self.api_discovery.service_name, "Cloud Map service the HTTP API resolves the API tasks from."),
+            ("api_log_group_name", self.api_log_group.log_group_name, "Log group of the API containers."),
+            ("worker_log_group_name", self.worker_log_group.log_group_name, "Log group of the worker containers."),
+        ):
+            self._output(name, value, description)
+        if self.audit_trail is not None:
+            for name, value, description in (
+                ("cloudtrail_trail_name", self.audit_trail.trail_name, "The account's multi-region audit trail."),
+                ("cloudtrail_trail_arn", self.audit_trail.trail_arn, "ARN of the audit trail (aws cloudtrail validate-logs --trail-arn)."),
+                ("cloudtrail_bucket_name", self.audit_trail.cloudtrail_bucket_name, "Bucket of the trail's log and digest files."),
+                ("cloudtrail_log_group_name", self.audit_trail.log_group_name, "CloudWatch Logs copy of the trail's events."),
+            ):
+                self._output(name, value, description)
+        if self.table_backup is not None:
+            self._output("backup_vault_name", self.table_backup.backup_vault_name, "AWS Backup vault of the tables' daily recovery points.")
+
+    # -- delivery: the GitHub Actions deploy role, the ECR-push updater -------------------
+    def _add_delivery(self, config: EnvironmentConfig) -> None:
+        """How new images and frontend builds reach this environment.
+
+        With github_repository: the role the workflows in .github/workflows
+        assume through GitHub's OIDC provider, allowed exactly what they do:
+        push the two images, deploy the two services the way tools/ecs_deploy.py
+        does, upload the frontend and invalidate CloudFront, and read this
+        stack's outputs from its state. With enable_ecr_push_updater: the
+        seed's EventBridge alternative. Called after the workloads and the edge.
+        """
+        prefix = config.resource_prefix
+        self.github_actions_role: GithubActionsRole | None = None
+        if config.github_repository:
+            role = GithubActionsRole(
+                self,
+                "github-actions-role",
+                GithubActionsRoleProps(
+                    name=f"{prefix}-github-actions",
+                    repository=config.github_repository,
+                    branch=config.github_branch,
+                    environment=config.github_environment,
+                    create_oidc_provider=config.create_github_oidc_provider,
+                ),
+            )
+            for repository in (self.api_repository, self.worker_repository):
+                repository.grant_push(role)
+            for service in (self.api_service, self.worker_service):
+                # tools.ecs_deploy tags every revision it registers; the role registers no other kind.
+                service.grant_deploy(role, register_request_tags={DEPLOY_TAG["key"]: DEPLOY_TAG["value"]})
+            self.frontend.grant_upload(role)
+            self.frontend.grant_invalidate(role)
+            TerraformState(
+                bucket=config.state_bucket,
+                key=config.effective_state_key,
+                lock_table=config.state_lock_table,
+                region=config.effective_state_region,
+            ).grant_read(role)
+            self.github_actions_role = role
+            self._output("github_actions_role_arn", role.role_arn, "Role the deploy workflows assume (the GitHub secret AWS_ROLE_TO_ASSUME).")
+
+        self.ecr_push_updater: EcrPushUpdater | None = None
+        if config.enable_ecr_push_updater:
+            props = EcrPushUpdaterProps(
+                name=f"{prefix}-ecs-updater",
+                targets=tuple(
+                    UpdaterTarget(repository.props.name, cluster.cluster_name, service.service_name)
+                    for repository, cluster, service in (
+                        (self.api_repository, self.api_cluster, self.api_service),
+                        (self.worker_repository, self.worker_cluster, self.worker_service),
+                    )
+                ),
+                source_dir=str(LAMBDA_DIR / "ecs_updater"),
+                log_kms_key_arn=self.keys["logs"].key_arn,
+                log_retention_days=config.log_retention_days,
+            )
+            # Its own key (environment and DLQ): EventBridge may use it for this rule's DLQ deliveries only.
+            events = KeyServicePrincipal(
+                service="events.amazonaws.com",
+                actions=KMS_EVENTS_SQS_SERVICE_ACTIONS,
+                conditions=(Condition("ArnEquals", "aws:SourceArn", (rule_arn_for(self, props),)),),
+                sid="EventBridgeSendsToTheUpdaterDlq",
+            )
+            self.keys["ecs-updater"] = EncryptionKey(
+                self, "ecs-updater-key", EncryptionKeyProps(name_prefix=prefix, purpose="ecs-updater", service_principals=(events,))
+            )
+            updater = EcrPushUpdater(self, "ecr-push-updater", replace(props, kms_key_arn=self.keys["ecs-updater"].key_arn))
+            for service in (self.api_service, self.worker_service):
+                service.grant_force_deployment(updater.role)
+            self.ecr_push_updater = updater
+            for name, value, description in (
+                ("ecr_push_updater_function_name", updater.function_name, "Lambda that forces a deployment when an image is pushed."),
+                ("ecr_push_updater_dlq_url", updater.dlq_url, "Pushes the updater failed to handle, kept 14 days."),
+            ):
+                self._output(name, value, description)
 
     def _output(self, name: str, value: object, description: str) -> TerraformOutput:
         """An output whose Terraform name is exactly ``name`` (CI reads these)."""

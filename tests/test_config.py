@@ -109,7 +109,7 @@ def test_wrong_types_are_named_with_the_expected_type(tmp_path, key, value, expe
 def test_unknown_key_suggests_the_close_one_and_lists_allowed_keys(tmp_path):
     (problem,) = problems_for(tmp_path, api_task_mem=1024)
     assert "api_task_mem: unknown key (did you mean 'api_task_memory'?)" in problem
-    assert "allowed keys: api_access_log_retention_days, api_container_port, api_cpu_target_percent" in problem
+    assert "allowed keys: alarm_api_5xx_percent, alarm_api_latency_p99_milliseconds, alarm_email, alarm_job_age_seconds, api_access_log_retention_days" in problem
 
 
 def test_missing_environment_is_required(tmp_path):

@@ -20,6 +20,12 @@ CI_OUTPUTS = (
     "sqs_queue_url", "jobs_table_name", "conversations_table_name", "cloud_map_service_arn",
 )  # fmt: skip
 PREFIXES = {"production": "circle-of-trust", "staging": "circle-of-trust-staging", "variant": "circle-of-trust-variant"}
+# Actions with no resource-level permissions: registry login, task-definition reads and
+# registration (the deploy role), X-Ray writes (the ECR-push updater's tracing).
+STAR_RESOURCE_ACTIONS = {
+    "ecr:GetAuthorizationToken", "ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions",
+    "ecs:RegisterTaskDefinition", "xray:PutTelemetryRecords", "xray:PutTraceSegments",
+}  # fmt: skip
 TOKEN = re.compile(r"^\$\{([a-z0-9_.]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}$")
 
 
@@ -80,14 +86,17 @@ def test_resource_names_follow_the_seed(docs, env):
     assert sorted(t["family"] for t in resources(doc, "aws_ecs_task_definition").values()) == [f"{prefix}-api", f"{prefix}-worker"]
     assert sorted(r["name"] for r in resources(doc, "aws_ecr_repository").values()) == [f"{prefix}-api", f"{prefix}-worker"]
     assert sorted(t["name"] for t in resources(doc, "aws_dynamodb_table").values()) == [f"{prefix}-conversations", f"{prefix}-jobs"]
-    assert sorted(q["name"] for q in resources(doc, "aws_sqs_queue").values()) == [f"{prefix}-jobs", f"{prefix}-jobs-dlq"]
+    updater_dlq = [f"{prefix}-ecs-updater-dlq"] if env == "staging" else []  # staging enables the ECR-push updater
+    assert sorted(q["name"] for q in resources(doc, "aws_sqs_queue").values()) == sorted([f"{prefix}-jobs", f"{prefix}-jobs-dlq", *updater_dlq])
     groups = {g["name"] for g in resources(doc, "aws_cloudwatch_log_group").values()}
     assert {f"/ecs/{prefix}-api", f"/ecs/{prefix}-worker"} <= groups
     assert [s["name"] for s in resources(doc, "aws_secretsmanager_secret").values()] == [f"{prefix}/app"]
     assert [n["name"] for n in resources(doc, "aws_service_discovery_private_dns_namespace").values()] == [f"{prefix}.local"]
     assert [s["name"] for s in resources(doc, "aws_service_discovery_service").values()] == ["api-service"]
     assert sorted(a["name"] for a in resources(doc, "aws_kms_alias").values()) == [
-        f"alias/{prefix}-{purpose}" for purpose in ("ecr", "logs", "queue", "secrets", "tables")
+        f"alias/{prefix}-{purpose}"
+        # staging enables the ECR-push updater, which has its own key
+        for purpose in sorted(("alarms", "cloudtrail", "ecr", "logs", "queue", "secrets", "tables", *(("ecs-updater",) if env == "staging" else ())))
     ]
 
 
@@ -132,8 +141,9 @@ def test_no_policy_document_grants_wildcard_actions_or_star_resources(docs, env)
                 assert "*" not in principal["identifiers"], where
             resources_ = statement.get("resources", [])
             if "*" in resources_:
-                # Key policies: "*" is the key itself. Otherwise only the registry login.
-                assert document_id in key_policies or statement["actions"] == ["ecr:GetAuthorizationToken"], f"{where}: * resource"
+                # Key policies: "*" is the key itself. Otherwise only actions without
+                # resource-level permissions (constructs_lib/actions.py says which).
+                assert document_id in key_policies or set(statement["actions"]) <= STAR_RESOURCE_ACTIONS, f"{where}: * resource"
             if document_id not in key_policies and "principals" not in statement:
                 assert resources_, where
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from cdktf import TerraformOutput
 
 from constructs_lib.actions import SQS_CONSUME_ACTIONS, SQS_SEND_ACTIONS
 from constructs_lib.iam import ServiceRole, ServiceRoleProps
@@ -128,3 +129,20 @@ def test_props_validation_messages(kwargs, message):
     with pytest.raises(ValueError, match="^QueueProps: ") as caught:
         QueueProps(**{"name": "cot-jobs", **kwargs})
     assert message in str(caught.value)
+
+
+
+def test_dlq_metric_names_the_dlq_and_needs_one():
+    def build(stack):
+        queue = Queue(stack, "jobs", QueueProps(name="cot-jobs", create_dlq=True))
+        build.messages = queue.metric_dlq_approximate_number_of_messages_visible()
+        TerraformOutput(stack, "queue_name", value=build.messages.dimensions["QueueName"])
+        with pytest.raises(ValueError, match="the queue has no DLQ"):
+            Queue(stack, "plain", QueueProps(name="cot-plain")).metric_dlq_approximate_number_of_messages_visible()
+
+    doc = synth_construct(build)
+    messages = build.messages
+    assert (messages.namespace, messages.metric_name, messages.statistic, messages.period_seconds) == (
+        "AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", 60,
+    )  # fmt: skip
+    assert doc["output"]["queue_name"]["value"] == _queue_ref(doc, "jobs/dlq", "name")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from cdktf import TerraformOutput
 
 from constructs_lib.service import (
     SERVICE_IGNORED_CHANGES,
@@ -240,3 +241,27 @@ def test_cluster_props_validation_messages(kwargs, message):
     with pytest.raises(ValueError, match="^EcsClusterProps: ") as caught:
         EcsClusterProps(**{"name": "cot-api", **kwargs})
     assert message in str(caught.value)
+
+
+
+def test_container_insights_metrics_name_the_cluster_and_the_service():
+    helpers = {
+        "metric_running_task_count": "RunningTaskCount",
+        "metric_desired_task_count": "DesiredTaskCount",
+        "metric_cpu_utilized": "CpuUtilized",
+        "metric_memory_utilized": "MemoryUtilized",
+    }
+
+    def build(stack):
+        service = FargateService(stack, "api", service_props())
+        build.metrics = {helper: getattr(service, helper)() for helper in helpers}
+        for helper, metric in build.metrics.items():
+            TerraformOutput(stack, helper, value=metric.dimensions["ServiceName"])
+
+    doc = synth_construct(build)
+    service_name = ref(doc, "aws_ecs_service", logical_id(resources(doc, "aws_ecs_service"), "api/service"), "name")
+    for helper, name in helpers.items():
+        metric = build.metrics[helper]
+        assert (metric.namespace, metric.metric_name, metric.statistic, metric.period_seconds) == ("ECS/ContainerInsights", name, "Average", 60)
+        assert (list(metric.dimensions), metric.dimensions["ClusterName"]) == (["ClusterName", "ServiceName"], "cot-api")
+        assert doc["output"][helper]["value"] == service_name

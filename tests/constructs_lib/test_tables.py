@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from cdktf import TerraformOutput
 
 from constructs_lib.actions import DYNAMODB_READ_DATA_ACTIONS, DYNAMODB_WRITE_DATA_ACTIONS, KMS_DYNAMODB_WRITE_ACTIONS
 from constructs_lib.iam import ServiceRole, ServiceRoleProps
@@ -148,3 +149,26 @@ def test_props_validation_messages(kwargs, message):
 
 def test_capacity_is_not_checked_in_on_demand_mode():
     TableProps(name="cot-x", partition_key=KeyAttribute("id"), min_read_capacity_units=0, target_utilization_percent=5)
+
+
+
+def test_metrics_name_the_table():
+    helpers = {
+        "metric_read_throttle_events": "ReadThrottleEvents",
+        "metric_write_throttle_events": "WriteThrottleEvents",
+        "metric_consumed_read_capacity_units": "ConsumedReadCapacityUnits",
+        "metric_consumed_write_capacity_units": "ConsumedWriteCapacityUnits",
+    }
+
+    def build(stack):
+        table = Table(stack, "jobs", TableProps(name="cot-jobs", partition_key=JOBS_PARTITION_KEY))
+        build.metrics = {helper: getattr(table, helper)() for helper in helpers}
+        for helper, metric in build.metrics.items():
+            TerraformOutput(stack, helper, value=metric.dimensions["TableName"])
+
+    doc = synth_construct(build)
+    for helper, name in helpers.items():
+        metric = build.metrics[helper]
+        assert (metric.namespace, metric.metric_name, metric.statistic, metric.period_seconds) == ("AWS/DynamoDB", name, "Sum", 300)
+        assert list(metric.dimensions) == ["TableName"]
+        assert doc["output"][helper]["value"] == _table_ref(doc, "jobs/table", "name")

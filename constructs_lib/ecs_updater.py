@@ -1,0 +1,368 @@
+"""The seed's optional EventBridge deployment: roll an ECS service when its ECR repository gets an image.
+
+An EventBridge rule matches successful pushes to exactly the configured
+repositories and invokes a Lambda function (``lambda/ecs_updater``), which
+calls ``ecs:UpdateService`` with ``forceNewDeployment`` on the mapped
+service. The mapping is explicit (``SERVICE_MAP``, repository name ->
+``{cluster, service}``), never guessed from the repository's name as the seed
+did. What the seed left out is here too: the ``aws_lambda_permission`` that
+lets the rule invoke the function, retries, and one dead-letter queue for
+both failure paths (events EventBridge could not deliver, and invocations
+that failed after Lambda's own retries).
+
+A forced deployment starts new tasks from the service's current task
+definition revision: it picks up a new image only when that revision's tag
+now names one. The CI deploy (tools/ecs_deploy.py) registers a revision per
+image instead; use one or the other, not both (each push would deploy twice).
+
+Pieces and their guards:
+
+* rule: ``aws.ecr`` / ``ECR Image Action`` / PUSH / SUCCESS / these
+  repository names (built with ``Fn.jsonencode``);
+* target: retry policy (event age, attempts) and the DLQ;
+* permission: ``events.amazonaws.com`` may invoke, for this rule's ARN only;
+* function: python3.12 on arm64, reserved concurrency, X-Ray active
+  tracing, environment encrypted with ``kms_key_arn``, async retries and the
+  same DLQ (``dead_letter_config``); its code is ``source_dir``'s ``*.py``
+  files, zipped by cdktf (``TerraformAsset``, ARCHIVE) from a clean copy so
+  that neither ``__pycache__`` nor file times reach the asset;
+* role: trusted by lambda.amazonaws.com for this account; it writes its log
+  group, sends to the DLQ and traces; the stack adds
+  ``service.grant_force_deployment(updater.role)`` per service;
+* log group ``/aws/lambda/<name>``, KMS-encrypted, with a retention;
+* DLQ: ``<name>-dlq``, SSE-KMS with ``kms_key_arn``, 14 days; its policy
+  lets EventBridge send for this rule only. The key's policy must let
+  ``events.amazonaws.com`` use it for the same rule (``rule_arn_for``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from cdktf import AssetType, Fn, TerraformAsset
+from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
+from cdktf_cdktf_provider_aws.cloudwatch_event_target import (
+    CloudwatchEventTarget,
+    CloudwatchEventTargetDeadLetterConfig,
+    CloudwatchEventTargetRetryPolicy,
+)
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.lambda_function import (
+    LambdaFunction,
+    LambdaFunctionDeadLetterConfig,
+    LambdaFunctionEnvironment,
+    LambdaFunctionTracingConfig,
+)
+from cdktf_cdktf_provider_aws.lambda_function_event_invoke_config import LambdaFunctionEventInvokeConfig
+from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
+from constructs import Construct
+
+from constructs_lib._validation import Problems, is_token
+from constructs_lib.actions import XRAY_WRITE_ACTIONS
+from constructs_lib.aws_context import AwsContext
+from constructs_lib.iam import ServiceRole, ServiceRoleProps, Statement
+from constructs_lib.limits import LOG_RETENTION_DAYS
+from constructs_lib.logs import LogGroup, LogGroupProps
+from constructs_lib.metrics import Metric
+from constructs_lib.policy import skip_check
+from constructs_lib.queue import MAX_RETENTION_SECONDS, Queue, QueueProps
+
+RUNTIME = "python3.12"
+HANDLER = "index.handler"
+HANDLER_FILE = "index.py"
+EVENT_SOURCE = "aws.ecr"
+EVENT_DETAIL_TYPE = "ECR Image Action"
+EVENTS_PRINCIPAL = "events.amazonaws.com"
+TARGET_ID = "ecs-updater"
+ARCHITECTURES = ("arm64", "x86_64")
+# Staged source files get this modification time (2000-01-01T00:00:00Z), so
+# the zip cdktf writes depends on the files' contents only.
+_FIXED_MTIME = 946684800
+_NAME = r"[A-Za-z0-9_-]{1,52}"  # "-ecr-push" (rule) and "-dlq" (queue) are appended; Lambda allows 64
+_REPOSITORY = r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*"
+
+CHECKS_NOT_APPLICABLE = {
+    "CKV_AWS_117": "The function only calls the ECS API; it reaches no VPC resource, and a VPC would add ENIs plus a NAT or ECS endpoint for nothing",
+    "CKV_AWS_272": "The code is this repository's lambda/ecs_updater, zipped at synth and applied by Terraform from CI; there is no signed artifact to verify",
+}
+
+
+@dataclass(frozen=True)
+class UpdaterTarget:
+    """One repository and the service its pushes roll.
+
+    repository_name: the ECR repository's name, known at synth (it keys
+        ``SERVICE_MAP`` and the rule's pattern), such as ``circle-of-trust-api``.
+    cluster_name, service_name: the ECS service (tokens allowed).
+    """
+
+    repository_name: str
+    cluster_name: str
+    service_name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class EcrPushUpdaterProps:
+    """Inputs of the updater.
+
+    name: the function's (and role's) name, 1-52 letters, digits, '-' and
+        '_'; the rule is ``<name>-ecr-push``, the DLQ ``<name>-dlq``, the log
+        group ``/aws/lambda/<name>``.
+    targets: one or more repositories and their services; each repository once.
+    source_dir: absolute path of the function's folder (``index.py`` with
+        ``handler``); only its top-level ``*.py`` files are packaged.
+    kms_key_arn: customer-managed key for the function's environment and the
+        DLQ. Default None (Lambda's AWS managed key; SSE-SQS).
+    log_kms_key_arn: key of the log group. Default None.
+    log_retention_days: a CloudWatch Logs retention. Default 365.
+    memory_mib: 128-10240. Default 128: one API call.
+    timeout_seconds: 1-900. Default 30.
+    reserved_concurrency: 1-1000. Default 2: the two repositories' pushes of
+        one commit run at once, and the function can never take the
+        account's whole concurrency. It lowers the account's unreserved
+        concurrency, which must stay at 100 or more (an account whose quota
+        is still 10 cannot reserve any).
+    event_maximum_age_seconds: how long EventBridge keeps retrying to invoke
+        the function, 60-86400. Default 3600.
+    event_maximum_retry_attempts: EventBridge's invoke retries, 0-185.
+        Default 8.
+    invocation_maximum_age_seconds: how long Lambda keeps an async event
+        for retries, 60-21600. Default 3600.
+    invocation_maximum_retry_attempts: Lambda's retries of a failed
+        invocation, 0-2. Default 2.
+    tracing: X-Ray active tracing. Default True (a few traces a day cost
+        nothing within X-Ray's free tier).
+    architecture: arm64 or x86_64. Default arm64 (cheaper; pure Python).
+    """
+
+    name: str
+    targets: tuple[UpdaterTarget, ...]
+    source_dir: str
+    kms_key_arn: str | None = None
+    log_kms_key_arn: str | None = None
+    log_retention_days: int = 365
+    memory_mib: int = 128
+    timeout_seconds: int = 30
+    reserved_concurrency: int = 2
+    event_maximum_age_seconds: int = 3600
+    event_maximum_retry_attempts: int = 8
+    invocation_maximum_age_seconds: int = 3600
+    invocation_maximum_retry_attempts: int = 2
+    tracing: bool = True
+    architecture: str = "arm64"
+
+    def __post_init__(self) -> None:
+        problems = Problems("EcrPushUpdaterProps")
+        problems.matches("name", self.name, _NAME, "1-52 letters, digits, '-' and '_'")
+        if not self.targets:
+            problems.add("targets must hold at least one repository, but none was provided")
+        names = [target.repository_name for target in self.targets]
+        for name in names:
+            if is_token(name):
+                problems.add("targets' repository_name must be known at synth (it keys SERVICE_MAP), but a token was provided")
+            else:
+                problems.matches("targets' repository_name", name, _REPOSITORY, "an ECR repository name")
+        if len(set(names)) != len(names):
+            problems.add(f"targets must name each repository once, but {names} was provided")
+        source = Path(self.source_dir)
+        if not source.is_absolute():
+            problems.add(f"source_dir must be an absolute path (cdktf resolves relative ones from cdktf.json), but {self.source_dir!r} was provided")
+        elif not (source / HANDLER_FILE).is_file():
+            problems.add(f"source_dir must hold {HANDLER_FILE}, but {self.source_dir!r} does not")
+        problems.one_of("log_retention_days", self.log_retention_days, LOG_RETENTION_DAYS)
+        problems.between("memory_mib", self.memory_mib, 128, 10240)
+        problems.between("timeout_seconds", self.timeout_seconds, 1, 900)
+        problems.between("reserved_concurrency", self.reserved_concurrency, 1, 1000)
+        problems.between("event_maximum_age_seconds", self.event_maximum_age_seconds, 60, 86400)
+        problems.between("event_maximum_retry_attempts", self.event_maximum_retry_attempts, 0, 185)
+        problems.between("invocation_maximum_age_seconds", self.invocation_maximum_age_seconds, 60, 21600)
+        problems.between("invocation_maximum_retry_attempts", self.invocation_maximum_retry_attempts, 0, 2)
+        problems.one_of("architecture", self.architecture, ARCHITECTURES)
+        problems.raise_if_any()
+
+    @property
+    def rule_name(self) -> str:
+        return f"{self.name}-ecr-push"
+
+    @property
+    def event_pattern(self) -> dict:
+        """The rule's pattern: successful pushes to exactly these repositories."""
+        return {
+            "source": [EVENT_SOURCE],
+            "detail-type": [EVENT_DETAIL_TYPE],
+            "detail": {
+                "action-type": ["PUSH"],
+                "result": ["SUCCESS"],
+                "repository-name": [target.repository_name for target in self.targets],
+            },
+        }
+
+    @property
+    def service_map(self) -> dict[str, dict[str, str]]:
+        """``SERVICE_MAP``: repository name -> {cluster, service}."""
+        return {t.repository_name: {"cluster": t.cluster_name, "service": t.service_name} for t in self.targets}
+
+
+def rule_arn_for(scope: Construct, props: EcrPushUpdaterProps) -> str:
+    """The rule's ARN before the rule exists (a key policy naming it can then be made first)."""
+    return AwsContext.of(scope).arn("events", f"rule/{props.rule_name}")
+
+
+def stage_sources(source_dir: str) -> str:
+    """A fresh folder holding only ``source_dir``'s top-level ``*.py`` files, with one fixed mtime.
+
+    Running the handler's tests leaves ``__pycache__`` (whose .pyc files
+    embed source mtimes) next to the source; a fresh checkout changes every
+    mtime. Neither may change the asset: cdktf hashes the folder's contents
+    and zips it with the files' mtimes. The folder lives until the process
+    exits (cdktf zips it during ``app.synth()``).
+    """
+    staged = Path(tempfile.mkdtemp(prefix="cot-lambda-"))
+    atexit.register(shutil.rmtree, staged, True)
+    for source in sorted(Path(source_dir).glob("*.py")):
+        target = staged / source.name
+        shutil.copyfile(source, target)
+        os.chmod(target, 0o644)
+        os.utime(target, (_FIXED_MTIME, _FIXED_MTIME))
+    os.utime(staged, (_FIXED_MTIME, _FIXED_MTIME))
+    return str(staged)
+
+
+class EcrPushUpdater(Construct):
+    """Rule, target, permission, function, role, log group and DLQ."""
+
+    def __init__(self, scope: Construct, construct_id: str, props: EcrPushUpdaterProps) -> None:
+        super().__init__(scope, construct_id)
+        self.props = props
+
+        self.log_group = LogGroup(
+            self,
+            "log-group",
+            LogGroupProps(name=f"/aws/lambda/{props.name}", retention_days=props.log_retention_days, kms_key_arn=props.log_kms_key_arn),
+        )
+        self.dlq = Queue(
+            self,
+            "dlq",
+            QueueProps(name=f"{props.name}-dlq", message_retention_seconds=MAX_RETENTION_SECONDS, kms_key_arn=props.kms_key_arn),
+        )
+        self.role = ServiceRole(
+            self,
+            "role",
+            ServiceRoleProps(
+                name=props.name,
+                service="lambda.amazonaws.com",
+                description="ECR-push updater: forces new deployments of its ECS services, writes its logs and DLQ",
+            ),
+        )
+        self.log_group.grant_write(self.role)
+        self.dlq.grant_send_messages(self.role)
+        if props.tracing:
+            # X-Ray's write actions have no resource-level permissions.
+            self.role.grant("xray-write", [Statement(sid="WriteTraces", actions=XRAY_WRITE_ACTIONS, resources=("*",))])
+        own_grants = [child for child in self.role.node.children if isinstance(child, IamRolePolicy)]
+
+        self.asset = TerraformAsset(self, "code", path=stage_sources(props.source_dir), type=AssetType.ARCHIVE)
+        self.function = LambdaFunction(
+            self,
+            "function",
+            function_name=props.name,
+            description="Forces a new deployment of the ECS service mapped to a repository that received an image",
+            role=self.role.role_arn,
+            runtime=RUNTIME,
+            handler=HANDLER,
+            architectures=[props.architecture],
+            filename=self.asset.path,
+            # A hash of the sources' contents: the code changes when they do, and only then.
+            source_code_hash=self.asset.asset_hash,
+            memory_size=props.memory_mib,
+            timeout=props.timeout_seconds,
+            reserved_concurrent_executions=props.reserved_concurrency,
+            environment=LambdaFunctionEnvironment(variables={"SERVICE_MAP": Fn.jsonencode(props.service_map), "LOG_LEVEL": "INFO"}),
+            # Lambda decrypts the environment through a grant it makes on the key; the role needs no KMS permission.
+            kms_key_arn=props.kms_key_arn,
+            tracing_config=LambdaFunctionTracingConfig(mode="Active" if props.tracing else "PassThrough"),
+            dead_letter_config=LambdaFunctionDeadLetterConfig(target_arn=self.dlq.queue_arn),
+            # The log group first (or Lambda makes an unencrypted one without retention), and the
+            # role's policies (CreateFunction checks that the role may send to the DLQ).
+            depends_on=[self.log_group.log_group, *own_grants],
+        )
+        for check_id, reason in CHECKS_NOT_APPLICABLE.items():
+            skip_check(self.function, check_id, reason)
+        self.invoke_config = LambdaFunctionEventInvokeConfig(
+            self,
+            "invoke-config",
+            function_name=self.function.function_name,
+            maximum_event_age_in_seconds=props.invocation_maximum_age_seconds,
+            maximum_retry_attempts=props.invocation_maximum_retry_attempts,
+        )
+
+        self.rule = CloudwatchEventRule(
+            self,
+            "rule",
+            name=props.rule_name,
+            description="Successful image pushes to " + ", ".join(t.repository_name for t in props.targets),
+            # jsonencode, not json.dumps: the pattern stays valid in the HCL output too.
+            event_pattern=Fn.jsonencode(props.event_pattern),
+        )
+        self.permission = LambdaPermission(
+            self,
+            "invoke-permission",
+            statement_id="AllowEcrPushRule",
+            action="lambda:InvokeFunction",
+            function_name=self.function.function_name,
+            principal=EVENTS_PRINCIPAL,
+            source_arn=self.rule.arn,
+        )
+        self.target = CloudwatchEventTarget(
+            self,
+            "target",
+            rule=self.rule.name,
+            target_id=TARGET_ID,
+            arn=self.function.arn,
+            retry_policy=CloudwatchEventTargetRetryPolicy(
+                maximum_event_age_in_seconds=props.event_maximum_age_seconds,
+                maximum_retry_attempts=props.event_maximum_retry_attempts,
+            ),
+            dead_letter_config=CloudwatchEventTargetDeadLetterConfig(arn=self.dlq.queue_arn),
+            depends_on=[self.permission],
+        )
+        self.dlq_policy = self.dlq.grant_send_messages_from_service(EVENTS_PRINCIPAL, source_arn=self.rule.arn)
+
+    # -- attributes ------------------------------------------------------------------------
+    @property
+    def function_name(self) -> str:
+        return self.function.function_name
+
+    @property
+    def function_arn(self) -> str:
+        return self.function.arn
+
+    @property
+    def rule_arn(self) -> str:
+        return self.rule.arn
+
+    @property
+    def dlq_url(self) -> str:
+        return self.dlq.queue_url
+
+    @property
+    def dlq_arn(self) -> str:
+        return self.dlq.queue_arn
+
+    # -- metrics ---------------------------------------------------------------------------
+    def metric_errors(self) -> Metric:
+        """Invocations that raised (``AWS/Lambda`` ``Errors``, Sum)."""
+        return Metric(namespace="AWS/Lambda", metric_name="Errors", dimensions={"FunctionName": self.function_name}, statistic="Sum")
+
+    def metric_failed_invocations(self) -> Metric:
+        """Events the rule could not deliver to the function (``AWS/Events`` ``FailedInvocations``, Sum)."""
+        return Metric(namespace="AWS/Events", metric_name="FailedInvocations", dimensions={"RuleName": self.rule.name}, statistic="Sum")
+
+    def metric_dlq_messages_visible(self) -> Metric:
+        """Events and invocations that failed for good, waiting in the DLQ."""
+        return self.dlq.metric_approximate_number_of_messages_visible()

@@ -1,0 +1,227 @@
+"""The stack's delivery wiring: the GitHub Actions deploy role and the ECR-push updater, both flag sides.
+
+Builds three stacks once: production (neither), staging (the role for the
+GitHub environment "staging", the OIDC provider looked up, the updater) and
+a variant (the role for a branch, the provider created here).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.support import data_sources, ref, resources, synth_stack
+
+PROJECT = Path(__file__).resolve().parents[1]
+TOKEN = re.compile(r"\$\{[^}]*\}")
+DELIVERY_OUTPUTS = ("github_actions_role_arn", "ecr_push_updater_function_name", "ecr_push_updater_dlq_url")
+DEPLOY_GRANTS = [
+    "api-repository-push",
+    "api-service-deploy",
+    "frontend-invalidate",
+    "frontend-upload",
+    "terraform-state-read",
+    "worker-repository-push",
+    "worker-service-deploy",
+]
+IAM_INLINE_POLICY_LIMIT = 10240  # characters, all inline policies of a role together (whitespace not counted)
+
+
+@pytest.fixture(scope="module")
+def stacks() -> dict[str, tuple]:
+    from cdktf import Testing
+
+    from stacks.config import EnvironmentConfig, load_configs
+    from stacks.environment_stack import EnvironmentStack
+
+    configs = load_configs([PROJECT / "config" / "production.tfvars", PROJECT / "config" / "staging.tfvars"])
+    configs.append(
+        EnvironmentConfig(
+            environment="variant",
+            s3_frontend_bucket="circle-of-trust-frontend-variant",
+            github_repository="my-org/app",
+            github_branch="release",
+            create_github_oidc_provider=True,
+        )
+    )
+    app = Testing.app()
+    return {config.environment: (config, synth_stack(EnvironmentStack(app, config))) for config in configs}
+
+
+def doc_of(stacks, env: str) -> dict:
+    return stacks[env][1]
+
+
+def document(doc: dict, reference: str) -> list[dict]:
+    """Statements of the policy document a `${data.aws_iam_policy_document.X.json}` points at."""
+    logical = reference.split(".")[2]
+    return data_sources(doc, "aws_iam_policy_document")[logical]["statement"]
+
+
+def role_named(doc: dict, name: str) -> tuple[str, dict]:
+    (found,) = [(rid, role) for rid, role in resources(doc, "aws_iam_role").items() if role["name"] == name]
+    return found
+
+
+def grants_of(doc: dict, role_name: str) -> dict[str, list[dict]]:
+    role_id, _ = role_named(doc, role_name)
+    role_ref = ref(doc, "aws_iam_role", role_id, "id")
+    return {p["name"]: document(doc, p["policy"]) for p in resources(doc, "aws_iam_role_policy").values() if p["role"] == role_ref}
+
+
+def by_name(doc: dict, resource_type: str, name: str, attribute: str, key: str = "name") -> str:
+    (rid,) = [rid for rid, item in resources(doc, resource_type).items() if item.get(key) == name]
+    return ref(doc, resource_type, rid, attribute)
+
+
+# -- both sides of github_repository ------------------------------------------------------------
+def test_production_has_no_deploy_role_provider_or_updater(stacks):
+    doc = doc_of(stacks, "production")
+    assert not [role for role in resources(doc, "aws_iam_role").values() if "github" in role["name"]]
+    assert not resources(doc, "aws_iam_openid_connect_provider") and not data_sources(doc, "aws_iam_openid_connect_provider")
+    assert not resources(doc, "aws_lambda_function") and not resources(doc, "aws_cloudwatch_event_rule")
+    assert not set(DELIVERY_OUTPUTS) & set(doc["output"])
+
+
+@pytest.mark.parametrize(
+    ("env", "subject", "provider_created"),
+    [
+        ("staging", "repo:circle-of-trust/circle-of-trust:environment:staging", False),
+        ("variant", "repo:my-org/app:ref:refs/heads/release", True),
+    ],
+)
+def test_the_role_trusts_exactly_one_subject(stacks, env, subject, provider_created):
+    config, doc = stacks[env]
+    role_id, role = role_named(doc, f"{config.resource_prefix}-github-actions")
+    (trust,) = document(doc, role["assume_role_policy"])
+    assert trust["actions"] == ["sts:AssumeRoleWithWebIdentity"]
+    assert trust["condition"] == [
+        {"test": "StringEquals", "variable": "token.actions.githubusercontent.com:aud", "values": ["sts.amazonaws.com"]},
+        {"test": "StringEquals", "variable": "token.actions.githubusercontent.com:sub", "values": [subject]},
+    ]
+    (principal,) = trust["principals"]
+    if provider_created:
+        (provider_id,) = resources(doc, "aws_iam_openid_connect_provider")
+        assert principal["identifiers"] == [ref(doc, "aws_iam_openid_connect_provider", provider_id, "arn")]
+        assert not data_sources(doc, "aws_iam_openid_connect_provider")
+    else:
+        (provider_id,) = data_sources(doc, "aws_iam_openid_connect_provider")
+        assert principal["identifiers"] == ["${data.aws_iam_openid_connect_provider." + provider_id + ".arn}"]
+        assert not resources(doc, "aws_iam_openid_connect_provider")
+    assert doc["output"]["github_actions_role_arn"]["value"] == ref(doc, "aws_iam_role", role_id, "arn")
+
+
+@pytest.mark.parametrize("env", ["staging", "variant"])
+def test_the_role_gets_exactly_the_deploy_grants_on_this_stacks_resources(stacks, env):
+    config, doc = stacks[env]
+    prefix = config.resource_prefix
+    grants = grants_of(doc, f"{prefix}-github-actions")
+    assert sorted(grants) == DEPLOY_GRANTS
+    for role in ("api", "worker"):
+        push, describe, login = grants[f"{role}-repository-push"]
+        repository_arn = by_name(doc, "aws_ecr_repository", f"{prefix}-{role}", "arn")
+        assert push["resources"] == describe["resources"] == [repository_arn]
+        assert login["resources"] == ["*"] and login["actions"] == ["ecr:GetAuthorizationToken"]
+
+        service_statements = {s["sid"]: s for s in grants[f"{role}-service-deploy"]}
+        service_name = "api-service" if role == "api" else "worker-service"
+        assert service_statements["DeployService"]["resources"] == [by_name(doc, "aws_ecs_service", service_name, "id")]
+        assert service_statements["RegisterTaskDefinitions"]["condition"] == [
+            {"test": "StringEquals", "variable": "aws:RequestTag/deployed-by", "values": ["tools.ecs_deploy"]}
+        ]
+        assert service_statements["ReadRevisionTags"]["resources"][0].endswith(f":task-definition/{prefix}-{role}:*")
+        assert service_statements["PassTaskRolesToEcs"]["resources"] == [
+            by_name(doc, "aws_iam_role", f"{prefix}-{role}-task", "arn"),
+            by_name(doc, "aws_iam_role", f"{prefix}-ecs-execution", "arn"),
+        ]
+    (listing, objects) = grants["frontend-upload"]
+    bucket_arn = by_name(doc, "aws_s3_bucket", config.s3_frontend_bucket, "arn", key="bucket")
+    assert (listing["resources"], objects["resources"]) == ([bucket_arn], [f"{bucket_arn}/*"])
+    (invalidate,) = grants["frontend-invalidate"]
+    (distribution_id,) = resources(doc, "aws_cloudfront_distribution")
+    assert invalidate["resources"] == [ref(doc, "aws_cloudfront_distribution", distribution_id, "arn")]
+    list_state, read_state, digest = grants["terraform-state-read"]
+    assert read_state["resources"][0].endswith(f":s3:::{config.state_bucket}/{config.effective_state_key}")
+    assert digest["resources"][0].endswith(f":table/{config.state_lock_table}")
+    assert digest["condition"][0]["values"] == [f"{config.state_bucket}/{config.effective_state_key}-md5"]
+
+
+def test_the_roles_inline_policies_fit_iams_size_limit(stacks):
+    """IAM caps a role's inline policies at 10,240 characters together; tokens are counted as 100-character ARNs."""
+    config, doc = stacks["staging"]
+    total = 0
+    for statements in grants_of(doc, f"{config.resource_prefix}-github-actions").values():
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": s["sid"],
+                    "Effect": s["effect"],
+                    "Action": s["actions"],
+                    "Resource": s["resources"],
+                    **({"Condition": {c["test"]: {c["variable"]: c["values"]} for c in s["condition"]}} if "condition" in s else {}),
+                }
+                for s in statements
+            ],
+        }
+        total += len(TOKEN.sub("x" * 100, json.dumps(policy, separators=(",", ":"))))
+    assert total < IAM_INLINE_POLICY_LIMIT * 0.8, total
+
+
+# -- both sides of enable_ecr_push_updater ------------------------------------------------------
+def test_staging_updater_maps_its_repositories_to_its_services(stacks):
+    config, doc = stacks["staging"]
+    prefix = config.resource_prefix
+    (function,) = resources(doc, "aws_lambda_function").values()
+    (cluster_api, cluster_worker) = (
+        ref(doc, "aws_ecs_cluster_capacity_providers", rid, "cluster_name")
+        for rid in sorted(resources(doc, "aws_ecs_cluster_capacity_providers"), key=lambda rid: "worker" in rid)
+    )
+    api_service = by_name(doc, "aws_ecs_service", "api-service", "name")[2:-1]
+    worker_service = by_name(doc, "aws_ecs_service", "worker-service", "name")[2:-1]
+    assert function["environment"]["variables"]["SERVICE_MAP"] == (
+        f'${{jsonencode({{"{prefix}-api" = {{"cluster" = {cluster_api[2:-1]}, "service" = {api_service}}}, '
+        f'"{prefix}-worker" = {{"cluster" = {cluster_worker[2:-1]}, "service" = {worker_service}}}}})}}'
+    )
+    (rule,) = resources(doc, "aws_cloudwatch_event_rule").values()
+    assert f'"repository-name" = ["{prefix}-api", "{prefix}-worker"]' in rule["event_pattern"]
+    assert sorted(r["name"] for r in resources(doc, "aws_ecr_repository").values()) == [f"{prefix}-api", f"{prefix}-worker"]
+    assert doc["output"]["ecr_push_updater_function_name"]["value"].startswith("${aws_lambda_function.")
+    assert doc["output"]["ecr_push_updater_dlq_url"]["value"].startswith("${aws_sqs_queue.")
+
+
+def test_staging_updater_role_updates_exactly_the_two_services(stacks):
+    config, doc = stacks["staging"]
+    grants = grants_of(doc, f"{config.resource_prefix}-ecs-updater")
+    assert sorted(grants) == ["api-service-force-deployment", "dlq-send", "log-group-write", "worker-service-force-deployment", "xray-write"]
+    for role, service_name in (("api", "api-service"), ("worker", "worker-service")):
+        (statement,) = grants[f"{role}-service-force-deployment"]
+        assert (statement["actions"], statement["resources"]) == (["ecs:UpdateService"], [by_name(doc, "aws_ecs_service", service_name, "id")])
+
+
+def test_staging_updater_key_lets_eventbridge_in_for_the_rule_only(stacks):
+    config, doc = stacks["staging"]
+    (function,) = resources(doc, "aws_lambda_function").values()
+    key_id = function["kms_key_arn"].split(".")[1]
+    (dlq,) = [q for q in resources(doc, "aws_sqs_queue").values() if q["name"] == f"{config.resource_prefix}-ecs-updater-dlq"]
+    assert dlq["kms_master_key_id"] == function["kms_key_arn"]
+    key = resources(doc, "aws_kms_key")[key_id]
+    events = [s for s in document(doc, key["policy"]) if s.get("sid") == "EventBridgeSendsToTheUpdaterDlq"]
+    (statement,) = events
+    assert statement["principals"] == [{"type": "Service", "identifiers": ["events.amazonaws.com"]}]
+    assert statement["actions"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    (condition,) = statement["condition"]
+    assert (condition["test"], condition["variable"]) == ("ArnEquals", "aws:SourceArn")
+    assert condition["values"][0].endswith(f":rule/{config.resource_prefix}-ecs-updater-ecr-push")
+    (log_group,) = [g for g in resources(doc, "aws_cloudwatch_log_group").values() if g["name"] == f"/aws/lambda/{config.resource_prefix}-ecs-updater"]
+    assert log_group["retention_in_days"] == config.log_retention_days
+
+
+def test_variant_without_the_updater_has_none_of_it(stacks):
+    doc = doc_of(stacks, "variant")
+    assert not resources(doc, "aws_lambda_function") and not resources(doc, "aws_lambda_permission")
+    assert not [a for a in resources(doc, "aws_kms_alias").values() if a["name"].endswith("-ecs-updater")]
+    assert "ecr_push_updater_function_name" not in doc["output"]
