@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import urllib.request
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping
@@ -20,7 +20,7 @@ import boto3
 from botocore.client import BaseClient
 from botocore.config import Config
 
-from .terraform import Terraform
+from .terraform import REATTACH_VAR, ProviderServer, Terraform
 
 OVERRIDE_FILE = "zz_emulator_override.tf.json"
 STACK_FILE = "cdk.tf.json"
@@ -165,6 +165,23 @@ def create_backend(endpoint: str, bucket: str, table: str | None, region: str) -
         pass
 
 
+def create_github_oidc_provider(endpoint: str, region: str) -> None:
+    """The account's GitHub OIDC provider, which a stack with a deploy role looks up; idempotent.
+
+    A prerequisite like the backend: `python -m tools.bootstrap
+    --create-oidc-provider` makes it once per account, with these values.
+    """
+    from tools.bootstrap import GITHUB_OIDC_CLIENT_ID, GITHUB_OIDC_HOST, GITHUB_OIDC_THUMBPRINT
+
+    iam = ClientFactory(endpoint, region)("iam")
+    try:
+        iam.create_open_id_connect_provider(
+            Url=f"https://{GITHUB_OIDC_HOST}", ClientIDList=[GITHUB_OIDC_CLIENT_ID], ThumbprintList=[GITHUB_OIDC_THUMBPRINT]
+        )
+    except iam.exceptions.EntityAlreadyExistsException:
+        pass
+
+
 def _default_region(stack: Mapping[str, Any], backend: Mapping[str, Any]) -> str:
     """Region of the default (unaliased) aws provider, else the backend's."""
     for provider in stack.get("provider", {}).get("aws", []):
@@ -252,16 +269,25 @@ def deployed_stack(
         reset_emulator(endpoint)
     backend = read_backend(stack_dir)
     create_backend(endpoint, backend["bucket"], backend.get("dynamodb_table"), backend["region"])
+    if "aws_iam_openid_connect_provider" in read_stack(stack_dir).get("data", {}):
+        create_github_oidc_provider(endpoint, backend["region"])
     workdir = prepare_emulated_copy(stack_dir, work_dir, endpoint)
-    terraform = Terraform(workdir, env)
-    terraform.init(backend=True)
-    stack = DeployedStack(
-        name=Path(stack_dir).name,
-        terraform=terraform,
-        backend=backend,
-        clients=ClientFactory(endpoint, _default_region(read_stack(stack_dir), backend)),
-    )
-    terraform.apply()
-    yield stack
-    if not stack.destroyed:
-        stack.destroy()
+    with ExitStack() as resources:
+        if REATTACH_VAR in env:
+            # Its own provider process, started in the working directory:
+            # the shared one runs elsewhere, and the provider opens relative
+            # paths such as a Lambda's `assets/.../archive.zip` from its cwd.
+            log = workdir.parent / f"{workdir.name}.provider.log"
+            env = resources.enter_context(ProviderServer(env, log, cwd=workdir)).env
+        terraform = Terraform(workdir, env)
+        terraform.init(backend=True)
+        stack = DeployedStack(
+            name=Path(stack_dir).name,
+            terraform=terraform,
+            backend=backend,
+            clients=ClientFactory(endpoint, _default_region(read_stack(stack_dir), backend)),
+        )
+        terraform.apply()
+        yield stack
+        if not stack.destroyed:
+            stack.destroy()

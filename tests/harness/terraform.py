@@ -172,10 +172,14 @@ class ProviderServer:
     for configurations with aliased aws providers (see `_reattach_is_safe`).
     """
 
-    def __init__(self, env: Mapping[str, str], log_path: Path, mirror: Path | None = None):
+    def __init__(self, env: Mapping[str, str], log_path: Path, mirror: Path | None = None, cwd: Path | None = None):
         self.binary = find_provider_binary(mirror)
         self.log_path = Path(log_path)
-        self._base_env = dict(env)
+        # The provider resolves relative paths in arguments (a Lambda's
+        # `filename = "assets/..."`) against its own working directory, as
+        # when terraform starts it in the configuration's folder.
+        self.cwd = Path(cwd) if cwd is not None else None
+        self._base_env = {k: v for k, v in env.items() if k != REATTACH_VAR}
         self.env: dict[str, str] = {}
         self._proc: subprocess.Popen[str] | None = None
 
@@ -194,6 +198,7 @@ class ProviderServer:
             stderr=log,
             text=True,
             env={**self._base_env, "TF_LOG_PROVIDER": "off"},
+            cwd=self.cwd,
             preexec_fn=die_with_parent,
         )
         log.close()

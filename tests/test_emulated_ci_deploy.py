@@ -1,0 +1,227 @@
+"""CI deploys images by task-definition revision, rolls back, and Terraform never drifts.
+
+End to end on the emulator, with the production stack applied once by real
+terraform, and `tools.ecs_deploy` called exactly as CI calls it (a boto3 ECS
+client, the stack's outputs, `<repository_url>:<sha>`):
+
+1. deploy `sha1` to the API: the service runs revision first + 1, which
+   differs from the revision before only in the image and the deploy tag;
+   the plan is empty;
+2. deploy `sha2`: revision first + 2; the plan is empty;
+3. `rollback()`: back on the `sha1` revision; the plan is empty;
+   `rollback(to_revision=1)`: on Terraform's own revision;
+4. deploy `sha1` to the workers once, the same way; the plan is empty;
+5. a Terraform-side change (a config variant with more API memory, synthesized
+   by `main.py --config`) is applied: Terraform registers a revision of its
+   own, the service stays on the revision CI deployed, the plan is empty, and
+   the next CI deploy carries the new memory; the plan is empty;
+6. destroy.
+
+The steps share one apply (two minutes against the emulator) and depend on
+each other's revisions, so they are one test: pytest-xdist hands the tests of
+one module to different workers, which would apply the stack twice and see
+each other's revisions in neither.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from tests.harness.emulator import DeployedStack, deployed_stack, prepare_emulated_copy
+from tools import ecs_deploy
+from tools.ecs_deploy import DEPLOY_TAG, deploy_image, parse_task_definition, rollback
+
+pytestmark = [pytest.mark.terraform, pytest.mark.emulated]
+
+STACK = "production"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+CONFIG = PROJECT_ROOT / "config" / f"{STACK}.tfvars"
+# The Terraform-side change of step 5: more memory for the API tasks (a valid
+# Fargate size with the production API's 512 CPU units, and not its current one).
+VARIANT_API_MEMORY = 2048
+# Per-revision fields of DescribeTaskDefinition: everything else must be equal
+# between a deployed revision and the one it was copied from, except the image.
+REVISION_IDENTITY = frozenset({"taskDefinitionArn", "revision", "registeredAt", "registeredBy", "deregisteredAt", "status"})
+
+
+class BackgroundSynth:
+    """`main.py --config <variant> --output <dir>` in a subprocess, started now, awaited on use.
+
+    It runs while the stack is applied, so the variant costs no wall time.
+    """
+
+    def __init__(self, config: Path, outdir: Path):
+        self.outdir = outdir
+        self._proc = subprocess.Popen(
+            [sys.executable, "main.py", "--config", str(config), "--output", str(outdir)],
+            cwd=PROJECT_ROOT,
+            env={**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    def stack_dir(self) -> Path:
+        output, _ = self._proc.communicate()
+        if self._proc.returncode != 0:
+            pytest.fail(f"synthesizing the config variant failed ({self._proc.returncode}):\n{output}", pytrace=False)
+        return self.outdir / "stacks" / STACK
+
+    def stop(self) -> None:
+        """Stop it if nobody waited for it (the scenario failed first)."""
+        if self._proc.returncode is None:
+            self._proc.kill()
+            self._proc.communicate()
+
+
+@pytest.fixture(scope="module")
+def api_memory_variant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackgroundSynth]:
+    """The production config with only api_task_memory changed, synthesizing in the background."""
+    root = tmp_path_factory.mktemp("variant")
+    text, count = re.subn(r"(?m)^api_task_memory\s*=.*$", f"api_task_memory = {VARIANT_API_MEMORY}", CONFIG.read_text())
+    assert count == 1, f"{CONFIG} must set api_task_memory exactly once"
+    variant = root / CONFIG.name
+    variant.write_text(text)
+    synth = BackgroundSynth(variant, root / "cdktf.out")
+    yield synth
+    synth.stop()
+
+
+@pytest.fixture(scope="module")
+def ci_stack(
+    api_memory_variant: BackgroundSynth,  # first: it synthesizes while this applies
+    synth_dir: Path,
+    moto_endpoint: str,
+    terraform_env: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[DeployedStack]:
+    """The production stack, applied once for the whole scenario."""
+    work = tmp_path_factory.mktemp("ci-deploy") / STACK
+    with deployed_stack(synth_dir / "stacks" / STACK, work, moto_endpoint, terraform_env) as stack:
+        yield stack
+
+
+def test_ci_deploys_roll_back_and_leave_terraform_without_drift(
+    ci_stack: DeployedStack, api_memory_variant: BackgroundSynth, moto_endpoint: str
+) -> None:
+    stack = ci_stack
+    ecs = stack.clients("ecs")
+    outputs = stack.terraform.output()
+    api = Service(ecs, outputs["api_cluster_name"], outputs["api_service_name"], outputs["api_task_definition_family"])
+    worker = Service(ecs, outputs["worker_cluster_name"], outputs["worker_service_name"], outputs["worker_task_definition_family"])
+    api_repo, worker_repo = outputs["ecr_api_repository_url"], outputs["ecr_worker_repository_url"]
+
+    # Terraform created both services on revision 1 of their families.
+    first = api.revision()
+    terraform_arn = api.arn()
+    assert first == 1, api.arn()
+    assert worker.revision() == 1, worker.arn()
+
+    # 1. deploy sha1
+    sha1_arn = deploy_image(ecs, api.cluster, api.service, f"{api_repo}:sha1")
+    assert api.arn() == sha1_arn and api.revision() == first + 1, (api.arn(), sha1_arn)
+    assert_only_image_changed(ecs, terraform_arn, sha1_arn, f"{api_repo}:sha1")
+    assert_plan_clean(stack, "after deploying sha1 to the API")
+
+    # 2. deploy sha2
+    sha2_arn = deploy_image(ecs, api.cluster, api.service, f"{api_repo}:sha2")
+    assert api.arn() == sha2_arn and api.revision() == first + 2, (api.arn(), sha2_arn)
+    assert_only_image_changed(ecs, sha1_arn, sha2_arn, f"{api_repo}:sha2")
+    assert_plan_clean(stack, "after deploying sha2 to the API")
+
+    # 3. roll back: by default to the previous deployed revision, then to revision 1
+    assert rollback(ecs, api.cluster, api.service) == sha1_arn
+    assert api.arn() == sha1_arn and api.image() == f"{api_repo}:sha1"
+    assert_plan_clean(stack, "after rolling the API back to sha1")
+    assert rollback(ecs, api.cluster, api.service, to_revision=1) == terraform_arn
+    assert api.arn() == terraform_arn and api.revision() == 1
+
+    # 4. the workers deploy the same way
+    worker_first_arn = worker.arn()
+    worker_sha1_arn = deploy_image(ecs, worker.cluster, worker.service, f"{worker_repo}:sha1")
+    assert worker.arn() == worker_sha1_arn and worker.revision() == 2, (worker.arn(), worker_sha1_arn)
+    assert_only_image_changed(ecs, worker_first_arn, worker_sha1_arn, f"{worker_repo}:sha1")
+    assert_plan_clean(stack, "after rolling the API back to revision 1 and deploying sha1 to the workers")
+
+    # 5. a Terraform-side change while the API runs a CI revision
+    sha3_arn = deploy_image(ecs, api.cluster, api.service, f"{api_repo}:sha3")
+    assert api.revision() == first + 3
+    assert api.memory() != str(VARIANT_API_MEMORY), "the variant must change the memory"
+    prepare_emulated_copy(api_memory_variant.stack_dir(), stack.terraform.workdir, moto_endpoint)
+    apply_output = stack.terraform.apply()
+    assert not re.search(r"aws_ecs_service\.\S+: Modifying", apply_output), apply_output
+    (terraform_revision,) = [
+        parse_task_definition(attributes["arn"])
+        for attributes in stack.managed_resources("aws_ecs_task_definition")
+        if attributes["family"] == api.family
+    ]
+    assert terraform_revision == (api.family, first + 4), terraform_revision
+    assert api.arn() == sha3_arn, "the Terraform change moved the service off the revision CI deployed"
+    assert ecs.describe_task_definition(taskDefinition=terraform_arn)["taskDefinition"]["status"] == "ACTIVE", (
+        "skip_destroy must keep Terraform's replaced revision ACTIVE for rollbacks"
+    )
+    assert_plan_clean(stack, f"after applying api_task_memory = {VARIANT_API_MEMORY}")
+    sha4_arn = deploy_image(ecs, api.cluster, api.service, f"{api_repo}:sha4")
+    assert api.arn() == sha4_arn and api.revision() == first + 5
+    assert api.memory() == str(VARIANT_API_MEMORY) and api.image() == f"{api_repo}:sha4"
+    assert_plan_clean(stack, "after deploying sha4 on top of the Terraform change")
+
+    # 6. destroy
+    stack.destroy()
+    assert stack.managed_resources() == [], "resources left in state after destroy"
+    clusters = ecs.describe_clusters(clusters=[api.cluster, worker.cluster])["clusters"]
+    assert all(cluster["status"] == "INACTIVE" for cluster in clusters), clusters
+
+
+class Service:
+    """One ECS service of the stack, as CI sees it."""
+
+    def __init__(self, ecs: Any, cluster: str, service: str, family: str):
+        self.ecs, self.cluster, self.service, self.family = ecs, cluster, service, family
+
+    def arn(self) -> str:
+        """ARN of the task definition revision the service runs."""
+        return ecs_deploy.describe_service(self.ecs, self.cluster, self.service)["taskDefinition"]
+
+    def revision(self) -> int:
+        family, revision = parse_task_definition(self.arn())
+        assert family == self.family, (family, self.family)
+        return revision
+
+    def task_definition(self) -> dict[str, Any]:
+        return self.ecs.describe_task_definition(taskDefinition=self.arn())["taskDefinition"]
+
+    def image(self) -> str:
+        (container,) = self.task_definition()["containerDefinitions"]
+        return container["image"]
+
+    def memory(self) -> str:
+        return self.task_definition()["memory"]
+
+
+def assert_only_image_changed(ecs: Any, before_arn: str, after_arn: str, image: str) -> None:
+    """`after` is `before` with `image` in its one container, plus the deploy tag."""
+    before = ecs.describe_task_definition(taskDefinition=before_arn, include=["TAGS"])
+    after = ecs.describe_task_definition(taskDefinition=after_arn, include=["TAGS"])
+    expected = {key: value for key, value in before["taskDefinition"].items() if key not in REVISION_IDENTITY}
+    (container,) = expected["containerDefinitions"]
+    assert container["image"] != image, f"{before_arn} already runs {image}"
+    expected["containerDefinitions"] = [{**container, "image": image}]
+    actual = {key: value for key, value in after["taskDefinition"].items() if key not in REVISION_IDENTITY}
+    assert actual == expected
+    expected_tags = [tag for tag in before.get("tags", []) if tag["key"] != DEPLOY_TAG["key"]] + [DEPLOY_TAG]
+    assert sorted(after.get("tags", []), key=str) == sorted(expected_tags, key=str)
+    assert {"key": "managed-by", "value": "cdktf"} in expected_tags, "a deploy must keep the revision's tags"
+
+
+def assert_plan_clean(stack: DeployedStack, when: str) -> None:
+    plan = stack.terraform.plan()
+    assert not plan.has_changes, f"terraform plan {when} is not empty:\n{plan.output}"
