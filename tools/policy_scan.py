@@ -89,7 +89,8 @@ class StackResult:
 # -- reading the stacks ----------------------------------------------------------
 def stack_dirs(output: Path, names: list[str] | None = None) -> dict[str, Path]:
     """Stack name -> folder, for every synthesized stack (or the ``names`` asked for)."""
-    root = output / "stacks"
+    # Absolute: checkov runs with each stack's folder as its working directory.
+    root = output.resolve() / "stacks"
     found = {p.name: p for p in sorted(root.iterdir()) if (p / STACK_FILE).is_file()} if root.is_dir() else {}
     if not found:
         raise ScanError(f"no synthesized stacks in {root}; run `python main.py --output {output}` first")

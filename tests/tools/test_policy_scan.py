@@ -265,3 +265,14 @@ def test_a_file_checkov_cannot_parse_is_an_error_not_a_pass(tmp_path: Path) -> N
     code, out, err = run("--output", str(output))
     assert (code, out) == (EXIT_USAGE, "")
     assert "checkov could not parse" in err
+
+
+def test_stack_folders_are_absolute_even_from_a_relative_output(tmp_path, monkeypatch):
+    # checkov runs in each stack's folder, so a relative path would point nowhere.
+    stack = tmp_path / "cdktf.out" / "stacks" / "qa"
+    stack.mkdir(parents=True)
+    (stack / "cdk.tf.json").write_text("{}")
+    monkeypatch.chdir(tmp_path)
+    from tools.policy_scan import stack_dirs
+
+    assert stack_dirs(Path("cdktf.out")) == {"qa": stack}
