@@ -13,7 +13,8 @@ export CHECKPOINT_DISABLE := 1
 
 PIPENV := $(PYTHON) -m pipenv
 # Two workers: the emulated deploys wait on moto and terraform, not on the CPU.
-PYTEST_ARGS ?= -n 2
+# loadgroup keeps the two long emulated scenarios on different workers.
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 
 .PHONY: setup synth synth-hcl test test-unit test-emulated bench checkov cost clean
 

@@ -9,6 +9,10 @@ comment to Terraform; ``cdktf synth --hcl`` leaves it out of the HCL)::
 ``tools/policy_scan.py`` reads it there, turns each matching failure into a
 skip, and fails on a skip that matches no failure, so skips cannot rot.
 
+The skips are kept on the Python side until synth: reading construct
+metadata back through jsii costs a few milliseconds per call, and a synth
+records about a hundred skips.
+
 cdktf 0.21 details: an aspect writes the skips at synth, when logical IDs
 are final; a data source's ``//`` block is rebuilt by cdktf after its own
 overrides, so its skips go in through a stack override. ``Testing.synth``
@@ -19,6 +23,7 @@ strips every ``//`` key: read skips from an App synth (or
 from __future__ import annotations
 
 import re
+import weakref
 
 import jsii
 from cdktf import Aspects, IAspect, TerraformDataSource, TerraformResource, TerraformStack
@@ -28,10 +33,13 @@ SKIP_KEY = "checkov_skip"  # tools/policy_scan.py reads this key; keep both in s
 CHECK_ID_PATTERN = re.compile(r"^CKV2?_[A-Z]+_\d+$")
 MIN_REASON_LENGTH = 20  # long enough to say why, e.g. "key policy: '*' is this key"
 
+# element -> {check ID: reason}; jsii hands back the same Python object for a construct made in Python.
+_SKIPS: weakref.WeakKeyDictionary[IConstruct, dict[str, str]] = weakref.WeakKeyDictionary()
+
 
 def checkov_skips(element: TerraformResource | TerraformDataSource) -> dict[str, str]:
     """The checks skipped on ``element``: check ID -> reason, in the order added."""
-    return {entry.data["id"]: entry.data["reason"] for entry in element.node.metadata if entry.type == SKIP_KEY}
+    return dict(_SKIPS.get(element, {}))
 
 
 def skip_check(element: TerraformResource | TerraformDataSource, check_id: str, reason: str) -> None:
@@ -60,8 +68,9 @@ def skip_check(element: TerraformResource | TerraformDataSource, check_id: str, 
     if problems:
         raise ValueError(f"skip_check on {element.node.path}: " + "; ".join(problems))
     if not existing:
+        _SKIPS[element] = {}
         Aspects.of(element).add(_WriteSkips())
-    element.node.add_metadata(SKIP_KEY, {"id": check_id, "reason": text})
+    _SKIPS[element][check_id] = text
 
 
 @jsii.implements(IAspect)

@@ -33,6 +33,11 @@ def environment_configs() -> dict[str, EnvironmentConfig]:
     return {config.environment: config for config in load_configs(default_config_paths())}
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # pytest-xdist registers it too; this keeps --strict-markers happy without xdist.
+    config.addinivalue_line("markers", "xdist_group(name): run in one pytest-xdist worker with `--dist loadgroup`")
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Run a test that takes `stack_name` once per synthesized stack."""
     if "stack_name" in metafunc.fixturenames:

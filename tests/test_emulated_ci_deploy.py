@@ -38,7 +38,9 @@ from tests.harness.emulator import DeployedStack, deployed_stack, prepare_emulat
 from tools import ecs_deploy
 from tools.ecs_deploy import DEPLOY_TAG, deploy_image, parse_task_definition, rollback
 
-pytestmark = [pytest.mark.terraform, pytest.mark.emulated]
+# With `-n 2 --dist loadgroup` this scenario has a worker to itself (see
+# tests/test_emulated_deploy.py).
+pytestmark = [pytest.mark.terraform, pytest.mark.emulated, pytest.mark.xdist_group("emulated-ci-deploy")]
 
 STACK = "production"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]

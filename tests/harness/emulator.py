@@ -274,9 +274,10 @@ def deployed_stack(
     workdir = prepare_emulated_copy(stack_dir, work_dir, endpoint)
     with ExitStack() as resources:
         if REATTACH_VAR in env:
-            # Its own provider process, started in the working directory:
-            # the shared one runs elsewhere, and the provider opens relative
-            # paths such as a Lambda's `assets/.../archive.zip` from its cwd.
+            # A provider process of its own, started in the working directory
+            # as terraform would start it: the provider opens relative paths
+            # (a Lambda's `filename = "assets/.../archive.zip"`) from its own
+            # cwd, and the shared process's cwd is wherever pytest runs.
             log = workdir.parent / f"{workdir.name}.provider.log"
             env = resources.enter_context(ProviderServer(env, log, cwd=workdir)).env
         terraform = Terraform(workdir, env)

@@ -203,8 +203,7 @@ def sqs_redrive_policies() -> None:
 def _shim_state(backend: object, name: str) -> dict:  # type: ignore[type-arg]
     """A dict kept on a moto backend for a shim: `/moto-api/reset` rebuilds
     backends, so shim state goes away with the resources it describes."""
-    state = backend.__dict__.setdefault(f"shim_{name}", {})
-    return state
+    return backend.__dict__.setdefault(f"shim_{name}", {})
 
 
 def _utc_now() -> datetime.datetime:
@@ -280,10 +279,9 @@ def apigatewayv2_deployments() -> None:
 
 @shim
 def apigatewayv2_stage_deployment_id() -> None:
-    """Gap: API Gateway v2 CreateStage stores deploymentId but GetStage never
-    returns it, so the plan after apply wants to set the WebSocket stage's
-    deployment_id again. Return it (and lastDeploymentStatusMessage-free, as
-    AWS does for a manual deployment)."""
+    """Gap: API Gateway v2 CreateStage keeps deploymentId in the stage's config
+    but GetStage never returns it, so the plan after apply wants to set the
+    WebSocket stage's deployment_id again. Return it."""
     from moto.apigatewayv2.models import Stage
 
     to_json = Stage.to_json
