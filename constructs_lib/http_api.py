@@ -40,7 +40,7 @@ from constructs import Construct
 from constructs_lib._validation import Problems, is_token
 from constructs_lib.limits import LOG_RETENTION_DAYS
 from constructs_lib.logs import LogGroup, LogGroupProps
-from constructs_lib.metrics import Metric
+from constructs_lib.metrics import Metric, api_gateway_stage_metric
 from constructs_lib.policy import skip_check
 
 DEFAULT_STAGE = "$default"
@@ -281,12 +281,7 @@ class HttpApi(Construct):
     # -- metrics ------------------------------------------------------------------------
     def metric(self, metric_name: str, *, statistic: str = "Sum") -> Metric:
         """A metric of this API's stage (``AWS/ApiGateway``, dimensions ``ApiId`` and ``Stage``)."""
-        return Metric(
-            namespace="AWS/ApiGateway",
-            metric_name=metric_name,
-            dimensions={"ApiId": self.api_id, "Stage": DEFAULT_STAGE},
-            statistic=statistic,
-        )
+        return api_gateway_stage_metric(self.api_id, DEFAULT_STAGE, metric_name, statistic=statistic)
 
     def metric_count(self) -> Metric:
         """Requests."""

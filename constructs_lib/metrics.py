@@ -2,7 +2,8 @@
 
 Constructs expose ``metric_<name>()`` helpers returning ``Metric``; the
 namespace and dimension strings live only in the construct that owns the
-resource (``Queue`` knows ``AWS/SQS`` and ``QueueName``).
+resource (``Queue`` knows ``AWS/SQS`` and ``QueueName``). API Gateway's
+live here: the HTTP and the WebSocket API report the same way.
 """
 
 from __future__ import annotations
@@ -56,3 +57,11 @@ class Metric:
             statistic=statistic or self.statistic,
             period_seconds=period_seconds or self.period_seconds,
         )
+
+
+API_GATEWAY_NAMESPACE = "AWS/ApiGateway"
+
+
+def api_gateway_stage_metric(api_id: str, stage: str, metric_name: str, *, statistic: str = "Sum") -> Metric:
+    """A metric of one API Gateway v2 stage (HTTP or WebSocket API): dimensions ``ApiId`` and ``Stage``."""
+    return Metric(namespace=API_GATEWAY_NAMESPACE, metric_name=metric_name, dimensions={"ApiId": api_id, "Stage": stage}, statistic=statistic)

@@ -71,7 +71,7 @@ from constructs_lib.http_api import MAX_BURST_LIMIT, MAX_RATE_LIMIT
 from constructs_lib.iam import ServiceRole, Statement, policy_document
 from constructs_lib.limits import LOG_RETENTION_DAYS
 from constructs_lib.logs import LogGroup, LogGroupProps
-from constructs_lib.metrics import Metric
+from constructs_lib.metrics import Metric, api_gateway_stage_metric
 from constructs_lib.policy import skip_check
 from constructs_lib.security_groups import AppSecurityGroup, AppSecurityGroupProps
 
@@ -545,12 +545,7 @@ class WebSocketApi(Construct):
     # -- metrics ------------------------------------------------------------------------
     def metric(self, metric_name: str, *, statistic: str = "Sum") -> Metric:
         """A metric of this API's stage (``AWS/ApiGateway``, dimensions ``ApiId`` and ``Stage``)."""
-        return Metric(
-            namespace="AWS/ApiGateway",
-            metric_name=metric_name,
-            dimensions={"ApiId": self.websocket_api_id, "Stage": self.props.stage_name},
-            statistic=statistic,
-        )
+        return api_gateway_stage_metric(self.websocket_api_id, self.props.stage_name, metric_name, statistic=statistic)
 
     def metric_connect_count(self) -> Metric:
         """``$connect`` requests (``ConnectCount``)."""
