@@ -3,9 +3,17 @@
 ARNs in policies are built from these (``arn:${partition}:logs:${region}:
 ${account}:...``) so that they name exact resources in any partition, and
 every construct shares one data source of each kind instead of adding its own.
+
+The context and its tokens are cached on the Python side: each read through
+jsii is a round trip to the Node runtime, and constructs read them hundreds of
+times per synth. Every read makes a new token for the same reference, so a
+cached one resolves exactly as a fresh one would.
 """
 
 from __future__ import annotations
+
+import weakref
+from functools import cached_property
 
 from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
@@ -14,6 +22,7 @@ from cdktf_cdktf_provider_aws.data_aws_region import DataAwsRegion
 from constructs import Construct
 
 _ID = "aws_context"
+_BY_STACK: weakref.WeakKeyDictionary[TerraformStack, "AwsContext"] = weakref.WeakKeyDictionary()
 
 
 class AwsContext(Construct):
@@ -28,22 +37,25 @@ class AwsContext(Construct):
     @classmethod
     def of(cls, scope: Construct) -> "AwsContext":
         stack = TerraformStack.of(scope)
-        found = stack.node.try_find_child(_ID)
-        return found if isinstance(found, AwsContext) else cls(stack, _ID)
+        context = _BY_STACK.get(stack)
+        if context is None:
+            found = stack.node.try_find_child(_ID)
+            context = _BY_STACK[stack] = found if isinstance(found, AwsContext) else cls(stack, _ID)
+        return context
 
-    @property
+    @cached_property
     def account_id(self) -> str:
         return self._caller.account_id
 
-    @property
+    @cached_property
     def partition(self) -> str:
         return self._partition.partition
 
-    @property
+    @cached_property
     def region(self) -> str:
         return self._region.name
 
-    @property
+    @cached_property
     def dns_suffix(self) -> str:
         return self._partition.dns_suffix
 
