@@ -36,30 +36,10 @@ from dataclasses import dataclass
 
 from cdktf_cdktf_provider_aws.cloudtrail import Cloudtrail, CloudtrailEventSelector
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
-    DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
     DataAwsIamPolicyDocumentStatementCondition,
     DataAwsIamPolicyDocumentStatementPrincipals,
 )
-from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
-from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
-    S3BucketLifecycleConfiguration,
-    S3BucketLifecycleConfigurationRule,
-    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
-    S3BucketLifecycleConfigurationRuleExpiration,
-    S3BucketLifecycleConfigurationRuleFilter,
-    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
-    S3BucketLifecycleConfigurationRuleTransition,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import S3BucketOwnershipControls, S3BucketOwnershipControlsRule
-from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
-from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
-from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationA,
-    S3BucketServerSideEncryptionConfigurationRuleA,
-    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA, S3BucketVersioningVersioningConfiguration
 from constructs import Construct
 
 from constructs_lib._validation import Problems, is_token
@@ -71,6 +51,7 @@ from constructs_lib.actions import (
     S3_CLOUDTRAIL_WRITE_ACTIONS,
 )
 from constructs_lib.aws_context import AwsContext
+from constructs_lib.bucket import BUCKET_NAME_DESCRIPTION, BUCKET_NAME_PATTERN, PrivateBucket, PrivateBucketProps
 from constructs_lib.encryption import KeyServicePrincipal
 from constructs_lib.iam import Condition, ServiceRole, ServiceRoleProps, Statement
 from constructs_lib.limits import LOG_RETENTION_DAYS
@@ -83,7 +64,6 @@ BUCKET_OWNER_FULL_CONTROL = "bucket-owner-full-control"
 MAX_ROLE_NAME_LENGTH = 64  # IAM
 LOGS_ROLE_SUFFIX = "-logs"
 _TRAIL_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]"
-_BUCKET = r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
 
 # checkov checks that do not fit the audit bucket and trail, with the reason the README lists.
 BUCKET_CHECKS_NOT_APPLICABLE = {
@@ -180,7 +160,7 @@ class AuditTrailProps:
                 f"trail_name must be 3-{longest} letters, digits, '.', '_' and '-', starting and ending with a letter or digit, "
                 f"with no two of '.', '_', '-' in a row, but {self.trail_name!r} was provided"
             )
-        problems.matches("bucket_name", self.bucket_name, _BUCKET, "an S3 bucket name: 3-63 lower-case letters, digits, '.' and '-', starting and ending with a letter or digit")
+        problems.matches("bucket_name", self.bucket_name, BUCKET_NAME_PATTERN, BUCKET_NAME_DESCRIPTION)
         if not is_token(self.kms_key_arn) and not self.kms_key_arn.startswith("arn:"):
             problems.add(f"kms_key_arn must be a KMS key ARN, but {self.kms_key_arn!r} was provided")
         problems.one_of("log_retention_days", self.log_retention_days, LOG_RETENTION_DAYS)
@@ -209,78 +189,37 @@ class AuditTrail(Construct):
         arn = trail_arn_for(self, props.trail_name)
 
         # -- the bucket ----------------------------------------------------------------
-        self.bucket = S3Bucket(self, "bucket", bucket=props.bucket_name, force_destroy=props.force_destroy)
+        self.bucket = PrivateBucket(
+            self,
+            "bucket",
+            PrivateBucketProps(
+                bucket_name=props.bucket_name,
+                force_destroy=props.force_destroy,
+                kms_key_arn=props.kms_key_arn,
+                # No S3 Bucket Key: CloudTrail, the only writer, asks KMS for
+                # each file itself (under the encryption context its key
+                # statement checks); a few thousand files a day cost cents.
+                bucket_key_enabled=False,
+                noncurrent_version_expiration_days=props.noncurrent_version_expiration_days,
+                expiration_days=props.log_retention_days,
+                archive_after_days=props.archive_after_days if props.archives else None,
+                archive_storage_class=ARCHIVE_STORAGE_CLASS,
+                lifecycle_rule_id="archive-then-expire-log-files",
+            ),
+        )
         for check_id, reason in BUCKET_CHECKS_NOT_APPLICABLE.items():
-            skip_check(self.bucket, check_id, reason)
-        self.public_access_block = S3BucketPublicAccessBlock(
-            self,
-            "public-access-block",
-            bucket=self.bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-        )
-        S3BucketOwnershipControls(
-            self, "ownership-controls", bucket=self.bucket.id, rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced")
-        )
-        S3BucketServerSideEncryptionConfigurationA(
-            self,
-            "encryption",
-            bucket=self.bucket.id,
-            rule=[
-                S3BucketServerSideEncryptionConfigurationRuleA(
-                    apply_server_side_encryption_by_default=S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                        sse_algorithm="aws:kms", kms_master_key_id=props.kms_key_arn
-                    ),
-                    # No S3 Bucket Key: CloudTrail, the only writer, asks KMS for
-                    # each file itself (under the encryption context its key
-                    # statement checks); a few thousand files a day cost cents.
-                    bucket_key_enabled=False,
-                )
-            ],
-        )
-        self.versioning = S3BucketVersioningA(
-            self, "versioning", bucket=self.bucket.id, versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled")
-        )
-        S3BucketLifecycleConfiguration(
-            self,
-            "lifecycle",
-            bucket=self.bucket.id,
-            rule=[
-                S3BucketLifecycleConfigurationRule(
-                    id="archive-then-expire-log-files",
-                    status="Enabled",
-                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                    transition=(
-                        [S3BucketLifecycleConfigurationRuleTransition(days=props.archive_after_days, storage_class=ARCHIVE_STORAGE_CLASS)]
-                        if props.archives
-                        else None
-                    ),
-                    expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=props.log_retention_days)],
-                    noncurrent_version_expiration=[
-                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=props.noncurrent_version_expiration_days)
-                    ],
-                    abort_incomplete_multipart_upload=[
-                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
-                    ],
-                )
-            ],
-            depends_on=[self.versioning],
-        )
-        log_files = f"{self.bucket.arn}/AWSLogs/{context.account_id}/*"
+            skip_check(self.bucket.bucket, check_id, reason)
+        log_files = f"{self.bucket.bucket_arn}/AWSLogs/{context.account_id}/*"
         trail_only = DataAwsIamPolicyDocumentStatementCondition(test="StringEquals", variable="aws:SourceArn", values=[arn])
         cloudtrail = [DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=[CLOUDTRAIL_PRINCIPAL])]
-        self.bucket_policy_document = DataAwsIamPolicyDocument(
-            self,
-            "bucket-policy-document",
-            statement=[
+        self.bucket_policy = self.bucket.add_policy(
+            [
                 DataAwsIamPolicyDocumentStatement(
                     sid="CloudTrailChecksBucketAcl",
                     effect="Allow",
                     principals=cloudtrail,
                     actions=list(S3_CLOUDTRAIL_ACL_CHECK_ACTIONS),
-                    resources=[self.bucket.arn],
+                    resources=[self.bucket.bucket_arn],
                     condition=[trail_only],
                 ),
                 DataAwsIamPolicyDocumentStatement(
@@ -294,20 +233,9 @@ class AuditTrail(Construct):
                         trail_only,
                     ],
                 ),
-                DataAwsIamPolicyDocumentStatement(
-                    sid="DenyRequestsWithoutTls",
-                    effect="Deny",
-                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="*", identifiers=["*"])],
-                    # A deny: every S3 action, so nothing at all goes over plain HTTP.
-                    actions=["s3:*"],
-                    resources=[self.bucket.arn, f"{self.bucket.arn}/*"],
-                    condition=[DataAwsIamPolicyDocumentStatementCondition(test="Bool", variable="aws:SecureTransport", values=["false"])],
-                ),
             ],
-        )
-        # After the public access block: S3 checks a new policy against it.
-        self.bucket_policy = S3BucketPolicy(
-            self, "bucket-policy", bucket=self.bucket.id, policy=self.bucket_policy_document.json, depends_on=[self.public_access_block]
+            # After the public access block: S3 checks a new policy against it.
+            depends_on=[self.bucket.public_access_block],
         )
 
         # -- the CloudWatch Logs copy ------------------------------------------------------
@@ -345,7 +273,7 @@ class AuditTrail(Construct):
             self,
             "trail",
             name=props.trail_name,
-            s3_bucket_name=self.bucket.id,
+            s3_bucket_name=self.bucket.bucket.id,
             kms_key_id=props.kms_key_arn,
             is_multi_region_trail=True,
             include_global_service_events=True,
@@ -372,11 +300,11 @@ class AuditTrail(Construct):
 
     @property
     def cloudtrail_bucket_name(self) -> str:
-        return self.bucket.bucket
+        return self.bucket.bucket_name
 
     @property
     def cloudtrail_bucket_arn(self) -> str:
-        return self.bucket.arn
+        return self.bucket.bucket_arn
 
     @property
     def log_group_name(self) -> str:

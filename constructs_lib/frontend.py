@@ -48,35 +48,15 @@ from cdktf_cdktf_provider_aws.cloudfront_response_headers_policy import (
     CloudfrontResponseHeadersPolicySecurityHeadersConfigXssProtection,
 )
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
-    DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
     DataAwsIamPolicyDocumentStatementCondition,
     DataAwsIamPolicyDocumentStatementPrincipals,
 )
-from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
-from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
-    S3BucketLifecycleConfiguration,
-    S3BucketLifecycleConfigurationRule,
-    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
-    S3BucketLifecycleConfigurationRuleFilter,
-    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
-    S3BucketOwnershipControls,
-    S3BucketOwnershipControlsRule,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
-from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
-from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationA,
-    S3BucketServerSideEncryptionConfigurationRuleA,
-    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA, S3BucketVersioningVersioningConfiguration
 from constructs import Construct
 
 from constructs_lib._validation import Problems, is_token
 from constructs_lib.actions import CLOUDFRONT_INVALIDATION_ACTIONS, S3_LIST_BUCKET_ACTIONS, S3_SYNC_OBJECT_ACTIONS
+from constructs_lib.bucket import BUCKET_NAME_DESCRIPTION, BUCKET_NAME_PATTERN, PrivateBucket, PrivateBucketProps
 from constructs_lib.iam import Role, Statement
 from constructs_lib.metrics import Metric
 from constructs_lib.policy import skip_check
@@ -90,7 +70,6 @@ ORIGIN_ID = "frontend-bucket"
 INDEX_DOCUMENT = "index.html"
 SPA_FALLBACK_ERROR_CODES = (403, 404)
 MAX_CSP_LENGTH = 1783  # CloudFront's limit for the header value
-_BUCKET = r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
 _PREFIX = r"[A-Za-z0-9-]{1,40}"
 _HOST = r"(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+"
 _ALIAS = r"[a-z0-9-]+(\.[a-z0-9-]+)+"
@@ -194,7 +173,7 @@ class FrontendProps:
 
     def __post_init__(self) -> None:
         problems = Problems("FrontendProps")
-        problems.matches("bucket_name", self.bucket_name, _BUCKET, "an S3 bucket name: 3-63 lower-case letters, digits, '.' and '-', starting and ending with a letter or digit")
+        problems.matches("bucket_name", self.bucket_name, BUCKET_NAME_PATTERN, BUCKET_NAME_DESCRIPTION)
         problems.matches("name_prefix", self.name_prefix, _PREFIX, "1-40 letters, digits and '-'")
         problems.one_of("price_class", self.price_class, PRICE_CLASSES)
         for origin in self.connect_origins:
@@ -227,53 +206,16 @@ class Frontend(Construct):
         prefix = props.name_prefix
 
         # -- the bucket ----------------------------------------------------------------
-        self.bucket = S3Bucket(self, "bucket", bucket=props.bucket_name, force_destroy=props.force_destroy)
-        S3BucketPublicAccessBlock(
+        # SSE-S3 (no kms_key_arn): CloudFront's OAC reads SSE-KMS objects only with
+        # a key policy grant per distribution; the build is public content anyway.
+        self.bucket = PrivateBucket(
             self,
-            "public-access-block",
-            bucket=self.bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-        )
-        S3BucketOwnershipControls(
-            self, "ownership-controls", bucket=self.bucket.id, rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced")
-        )
-        S3BucketServerSideEncryptionConfigurationA(
-            self,
-            "encryption",
-            bucket=self.bucket.id,
-            # SSE-S3: CloudFront's OAC reads SSE-KMS objects only with a key
-            # policy grant per distribution; the build is public content anyway.
-            rule=[
-                S3BucketServerSideEncryptionConfigurationRuleA(
-                    apply_server_side_encryption_by_default=S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(sse_algorithm="AES256"),
-                )
-            ],
-        )
-        self.versioning = S3BucketVersioningA(
-            self, "versioning", bucket=self.bucket.id, versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled")
-        )
-        S3BucketLifecycleConfiguration(
-            self,
-            "lifecycle",
-            bucket=self.bucket.id,
-            rule=[
-                S3BucketLifecycleConfigurationRule(
-                    id="expire-noncurrent-versions",
-                    status="Enabled",
-                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                    noncurrent_version_expiration=[
-                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=props.noncurrent_version_expiration_days)
-                    ],
-                    abort_incomplete_multipart_upload=[
-                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
-                    ],
-                )
-            ],
-            # A lifecycle rule on versions must follow versioning being enabled.
-            depends_on=[self.versioning],
+            "bucket",
+            PrivateBucketProps(
+                bucket_name=props.bucket_name,
+                force_destroy=props.force_destroy,
+                noncurrent_version_expiration_days=props.noncurrent_version_expiration_days,
+            ),
         )
 
         # -- CloudFront ------------------------------------------------------------------
@@ -359,41 +301,27 @@ class Frontend(Construct):
         self._skip_checks()
 
         # -- who may read the bucket -----------------------------------------------------
-        self.bucket_policy_document = DataAwsIamPolicyDocument(
-            self,
-            "bucket-policy-document",
-            statement=[
+        self.bucket.add_policy(
+            [
                 DataAwsIamPolicyDocumentStatement(
                     sid="CloudFrontReadsObjects",
                     effect="Allow",
                     principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=["cloudfront.amazonaws.com"])],
                     actions=["s3:GetObject"],
-                    resources=[f"{self.bucket.arn}/*"],
+                    resources=[f"{self.bucket.bucket_arn}/*"],
                     condition=[
                         DataAwsIamPolicyDocumentStatementCondition(
                             test="StringEquals", variable="AWS:SourceArn", values=[self.distribution.arn]
                         )
                     ],
                 ),
-                DataAwsIamPolicyDocumentStatement(
-                    sid="DenyRequestsWithoutTls",
-                    effect="Deny",
-                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="*", identifiers=["*"])],
-                    # A deny: every S3 action, so nothing at all goes over plain HTTP.
-                    actions=["s3:*"],
-                    resources=[self.bucket.arn, f"{self.bucket.arn}/*"],
-                    condition=[
-                        DataAwsIamPolicyDocumentStatementCondition(test="Bool", variable="aws:SecureTransport", values=["false"])
-                    ],
-                ),
-            ],
+            ]
         )
-        S3BucketPolicy(self, "bucket-policy", bucket=self.bucket.id, policy=self.bucket_policy_document.json)
 
     def _skip_checks(self) -> None:
         """Policy-scan checks that do not fit a private bucket holding a public build, and why."""
         for check_id, reason in BUCKET_CHECKS_NOT_APPLICABLE.items():
-            skip_check(self.bucket, check_id, reason)
+            skip_check(self.bucket.bucket, check_id, reason)
         for check_id, reason in DISTRIBUTION_CHECKS_NOT_APPLICABLE.items():
             skip_check(self.distribution, check_id, reason)
         if self.props.web_acl_arn is None:
@@ -406,11 +334,11 @@ class Frontend(Construct):
     # -- attributes -------------------------------------------------------------------
     @property
     def frontend_bucket_name(self) -> str:
-        return self.bucket.bucket
+        return self.bucket.bucket_name
 
     @property
     def frontend_bucket_arn(self) -> str:
-        return self.bucket.arn
+        return self.bucket.bucket_arn
 
     @property
     def cloudfront_distribution_id(self) -> str:

@@ -82,7 +82,7 @@ def test_trail_writes_its_bucket_with_its_key_and_its_log_group_through_its_role
     assert trail["cloud_watch_logs_role_arn"] == ref(doc, "aws_iam_role", logical_id(resources(doc, "aws_iam_role"), "audit/logs-role"), "arn")
     # CloudTrail checks at creation that it may write both.
     assert trail["depends_on"] == [
-        f"aws_s3_bucket_policy.{logical_id(resources(doc, 'aws_s3_bucket_policy'), 'audit/bucket-policy')}",
+        f"aws_s3_bucket_policy.{logical_id(resources(doc, 'aws_s3_bucket_policy'), 'audit/bucket/policy')}",
         f"aws_iam_role_policy.{logical_id(resources(doc, 'aws_iam_role_policy'), 'audit/logs-role/write-trail-events-policy')}",
     ]
 
@@ -126,34 +126,34 @@ def test_bucket_is_named_from_props_private_owner_enforced_and_kept_on_destroy(d
     assert at(resources(doc, "aws_s3_bucket"), "audit/bucket")["bucket"] == "cot-audit-logs"
     assert at(resources(doc, "aws_s3_bucket"), "audit/bucket")["force_destroy"] is False
     assert at(resources(short, "aws_s3_bucket"), "audit/bucket")["force_destroy"] is True
-    block = at(resources(doc, "aws_s3_bucket_public_access_block"), "audit/public-access-block")
+    block = at(resources(doc, "aws_s3_bucket_public_access_block"), "audit/bucket/public-access-block")
     assert block["bucket"] == bucket_ref(doc, "id")
     assert all(block[key] is True for key in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"))
-    ownership = at(resources(doc, "aws_s3_bucket_ownership_controls"), "audit/ownership-controls")
+    ownership = at(resources(doc, "aws_s3_bucket_ownership_controls"), "audit/bucket/ownership-controls")
     assert ownership["rule"] == {"object_ownership": "BucketOwnerEnforced"}
 
 
 def test_bucket_is_encrypted_with_the_cloudtrail_key_and_versioned(doc):
-    (rule,) = at(resources(doc, "aws_s3_bucket_server_side_encryption_configuration"), "audit/encryption")["rule"]
+    (rule,) = at(resources(doc, "aws_s3_bucket_server_side_encryption_configuration"), "audit/bucket/encryption")["rule"]
     assert rule["apply_server_side_encryption_by_default"] == {"sse_algorithm": "aws:kms", "kms_master_key_id": key_ref(doc)}
     assert rule["bucket_key_enabled"] is False
-    versioning = at(resources(doc, "aws_s3_bucket_versioning"), "audit/versioning")
+    versioning = at(resources(doc, "aws_s3_bucket_versioning"), "audit/bucket/versioning")
     assert versioning["versioning_configuration"] == {"status": "Enabled"}
 
 
 def test_log_files_move_to_glacier_ir_then_expire_with_the_retention(doc):
-    lifecycle = at(resources(doc, "aws_s3_bucket_lifecycle_configuration"), "audit/lifecycle")
+    lifecycle = at(resources(doc, "aws_s3_bucket_lifecycle_configuration"), "audit/bucket/lifecycle")
     (rule,) = lifecycle["rule"]
     assert rule["status"] == "Enabled" and rule["filter"] == [{"prefix": ""}]
     assert rule["transition"] == [{"days": 90, "storage_class": "GLACIER_IR"}]
     assert rule["expiration"] == [{"days": 365}]
     assert rule["noncurrent_version_expiration"] == [{"noncurrent_days": 30}]
     assert rule["abort_incomplete_multipart_upload"] == [{"days_after_initiation": 7}]
-    assert lifecycle["depends_on"] == [f"aws_s3_bucket_versioning.{logical_id(resources(doc, 'aws_s3_bucket_versioning'), 'audit/versioning')}"]
+    assert lifecycle["depends_on"] == [f"aws_s3_bucket_versioning.{logical_id(resources(doc, 'aws_s3_bucket_versioning'), 'audit/bucket/versioning')}"]
 
 
 def test_no_transition_when_the_retention_is_not_longer_than_the_archive_age(short):
-    (rule,) = at(resources(short, "aws_s3_bucket_lifecycle_configuration"), "audit/lifecycle")["rule"]
+    (rule,) = at(resources(short, "aws_s3_bucket_lifecycle_configuration"), "audit/bucket/lifecycle")["rule"]
     assert "transition" not in rule
     assert rule["expiration"] == [{"days": 90}]
     assert not props(archive_after_days=0).archives and props(archive_after_days=364).archives
@@ -161,10 +161,10 @@ def test_no_transition_when_the_retention_is_not_longer_than_the_archive_age(sho
 
 # -- the bucket policy ------------------------------------------------------------------------------
 def test_bucket_policy_lets_only_this_trail_check_the_acl_and_write_log_files(doc):
-    policy = at(resources(doc, "aws_s3_bucket_policy"), "audit/bucket-policy")
-    document_id = logical_id(data_sources(doc, "aws_iam_policy_document"), "audit/bucket-policy-document")
+    policy = at(resources(doc, "aws_s3_bucket_policy"), "audit/bucket/policy")
+    document_id = logical_id(data_sources(doc, "aws_iam_policy_document"), "audit/bucket/policy-document")
     assert policy["policy"] == "${data.aws_iam_policy_document." + document_id + ".json}"
-    assert policy["depends_on"] == [f"aws_s3_bucket_public_access_block.{logical_id(resources(doc, 'aws_s3_bucket_public_access_block'), 'audit/public-access-block')}"]
+    assert policy["depends_on"] == [f"aws_s3_bucket_public_access_block.{logical_id(resources(doc, 'aws_s3_bucket_public_access_block'), 'audit/bucket/public-access-block')}"]
     acl, write, tls = data_sources(doc, "aws_iam_policy_document")[document_id]["statement"]
     source_arn = {"test": "StringEquals", "variable": "aws:SourceArn", "values": [trail_arn(doc)]}
     for statement in (acl, write):
@@ -213,9 +213,9 @@ def test_logs_role_is_assumed_by_cloudtrail_and_writes_only_cloudtrail_streams(d
 # -- policy-scan skips ---------------------------------------------------------------------------------
 def test_skips_name_the_checks_that_do_not_fit_with_reasons():
     trail = TRAILS["trail"]
-    assert set(checkov_skips(trail.bucket)) == {"CKV_AWS_18", "CKV_AWS_144", "CKV2_AWS_62"}
+    assert set(checkov_skips(trail.bucket.bucket)) == {"CKV_AWS_18", "CKV_AWS_144", "CKV2_AWS_62"}
     assert set(checkov_skips(trail.trail)) == {"CKV_AWS_252"}
-    assert all(len(reason) > 40 for reason in {**checkov_skips(trail.bucket), **checkov_skips(trail.trail)}.values())
+    assert all(len(reason) > 40 for reason in {**checkov_skips(trail.bucket.bucket), **checkov_skips(trail.trail)}.values())
 
 
 # -- props ---------------------------------------------------------------------------------------------

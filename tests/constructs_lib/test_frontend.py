@@ -71,13 +71,13 @@ def test_replaced_versions_expire_after_30_days(default_domain):
     assert rule["filter"] == [{"prefix": ""}]
     assert rule["noncurrent_version_expiration"] == [{"noncurrent_days": 30}]
     assert rule["abort_incomplete_multipart_upload"] == [{"days_after_initiation": 7}]
-    versioning = logical_id(resources(default_domain, "aws_s3_bucket_versioning"), "frontend/versioning")
+    versioning = logical_id(resources(default_domain, "aws_s3_bucket_versioning"), "frontend/bucket/versioning")
     assert lifecycle["depends_on"] == [f"aws_s3_bucket_versioning.{versioning}"]
 
 
 def test_bucket_policy_lets_only_this_distribution_read_and_denies_plain_http(default_domain):
     policy = only(default_domain, "aws_s3_bucket_policy")
-    document_id = logical_id(data_sources(default_domain, "aws_iam_policy_document"), "frontend/bucket-policy-document")
+    document_id = logical_id(data_sources(default_domain, "aws_iam_policy_document"), "frontend/bucket/policy-document")
     assert policy["policy"] == "${" + f"data.aws_iam_policy_document.{document_id}.json" + "}"
     allow, deny = data_sources(default_domain, "aws_iam_policy_document")[document_id]["statement"]
     assert allow["effect"] == "Allow"
@@ -200,7 +200,7 @@ def test_policy_scan_skips_follow_the_configuration(overrides, distribution_skip
     synth_construct(lambda stack: captured.setdefault("frontend", Frontend(stack, "frontend", props(**overrides))))
     frontend = captured["frontend"]
     assert list(checkov_skips(frontend.distribution)) == distribution_skips
-    assert list(checkov_skips(frontend.bucket)) == ["CKV_AWS_18", "CKV2_AWS_62", "CKV_AWS_144", "CKV_AWS_145"]
+    assert list(checkov_skips(frontend.bucket.bucket)) == ["CKV_AWS_18", "CKV2_AWS_62", "CKV_AWS_144", "CKV_AWS_145"]
 
 
 def test_metrics():
