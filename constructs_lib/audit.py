@@ -234,8 +234,6 @@ class AuditTrail(Construct):
                     ],
                 ),
             ],
-            # After the public access block: S3 checks a new policy against it.
-            depends_on=[self.bucket.public_access_block],
         )
 
         # -- the CloudWatch Logs copy ------------------------------------------------------

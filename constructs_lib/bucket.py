@@ -1,7 +1,7 @@
 """A private S3 bucket: the one way this project makes a bucket.
 
 The frontend (the React build, read by CloudFront) and the audit trail
-(CloudTrail's log files) need the same bucket, and wrote it twice:
+(CloudTrail's log files) need the same bucket:
 
 * all public access blocked and ACLs off (BucketOwnerEnforced), so only the
   bucket policy and IAM decide who reads it;
@@ -22,7 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from cdktf import ITerraformDependable
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
@@ -205,22 +204,20 @@ class PrivateBucket(Construct):
         )
 
     # -- the bucket policy -----------------------------------------------------------
-    def add_policy(
-        self, statements: Sequence[DataAwsIamPolicyDocumentStatement], *, depends_on: Sequence[ITerraformDependable] = ()
-    ) -> S3BucketPolicy:
+    def add_policy(self, statements: Sequence[DataAwsIamPolicyDocumentStatement]) -> S3BucketPolicy:
         """Attach the bucket policy: ``statements``, then the deny of requests without TLS.
 
         Callers write only what their service may do; the TLS deny is the
         same on every bucket, so it is added here. A bucket has one policy,
-        so this can be called once. ``depends_on``: what must exist before
-        the policy, such as ``public_access_block`` (S3 checks a new policy
-        against it).
+        so this can be called once. The policy waits for the public access
+        block: S3 checks a new policy against the block, and two changes to
+        one bucket at once can fail with OperationAborted.
         """
         if self.policy is not None:
             raise ValueError(f"{self.node.path}: the bucket already has its policy (one per bucket)")
         self.policy_document = DataAwsIamPolicyDocument(self, "policy-document", statement=[*statements, self._deny_without_tls()])
         self.policy = S3BucketPolicy(
-            self, "policy", bucket=self.bucket.id, policy=self.policy_document.json, depends_on=list(depends_on) or None
+            self, "policy", bucket=self.bucket.id, policy=self.policy_document.json, depends_on=[self.public_access_block]
         )
         return self.policy
 

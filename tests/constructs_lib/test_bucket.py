@@ -45,7 +45,6 @@ def build(name: str, policy: bool = False, **overrides):
                         resources=[f"{bucket.bucket_arn}/*"],
                     )
                 ],
-                depends_on=[bucket.public_access_block],
             )
         for attribute in ("bucket_name", "bucket_arn", "bucket_regional_domain_name"):
             TerraformOutput(stack, attribute, value=getattr(bucket, attribute))
@@ -181,13 +180,13 @@ def test_policy_holds_the_callers_statements_then_the_tls_deny_on_bucket_and_obj
     assert deny == {**TLS_DENY, "resources": [bucket_ref(configured, "arn"), f"{bucket_ref(configured, 'arn')}/*"]}
 
 
-def test_policy_without_statements_is_the_tls_deny_alone_and_depends_on_nothing():
+def test_policy_without_statements_is_the_tls_deny_alone_after_the_public_access_block():
     def make(stack):
         PrivateBucket(Construct(stack, "site"), "assets", props()).add_policy([])
 
     doc = synth_construct(make)
     policy = only(doc, "aws_s3_bucket_policy")
-    assert "depends_on" not in policy
+    assert policy["depends_on"] == [f"aws_s3_bucket_public_access_block.{logical_id(resources(doc, 'aws_s3_bucket_public_access_block'), 'site/assets/public-access-block')}"]
     (document,) = data_sources(doc, "aws_iam_policy_document").values()
     (deny,) = document["statement"]
     assert deny == {**TLS_DENY, "resources": [bucket_ref(doc, "arn"), f"{bucket_ref(doc, 'arn')}/*"]}
