@@ -842,7 +842,7 @@ FREE_TYPES = frozenset({
     "aws_service_discovery_http_namespace", "aws_lb_target_group", "aws_lb_listener",
     "aws_lb_listener_rule", "aws_lb_target_group_attachment", "aws_alb_target_group", "aws_alb_listener",
     "aws_cloudwatch_event_rule", "aws_cloudwatch_event_target", "aws_lambda_permission",
-    "aws_lambda_event_source_mapping", "aws_cloudwatch_log_resource_policy",
+    "aws_lambda_event_source_mapping", "aws_lambda_function_event_invoke_config", "aws_cloudwatch_log_resource_policy",
     "aws_cloudwatch_log_subscription_filter", "aws_cloudwatch_log_metric_filter",
     "aws_secretsmanager_secret_version", "aws_secretsmanager_secret_policy",
     "aws_secretsmanager_secret_rotation", "aws_route53_record", "aws_acm_certificate",

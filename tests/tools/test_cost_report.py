@@ -639,3 +639,5 @@ def test_real_stacks(synth_dir: Path, capsys):
     for stack in stacks.values():
         assert stack["total_monthly_usd"] > 0
         assert not [w for w in stack["warnings"] if "differs from the price table" in w]
+        # Every type the stacks make is priced, usage-based or known to be free.
+        assert not [w for w in stack["warnings"] if "not in the price table" in w]
