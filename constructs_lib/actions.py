@@ -57,8 +57,6 @@ ECS_REGISTER_TASK_DEFINITION_ACTIONS = ("ecs:RegisterTaskDefinition",)
 ECS_TASK_DEFINITION_TAGS_READ_ACTIONS = ("ecs:ListTagsForResource",)
 # Tagging at registration, only with ecs:CreateAction = RegisterTaskDefinition.
 ECS_TAG_ON_REGISTER_ACTIONS = ("ecs:TagResource",)
-# The ECR-push updater Lambda (lambda/ecs_updater): a forced new deployment.
-ECS_FORCE_DEPLOYMENT_ACTIONS = ("ecs:UpdateService",)
 
 # -- IAM -----------------------------------------------------------------------------
 # Handing the task and execution roles to ECS in a new task-definition

@@ -1,19 +1,20 @@
-"""The seed's optional EventBridge deployment: roll an ECS service when its ECR repository gets an image.
+"""The seed's optional EventBridge deployment: deploy the image an ECR repository receives to its ECS service.
 
 An EventBridge rule matches successful pushes to exactly the configured
 repositories and invokes a Lambda function (``lambda/ecs_updater``), which
-calls ``ecs:UpdateService`` with ``forceNewDeployment`` on the mapped
-service. The mapping is explicit (``SERVICE_MAP``, repository name ->
-``{cluster, service}``), never guessed from the repository's name as the seed
-did. What the seed left out is here too: the ``aws_lambda_permission`` that
-lets the rule invoke the function, retries, and one dead-letter queue for
-both failure paths (events EventBridge could not deliver, and invocations
-that failed after Lambda's own retries).
+deploys ``<repository_url>:<pushed tag>`` to the mapped service with
+tools/ecs_deploy.py's ``deploy_image``, as CI does: a new task-definition
+revision with only the image replaced, tagged ``deployed-by``. The seed's
+``forceNewDeployment`` restarts the current revision, which with IMMUTABLE
+SHA tags names the previous image: a push would deploy nothing. The mapping
+is explicit (``SERVICE_MAP``, repository name -> ``{cluster, service,
+repository_url, container}``), never guessed from the repository's name as
+the seed did. What the seed left out is here too: the
+``aws_lambda_permission`` that lets the rule invoke the function, retries,
+and one dead-letter queue for both failure paths (events EventBridge could
+not deliver, and invocations that failed after Lambda's own retries).
 
-A forced deployment starts new tasks from the service's current task
-definition revision: it picks up a new image only when that revision's tag
-now names one. The CI deploy (tools/ecs_deploy.py) registers a revision per
-image instead; use one or the other, not both (each push would deploy twice).
+Use it or the CI deploy step, not both: each push would deploy twice.
 
 Pieces and their guards:
 
@@ -24,11 +25,13 @@ Pieces and their guards:
 * function: python3.12 on arm64, reserved concurrency, X-Ray active
   tracing, environment encrypted with ``kms_key_arn``, async retries and the
   same DLQ (``dead_letter_config``); its code is ``source_dir``'s ``*.py``
-  files, zipped by cdktf (``TerraformAsset``, ARCHIVE) from a clean copy so
-  that neither ``__pycache__`` nor file times reach the asset;
+  files plus ``module_files`` (tools/ecs_deploy.py), zipped by cdktf
+  (``TerraformAsset``, ARCHIVE) from a clean copy so that neither
+  ``__pycache__`` nor file times reach the asset;
 * role: trusted by lambda.amazonaws.com for this account; it writes its log
   group, sends to the DLQ and traces; the stack adds
-  ``service.grant_force_deployment(updater.role)`` per service;
+  ``service.grant_deploy(updater.role, register_request_tags=DEPLOY_TAG)``
+  per service, the GitHub deploy role's grant;
 * log group ``/aws/lambda/<name>``, KMS-encrypted, with a retention;
 * DLQ: ``<name>-dlq``, SSE-KMS with ``kms_key_arn``, 14 days; its policy
   lets EventBridge send for this rule only. The key's policy must let
@@ -85,6 +88,9 @@ ARCHITECTURES = ("arm64", "x86_64")
 _FIXED_MTIME = 946684800
 _NAME = r"[A-Za-z0-9_-]{1,52}"  # "-ecr-push" (rule) and "-dlq" (queue) are appended; Lambda allows 64
 _REPOSITORY = r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*"
+_CONTAINER = r"[A-Za-z0-9_-]{1,255}"
+# The handler imports it as ``ecs_deploy``; it imports only the standard library at module level.
+ECS_DEPLOY_MODULE = str(Path(__file__).resolve().parents[1] / "tools" / "ecs_deploy.py")
 
 CHECKS_NOT_APPLICABLE = {
     "CKV_AWS_117": "The function only calls the ECS API; it reaches no VPC resource, and a VPC would add ENIs plus a NAT or ECS endpoint for nothing",
@@ -94,16 +100,22 @@ CHECKS_NOT_APPLICABLE = {
 
 @dataclass(frozen=True)
 class UpdaterTarget:
-    """One repository and the service its pushes roll.
+    """One repository and the service its pushes deploy to.
 
     repository_name: the ECR repository's name, known at synth (it keys
         ``SERVICE_MAP`` and the rule's pattern), such as ``circle-of-trust-api``.
     cluster_name, service_name: the ECS service (tokens allowed).
+    repository_url: the repository's URL (a token allowed); a pushed tag is
+        deployed as ``<repository_url>:<tag>``.
+    container_name: the container of the service's task definition whose
+        image a push replaces (a token allowed).
     """
 
     repository_name: str
     cluster_name: str
     service_name: str
+    repository_url: str
+    container_name: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -116,11 +128,15 @@ class EcrPushUpdaterProps:
     targets: one or more repositories and their services; each repository once.
     source_dir: absolute path of the function's folder (``index.py`` with
         ``handler``); only its top-level ``*.py`` files are packaged.
+    module_files: absolute paths of single-file modules packaged next to
+        ``index.py``, so the handler imports them by file name instead of
+        repeating their code. Default: tools/ecs_deploy.py, whose
+        ``deploy_image`` the handler calls.
     kms_key_arn: customer-managed key for the function's environment and the
         DLQ. Default None (Lambda's AWS managed key; SSE-SQS).
     log_kms_key_arn: key of the log group. Default None.
     log_retention_days: a CloudWatch Logs retention. Default 365.
-    memory_mib: 128-10240. Default 128: one API call.
+    memory_mib: 128-10240. Default 128: a few ECS API calls.
     timeout_seconds: 1-900. Default 30.
     reserved_concurrency: 1-1000. Default 2: the two repositories' pushes of
         one commit run at once, and the function can never take the
@@ -143,6 +159,7 @@ class EcrPushUpdaterProps:
     name: str
     targets: tuple[UpdaterTarget, ...]
     source_dir: str
+    module_files: tuple[str, ...] = (ECS_DEPLOY_MODULE,)
     kms_key_arn: str | None = None
     log_kms_key_arn: str | None = None
     log_retention_days: int = 365
@@ -169,11 +186,24 @@ class EcrPushUpdaterProps:
                 problems.matches("targets' repository_name", name, _REPOSITORY, "an ECR repository name")
         if len(set(names)) != len(names):
             problems.add(f"targets must name each repository once, but {names} was provided")
+        for target in self.targets:
+            problems.matches("targets' container_name", target.container_name, _CONTAINER, "1-255 letters, digits, '-' and '_'")
+            if not target.repository_url:
+                problems.add(f"targets' repository_url must be set, but {target.repository_name} has none")
         source = Path(self.source_dir)
         if not source.is_absolute():
             problems.add(f"source_dir must be an absolute path (cdktf resolves relative ones from cdktf.json), but {self.source_dir!r} was provided")
         elif not (source / HANDLER_FILE).is_file():
             problems.add(f"source_dir must hold {HANDLER_FILE}, but {self.source_dir!r} does not")
+        packaged = [p.name for p in source.glob("*.py")] if source.is_absolute() else []
+        for module in self.module_files:
+            path = Path(module)
+            if not path.is_absolute() or path.suffix != ".py" or not path.is_file():
+                problems.add(f"module_files must be absolute paths of existing .py files, but {module!r} was provided")
+            packaged.append(path.name)
+        clashes = sorted({name for name in packaged if packaged.count(name) > 1})
+        if clashes:
+            problems.add(f"module_files must not share a file name with each other or source_dir's files, but {clashes} do")
         problems.one_of("log_retention_days", self.log_retention_days, LOG_RETENTION_DAYS)
         problems.between("memory_mib", self.memory_mib, 128, 10240)
         problems.between("timeout_seconds", self.timeout_seconds, 1, 900)
@@ -204,8 +234,16 @@ class EcrPushUpdaterProps:
 
     @property
     def service_map(self) -> dict[str, dict[str, str]]:
-        """``SERVICE_MAP``: repository name -> {cluster, service}."""
-        return {t.repository_name: {"cluster": t.cluster_name, "service": t.service_name} for t in self.targets}
+        """``SERVICE_MAP``: repository name -> {cluster, service, repository_url, container}."""
+        return {
+            t.repository_name: {
+                "cluster": t.cluster_name,
+                "service": t.service_name,
+                "repository_url": t.repository_url,
+                "container": t.container_name,
+            }
+            for t in self.targets
+        }
 
 
 def rule_arn_for(scope: Construct, props: EcrPushUpdaterProps) -> str:
@@ -213,8 +251,8 @@ def rule_arn_for(scope: Construct, props: EcrPushUpdaterProps) -> str:
     return AwsContext.of(scope).arn("events", f"rule/{props.rule_name}")
 
 
-def stage_sources(source_dir: str) -> str:
-    """A fresh folder holding only ``source_dir``'s top-level ``*.py`` files, with one fixed mtime.
+def stage_sources(source_dir: str, module_files: tuple[str, ...] = ()) -> str:
+    """A fresh folder holding only ``source_dir``'s top-level ``*.py`` files and ``module_files``, with one fixed mtime.
 
     Running the handler's tests leaves ``__pycache__`` (whose .pyc files
     embed source mtimes) next to the source; a fresh checkout changes every
@@ -224,7 +262,7 @@ def stage_sources(source_dir: str) -> str:
     """
     staged = Path(tempfile.mkdtemp(prefix="cot-lambda-"))
     atexit.register(shutil.rmtree, staged, True)
-    for source in sorted(Path(source_dir).glob("*.py")):
+    for source in [*sorted(Path(source_dir).glob("*.py")), *map(Path, module_files)]:
         target = staged / source.name
         shutil.copyfile(source, target)
         os.chmod(target, 0o644)
@@ -256,7 +294,7 @@ class EcrPushUpdater(Construct):
             ServiceRoleProps(
                 name=props.name,
                 service="lambda.amazonaws.com",
-                description="ECR-push updater: forces new deployments of its ECS services, writes its logs and DLQ",
+                description="ECR-push updater: deploys pushed images to its ECS services, writes its logs and DLQ",
             ),
         )
         self.log_group.grant_write(self.role)
@@ -266,12 +304,12 @@ class EcrPushUpdater(Construct):
             self.role.grant("xray-write", [Statement(sid="WriteTraces", actions=XRAY_WRITE_ACTIONS, resources=("*",))])
         own_grants = [child for child in self.role.node.children if isinstance(child, IamRolePolicy)]
 
-        self.asset = TerraformAsset(self, "code", path=stage_sources(props.source_dir), type=AssetType.ARCHIVE)
+        self.asset = TerraformAsset(self, "code", path=stage_sources(props.source_dir, props.module_files), type=AssetType.ARCHIVE)
         self.function = LambdaFunction(
             self,
             "function",
             function_name=props.name,
-            description="Forces a new deployment of the ECS service mapped to a repository that received an image",
+            description="Deploys a pushed image tag to the ECS service mapped to its repository",
             role=self.role.role_arn,
             runtime=RUNTIME,
             handler=HANDLER,

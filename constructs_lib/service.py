@@ -51,7 +51,6 @@ from constructs import Construct
 
 from constructs_lib._validation import Problems, is_token
 from constructs_lib.actions import (
-    ECS_FORCE_DEPLOYMENT_ACTIONS,
     ECS_REGISTER_TASK_DEFINITION_ACTIONS,
     ECS_SERVICE_DEPLOY_ACTIONS,
     ECS_TAG_ON_REGISTER_ACTIONS,
@@ -448,13 +447,6 @@ class FargateService(Construct):
                     conditions=(Condition("StringEquals", "iam:PassedToService", ("ecs-tasks.amazonaws.com",)),),
                 ),
             ],
-        )
-
-    def grant_force_deployment(self, role: Role) -> None:
-        """Start a new deployment of this service on its current revision (UpdateService, nothing else)."""
-        role.grant(
-            f"{self.node.id}-force-deployment",
-            [Statement(sid="ForceNewDeployment", actions=ECS_FORCE_DEPLOYMENT_ACTIONS, resources=(self.service_arn,))],
         )
 
     # -- metrics ------------------------------------------------------------------------

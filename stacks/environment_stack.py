@@ -75,6 +75,8 @@ from stacks.config import EnvironmentConfig
 from tools.ecs_deploy import DEPLOY_TAG
 
 MANAGED_BY = "cdktf"
+# tools.ecs_deploy tags every revision it registers; its two users (the deploy role, the updater) register no other kind.
+DEPLOY_REQUEST_TAGS = {DEPLOY_TAG["key"]: DEPLOY_TAG["value"]}
 LAMBDA_DIR = Path(__file__).resolve().parents[1] / "lambda"  # absolute: cdktf resolves relative asset paths from cdktf.json
 CLOUDFRONT_CERTIFICATE_REGION = "us-east-1"  # CloudFront reads certificates only there
 API_SERVICE_NAME = "api-service"  # the seed's name, also the Cloud Map service's
@@ -797,8 +799,7 @@ class EnvironmentStack(TerraformStack):
             for repository in (self.api_repository, self.worker_repository):
                 repository.grant_push(role)
             for service in (self.api_service, self.worker_service):
-                # tools.ecs_deploy tags every revision it registers; the role registers no other kind.
-                service.grant_deploy(role, register_request_tags={DEPLOY_TAG["key"]: DEPLOY_TAG["value"]})
+                service.grant_deploy(role, register_request_tags=DEPLOY_REQUEST_TAGS)
             self.frontend.grant_upload(role)
             self.frontend.grant_invalidate(role)
             TerraformState(
@@ -815,7 +816,13 @@ class EnvironmentStack(TerraformStack):
             props = EcrPushUpdaterProps(
                 name=f"{prefix}-ecs-updater",
                 targets=tuple(
-                    UpdaterTarget(repository.props.name, cluster.cluster_name, service.service_name)
+                    UpdaterTarget(
+                        repository_name=repository.props.name,
+                        cluster_name=cluster.cluster_name,
+                        service_name=service.service_name,
+                        repository_url=repository.repository_url,
+                        container_name=service.props.container_name,
+                    )
                     for repository, cluster, service in (
                         (self.api_repository, self.api_cluster, self.api_service),
                         (self.worker_repository, self.worker_cluster, self.worker_service),
@@ -837,10 +844,11 @@ class EnvironmentStack(TerraformStack):
             )
             updater = EcrPushUpdater(self, "ecr-push-updater", replace(props, kms_key_arn=self.keys["ecs-updater"].key_arn))
             for service in (self.api_service, self.worker_service):
-                service.grant_force_deployment(updater.role)
+                # It deploys with tools.ecs_deploy, so it gets the deploy role's grant, tag condition included.
+                service.grant_deploy(updater.role, register_request_tags=DEPLOY_REQUEST_TAGS)
             self.ecr_push_updater = updater
             for name, value, description in (
-                ("ecr_push_updater_function_name", updater.function_name, "Lambda that forces a deployment when an image is pushed."),
+                ("ecr_push_updater_function_name", updater.function_name, "Lambda that deploys a pushed image tag to its service."),
                 ("ecr_push_updater_dlq_url", updater.dlq_url, "Pushes the updater failed to handle, kept 14 days."),
             ):
                 self._output(name, value, description)

@@ -182,9 +182,10 @@ def test_staging_updater_maps_its_repositories_to_its_services(stacks):
     )
     api_service = by_name(doc, "aws_ecs_service", "api-service", "name")[2:-1]
     worker_service = by_name(doc, "aws_ecs_service", "worker-service", "name")[2:-1]
+    api_url, worker_url = (by_name(doc, "aws_ecr_repository", f"{prefix}-{role}", "repository_url")[2:-1] for role in ("api", "worker"))
     assert function["environment"]["variables"]["SERVICE_MAP"] == (
-        f'${{jsonencode({{"{prefix}-api" = {{"cluster" = {cluster_api[2:-1]}, "service" = {api_service}}}, '
-        f'"{prefix}-worker" = {{"cluster" = {cluster_worker[2:-1]}, "service" = {worker_service}}}}})}}'
+        f'${{jsonencode({{"{prefix}-api" = {{"cluster" = {cluster_api[2:-1]}, "service" = {api_service}, "repository_url" = {api_url}, "container" = "api"}}, '
+        f'"{prefix}-worker" = {{"cluster" = {cluster_worker[2:-1]}, "service" = {worker_service}, "repository_url" = {worker_url}, "container" = "worker"}}}})}}'
     )
     (rule,) = resources(doc, "aws_cloudwatch_event_rule").values()
     assert f'"repository-name" = ["{prefix}-api", "{prefix}-worker"]' in rule["event_pattern"]
@@ -193,13 +194,24 @@ def test_staging_updater_maps_its_repositories_to_its_services(stacks):
     assert doc["output"]["ecr_push_updater_dlq_url"]["value"].startswith("${aws_sqs_queue.")
 
 
-def test_staging_updater_role_updates_exactly_the_two_services(stacks):
+def test_staging_updater_role_deploys_exactly_the_two_services_as_the_deploy_role_does(stacks):
+    """It registers revisions with tools.ecs_deploy, so it has the GitHub deploy role's grant, statement for statement."""
     config, doc = stacks["staging"]
     grants = grants_of(doc, f"{config.resource_prefix}-ecs-updater")
-    assert sorted(grants) == ["api-service-force-deployment", "dlq-send", "log-group-write", "worker-service-force-deployment", "xray-write"]
+    assert sorted(grants) == ["api-service-deploy", "dlq-send", "log-group-write", "worker-service-deploy", "xray-write"]
+    deploy_role = grants_of(doc, f"{config.resource_prefix}-github-actions")
     for role, service_name in (("api", "api-service"), ("worker", "worker-service")):
-        (statement,) = grants[f"{role}-service-force-deployment"]
-        assert (statement["actions"], statement["resources"]) == (["ecs:UpdateService"], [by_name(doc, "aws_ecs_service", service_name, "id")])
+        statements = grants[f"{role}-service-deploy"]
+        assert statements == deploy_role[f"{role}-service-deploy"]
+        by_sid = {statement["sid"]: statement for statement in statements}
+        assert by_sid["DeployService"]["resources"] == [by_name(doc, "aws_ecs_service", service_name, "id")]
+        assert by_sid["RegisterTaskDefinitions"]["condition"] == [
+            {"test": "StringEquals", "variable": "aws:RequestTag/deployed-by", "values": ["tools.ecs_deploy"]}
+        ]
+        assert by_sid["PassTaskRolesToEcs"]["condition"] == [
+            {"test": "StringEquals", "variable": "iam:PassedToService", "values": ["ecs-tasks.amazonaws.com"]}
+        ]
+        assert [arn.split(".")[0] for arn in by_sid["PassTaskRolesToEcs"]["resources"]] == ["${aws_iam_role", "${aws_iam_role"]
 
 
 def test_staging_updater_key_lets_eventbridge_in_for_the_rule_only(stacks):

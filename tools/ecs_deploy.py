@@ -128,16 +128,22 @@ def _describe_task_definition(ecs_client, task_definition: str) -> tuple[dict, l
     return response["taskDefinition"], response.get("tags") or []
 
 
+def image_problem(image: str) -> str | None:
+    """Why ``image`` is not one deploy_image accepts, or None (the ECR-push updater checks pushes with it)."""
+    if _IMAGE.match(image):
+        return None
+    return f"image must be <repository_url>:<tag> or <repository_url>@sha256:<digest>, but {image!r} was provided"
+
+
 def deploy_image(ecs_client, cluster: str, service: str, image: str, container: str | None = None) -> str:
     """Register a revision with ``image`` and update the service to it; return its ARN.
 
     ``container`` names the container whose image changes; it may be left
     out when the task definition has exactly one.
     """
-    if not _IMAGE.match(image):
-        raise DeployError(
-            f"image must be <repository_url>:<tag> or <repository_url>@sha256:<digest>, but {image!r} was provided"
-        )
+    problem = image_problem(image)
+    if problem:
+        raise DeployError(problem)
     current = describe_service(ecs_client, cluster, service)
     family, _ = parse_task_definition(current["taskDefinition"])
     revisions = active_revisions(ecs_client, family)

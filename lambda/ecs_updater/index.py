@@ -1,28 +1,40 @@
-"""Roll an ECS service when its ECR repository receives an image.
+"""Deploy the image an ECR repository just received to its ECS service.
 
 EventBridge invokes ``handler`` asynchronously with an "ECR Image Action"
 event. The repository -> service mapping is the function's ``SERVICE_MAP``
 environment variable, an explicit JSON object::
 
-    {"circle-of-trust-api": {"cluster": "circle-of-trust-api", "service": "api-service"}, ...}
+    {"circle-of-trust-api": {"cluster": "circle-of-trust-api", "service": "api-service",
+                             "repository_url": "123456789012.dkr.ecr.us-east-1.amazonaws.com/circle-of-trust-api",
+                             "container": "api"}, ...}
 
 The seed chose the service by ``'api' in repo_name``, which would also roll
-the API for ``rapid-worker``; an exact map cannot.
+the API for ``rapid-worker``; an exact map cannot. The seed then forced a
+new deployment, which restarts the service's current revision: with
+IMMUTABLE SHA tags that revision names the previous image, so a push
+deployed nothing. This function deploys ``<repository_url>:<image-tag>``
+the way CI does, with ``ecs_deploy.deploy_image`` (tools/ecs_deploy.py,
+packaged next to this file): a new revision copied from the family's newest
+ACTIVE one with only that container's image replaced, tagged
+``deployed-by``, and the service pointed at it, so rollbacks work the same
+whichever of the two deployed.
 
 When it raises, and why:
 
 - Any event it cannot use (malformed, partial, foreign, a DELETE, a failed
-  push, an unmapped repository) is logged and answered with
+  push, an unmapped repository, a push without an image tag or with one
+  that is no valid image reference) is logged and answered with
   ``{"status": "ignored", "reason": ...}``. Retrying such an event can never
   succeed; raising would only retry it twice and park it in the DLQ.
-- An ECS error is logged and re-raised: throttling and transient faults
+- A failed deploy (an ECS error, or a task definition without the mapped
+  container) is logged and re-raised: throttling and transient faults
   succeed on Lambda's retries, and a lasting fault ends in the DLQ, where
   an alarm sees it.
 - A broken ``SERVICE_MAP`` fails the cold start: every push would be
   mishandled, so the function's errors and the DLQ should show it at once
   rather than a stream of "ignored" answers.
 
-Python 3.11+, boto3 only.
+Python 3.11+, boto3 and the standard library only.
 """
 
 from __future__ import annotations
@@ -35,11 +47,15 @@ from typing import Any, Mapping
 
 import boto3
 
+import ecs_deploy  # tools/ecs_deploy.py, which the construct packages next to this file
+
 logger = logging.getLogger("ecs_updater")
 logger.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
 
 EVENT_SOURCE = "aws.ecr"
 EVENT_DETAIL_TYPE = "ECR Image Action"
+TARGET_KEYS = ("cluster", "service", "repository_url", "container")
+_EXPECTED = "JSON object of repository -> {" + ", ".join(TARGET_KEYS) + "}"
 
 
 class ConfigurationError(ValueError):
@@ -54,23 +70,27 @@ def _log(level: int, message: str, **fields: Any) -> None:
 def parse_service_map(text: str | None) -> dict[str, dict[str, str]]:
     """Validate SERVICE_MAP; raise one ConfigurationError that lists every problem."""
     if not text:
-        raise ConfigurationError("SERVICE_MAP is not set; expected a JSON object of repository -> {cluster, service}")
+        raise ConfigurationError(f"SERVICE_MAP is not set; expected a {_EXPECTED}")
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as error:
         raise ConfigurationError(f"SERVICE_MAP is not valid JSON: {error}") from None
     if not isinstance(raw, dict) or not raw:
-        raise ConfigurationError("SERVICE_MAP must be a non-empty JSON object of repository -> {cluster, service}")
+        raise ConfigurationError(f"SERVICE_MAP must be a non-empty {_EXPECTED}")
     problems = []
     for repository, target in raw.items():
         if not repository:
             problems.append("an empty repository name")
-        if not isinstance(target, dict) or set(target) != {"cluster", "service"}:
-            problems.append(f"{repository}: must be an object with exactly the keys cluster and service; got {target!r}")
+        if not isinstance(target, dict) or set(target) != set(TARGET_KEYS):
+            problems.append(f"{repository}: must be an object with exactly the keys {', '.join(TARGET_KEYS)}; got {target!r}")
             continue
-        for key in ("cluster", "service"):
+        for key in TARGET_KEYS:
             if not isinstance(target[key], str) or not target[key]:
                 problems.append(f"{repository}: {key} must be a non-empty string; got {target[key]!r}")
+        url = target["repository_url"]
+        # The URL must be this repository's: a pushed tag is deployed as <repository_url>:<tag>.
+        if repository and isinstance(url, str) and url and not url.endswith(f"/{repository}"):
+            problems.append(f"{repository}: repository_url must end with /{repository}; got {url!r}")
     if problems:
         raise ConfigurationError("SERVICE_MAP: " + "; ".join(problems))
     return raw
@@ -119,6 +139,11 @@ def _ignored(reason: str, event: Any) -> dict[str, str]:
     return {"status": "ignored", "reason": reason}
 
 
+def _image_tag(detail: Mapping[str, Any]) -> str | None:
+    tag = detail.get("image-tag")
+    return tag if isinstance(tag, str) and tag else None
+
+
 def handler(event: Any, context: Any) -> dict[str, Any]:
     problem = _push_problem(event)
     if problem:
@@ -128,12 +153,29 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     target = SERVICE_MAP.get(repository)
     if target is None:
         return _ignored(f"repository {repository} is not in SERVICE_MAP", event)
-    image_tag = detail.get("image-tag") if isinstance(detail.get("image-tag"), str) else None
-    result = {"status": "deployed", **target, "repository": repository, "image_tag": image_tag}
+    image_tag = _image_tag(detail)
+    if image_tag is None:
+        return _ignored("detail.image-tag is missing or not a non-empty string: a push by digest alone names no image to deploy", event)
+    # By tag, not by digest: it is the image CI deploys (<repository_url>:<commit sha>), so
+    # revisions read the same whoever registered them, and the repositories' tags are
+    # IMMUTABLE, so the tag names exactly the pushed digest. deploy_image accepts both forms.
+    image = f"{target['repository_url']}:{image_tag}"
+    problem = ecs_deploy.image_problem(image)
+    if problem:
+        return _ignored(problem, event)
+    deployment = {
+        "cluster": target["cluster"],
+        "service": target["service"],
+        "repository": repository,
+        "image_tag": image_tag,
+        "image_digest": detail.get("image-digest") if isinstance(detail.get("image-digest"), str) else None,
+        "image": image,
+    }
     try:
-        _ecs().update_service(cluster=target["cluster"], service=target["service"], forceNewDeployment=True)
+        task_definition = ecs_deploy.deploy_image(_ecs(), target["cluster"], target["service"], image, container=target["container"])
     except Exception as error:
-        _log(logging.ERROR, "ECS update failed", error=str(error), error_type=type(error).__name__, **result)
+        _log(logging.ERROR, "deployment failed", error=str(error), error_type=type(error).__name__, **deployment)
         raise
+    result = {"status": "deployed", **deployment, "task_definition": task_definition}
     _log(logging.INFO, "deployment started", **result)
     return result

@@ -6,10 +6,14 @@ grants) and ``plain`` (no key, no tracing, x86_64): both sides of each option.
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import io
 import json
 import os
 import shutil
+import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -17,6 +21,7 @@ import pytest
 from constructs_lib.actions import LOGS_WRITE_ACTIONS, SQS_SEND_ACTIONS, XRAY_WRITE_ACTIONS
 from constructs_lib.ecs_updater import (
     CHECKS_NOT_APPLICABLE,
+    ECS_DEPLOY_MODULE,
     EcrPushUpdater,
     EcrPushUpdaterProps,
     UpdaterTarget,
@@ -26,14 +31,22 @@ from constructs_lib.ecs_updater import (
 from constructs_lib.policy import checkov_skips
 from constructs_lib.service import CapacityProviderShare, FargateService, FargateServiceProps
 from tests.support import at, data_sources, logical_id, ref, resources, synth_construct
+from tools.ecs_deploy import DEPLOY_TAG
 
 SOURCE_DIR = str(Path(__file__).resolve().parents[2] / "lambda" / "ecs_updater")
 KEY = "arn:aws:kms:us-east-1:111122223333:key/updater"
 LOG_KEY = "arn:aws:kms:us-east-1:111122223333:key/logs"
+REGISTRY = "111122223333.dkr.ecr.us-east-1.amazonaws.com"
+TASK_ROLE = "arn:aws:iam::111122223333:role/api"
+EXECUTION_ROLE = "arn:aws:iam::111122223333:role/exec"
 TARGETS = (
-    UpdaterTarget("cot-api", "cot-api", "api-service"),
-    UpdaterTarget("cot-worker", "cot-workers", "worker-service"),
+    UpdaterTarget("cot-api", "cot-api", "api-service", f"{REGISTRY}/cot-api", "api"),
+    UpdaterTarget("cot-worker", "cot-workers", "worker-service", f"{REGISTRY}/cot-worker", "worker"),
 )
+SERVICE_MAP = {
+    "cot-api": {"cluster": "cot-api", "service": "api-service", "repository_url": f"{REGISTRY}/cot-api", "container": "api"},
+    "cot-worker": {"cluster": "cot-workers", "service": "worker-service", "repository_url": f"{REGISTRY}/cot-worker", "container": "worker"},
+}
 BUILT: dict = {}
 
 
@@ -57,15 +70,15 @@ def doc():
                 image="111122223333.dkr.ecr.us-east-1.amazonaws.com/cot-api:latest",
                 cpu=256,
                 memory_mib=512,
-                execution_role_arn="arn:aws:iam::111122223333:role/exec",
-                task_role_arn="arn:aws:iam::111122223333:role/api",
+                execution_role_arn=EXECUTION_ROLE,
+                task_role_arn=TASK_ROLE,
                 log_group_name="/ecs/cot-api",
                 subnet_ids=("subnet-a",),
                 security_group_ids=("sg-api",),
                 capacity_provider_strategy=(CapacityProviderShare("FARGATE"),),
             ),
         )
-        service.grant_force_deployment(updater.role)
+        service.grant_deploy(updater.role, register_request_tags={DEPLOY_TAG["key"]: DEPLOY_TAG["value"]})
         BUILT.update(updater=updater, plain=plain, rule_arn=rule_arn_for(stack, props()))
 
     return synth_construct(build)
@@ -143,13 +156,12 @@ def test_service_map_is_an_explicit_jsonencoded_map(doc):
     variables = function(doc)["environment"]["variables"]
     assert variables == {
         "LOG_LEVEL": "INFO",
-        "SERVICE_MAP": '${jsonencode({"cot-api" = {"cluster" = "cot-api", "service" = "api-service"}, '
-        '"cot-worker" = {"cluster" = "cot-workers", "service" = "worker-service"}})}',
+        "SERVICE_MAP": '${jsonencode({"cot-api" = {"cluster" = "cot-api", "service" = "api-service", '
+        f'"repository_url" = "{REGISTRY}/cot-api", "container" = "api"}}, '
+        '"cot-worker" = {"cluster" = "cot-workers", "service" = "worker-service", '
+        f'"repository_url" = "{REGISTRY}/cot-worker", "container" = "worker"}}}})}}',
     }
-    assert props().service_map == {
-        "cot-api": {"cluster": "cot-api", "service": "api-service"},
-        "cot-worker": {"cluster": "cot-workers", "service": "worker-service"},
-    }
+    assert props().service_map == SERVICE_MAP
 
 
 def test_function_encrypts_its_environment_traces_and_has_a_dlq(doc):
@@ -234,11 +246,34 @@ def test_role_is_trusted_by_lambda_for_this_account(doc):
     assert [c["variable"] for c in trust["condition"]] == ["aws:SourceAccount"]
 
 
-def test_role_may_only_update_the_services_write_its_logs_send_to_its_dlq_and_trace(doc):
+def test_role_may_only_deploy_the_service_write_its_logs_send_to_its_dlq_and_trace(doc):
+    """The deploy role's grant: tools/ecs_deploy's calls, on exact ARNs where IAM has resource types."""
     grants = role_grants(doc, "updater")
-    assert sorted(grants) == ["api-force-deployment", "dlq-send", "log-group-write", "xray-write"]
-    assert grants["api-force-deployment"] == [
-        {"sid": "ForceNewDeployment", "effect": "Allow", "actions": ["ecs:UpdateService"], "resources": [ref(doc, "aws_ecs_service", *resources(doc, "aws_ecs_service"), "id")]}
+    assert sorted(grants) == ["api-deploy", "dlq-send", "log-group-write", "xray-write"]
+    by_sid = {statement["sid"]: statement for statement in grants["api-deploy"]}
+    assert by_sid["DeployService"] == {
+        "sid": "DeployService",
+        "effect": "Allow",
+        "actions": ["ecs:DescribeServices", "ecs:UpdateService"],
+        "resources": [ref(doc, "aws_ecs_service", *resources(doc, "aws_ecs_service"), "id")],
+    }
+    assert by_sid["RegisterTaskDefinitions"]["condition"] == [
+        {"test": "StringEquals", "variable": "aws:RequestTag/deployed-by", "values": ["tools.ecs_deploy"]}
+    ]
+    assert by_sid["PassTaskRolesToEcs"] == {
+        "sid": "PassTaskRolesToEcs",
+        "effect": "Allow",
+        "actions": ["iam:PassRole"],
+        "resources": [TASK_ROLE, EXECUTION_ROLE],
+        "condition": [{"test": "StringEquals", "variable": "iam:PassedToService", "values": ["ecs-tasks.amazonaws.com"]}],
+    }
+    (revisions,) = by_sid["TagRevisionsAtRegistration"]["resources"]
+    assert revisions.endswith(":task-definition/cot-api:*")
+    # Only the two actions IAM gives no resource type are on "*".
+    assert sorted(a for st in grants["api-deploy"] if st["resources"] == ["*"] for a in st["actions"]) == [
+        "ecs:DescribeTaskDefinition",
+        "ecs:ListTaskDefinitions",
+        "ecs:RegisterTaskDefinition",
     ]
     assert grants["log-group-write"] == [
         {
@@ -263,8 +298,9 @@ def test_without_key_or_tracing(doc):
     assert fn["architectures"] == ["x86_64"]
     assert at(resources(doc, "aws_sqs_queue"), "plain/dlq/queue")["sqs_managed_sse_enabled"] is True
     assert sorted(role_grants(doc, "plain")) == ["dlq-send", "log-group-write"]
-    assert fn["environment"]["variables"]["SERVICE_MAP"] == '${jsonencode({"cot-api" = {"cluster" = "cot-api", "service" = "api-service"}})}'
-    assert json.loads(json.dumps(props(targets=TARGETS[:1]).service_map)) == {"cot-api": {"cluster": "cot-api", "service": "api-service"}}
+    assert fn["environment"]["variables"]["SERVICE_MAP"].startswith('${jsonencode({"cot-api" = {"cluster" = "cot-api"')
+    assert "cot-worker" not in fn["environment"]["variables"]["SERVICE_MAP"]
+    assert json.loads(json.dumps(props(targets=TARGETS[:1]).service_map)) == {"cot-api": SERVICE_MAP["cot-api"]}
 
 
 # -- metrics ----------------------------------------------------------------------------------
@@ -284,26 +320,53 @@ def test_staged_sources_are_the_py_files_only_with_a_fixed_time(tmp_path):
     (source / "helpers.py").write_text("X = 1\n")
     (source / "__pycache__" / "index.cpython-311.pyc").write_bytes(b"\x00compiled")
     (source / "notes.txt").write_text("not code")
-    staged = Path(stage_sources(str(source)))
-    assert sorted(p.name for p in staged.iterdir()) == ["helpers.py", "index.py"]
+    module = tmp_path / "lib" / "shared.py"
+    module.parent.mkdir()
+    module.write_text("Y = 2\n")
+    staged = Path(stage_sources(str(source), (str(module),)))
+    assert sorted(p.name for p in staged.iterdir()) == ["helpers.py", "index.py", "shared.py"]
     assert {os.stat(p).st_mtime for p in staged.iterdir()} == {946684800}
     assert (staged / "index.py").read_bytes() == (source / "index.py").read_bytes()
+    assert (staged / "shared.py").read_bytes() == module.read_bytes()
 
 
-def test_the_zip_and_its_hash_depend_on_the_code_only(tmp_path):
-    """Two synths, one from a fresh copy and one with __pycache__ and other mtimes: the same bytes."""
+def synthesized_zip(source: Path, **overrides) -> tuple[str, bytes]:
+    """The asset hash and the bytes of the archive cdktf writes for an updater built from ``source``."""
     from cdktf import TerraformStack, Testing
     from cdktf_cdktf_provider_aws.provider import AwsProvider
 
-    def synthesized_zip(source: Path) -> tuple[str, bytes]:
-        app = Testing.app()
-        stack = TerraformStack(app, "test")
-        AwsProvider(stack, "aws", region="us-east-1")
-        updater = EcrPushUpdater(stack, "updater", props(source_dir=str(source)))
-        out = Path(Testing.full_synth(stack))
-        (archive,) = out.rglob("archive.zip")
-        return updater.asset.asset_hash, archive.read_bytes()
+    app = Testing.app()
+    stack = TerraformStack(app, "test")
+    AwsProvider(stack, "aws", region="us-east-1")
+    updater = EcrPushUpdater(stack, "updater", props(source_dir=str(source), **overrides))
+    out = Path(Testing.full_synth(stack))
+    (archive,) = out.rglob("archive.zip")
+    return updater.asset.asset_hash, archive.read_bytes()
 
+
+def test_the_zip_holds_the_handler_and_the_deploy_tool_it_imports(tmp_path):
+    _, archive = synthesized_zip(Path(SOURCE_DIR))
+    with zipfile.ZipFile(io.BytesIO(archive)) as package:
+        assert sorted(package.namelist()) == ["ecs_deploy.py", "index.py"]
+        assert package.read("ecs_deploy.py") == Path(ECS_DEPLOY_MODULE).read_bytes()
+        assert package.read("index.py") == (Path(SOURCE_DIR) / "index.py").read_bytes()
+        # One fixed time for every entry (zip times are local: 2000-01-01T00:00:00Z, give or take the time zone).
+        (stamp,) = {info.date_time for info in package.infolist()}
+        assert stamp[:2] in ((2000, 1), (1999, 12))
+    assert ECS_DEPLOY_MODULE == str(Path(SOURCE_DIR).parents[1] / "tools" / "ecs_deploy.py")
+    assert b"import ecs_deploy" in (Path(SOURCE_DIR) / "index.py").read_bytes()
+
+
+def test_the_deploy_tool_imports_only_the_standard_library_at_module_level():
+    """The function's package holds no dependencies: boto3 comes with the runtime, the rest must be stdlib."""
+    tree = ast.parse(Path(ECS_DEPLOY_MODULE).read_text())
+    imported = {alias.name.split(".")[0] for node in tree.body if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module.split(".")[0] for node in tree.body if isinstance(node, ast.ImportFrom) and node.module}
+    assert imported <= set(sys.stdlib_module_names), imported - set(sys.stdlib_module_names)
+
+
+def test_the_zip_and_its_hash_depend_on_the_code_only(tmp_path):
+    """Two synths, one from a fresh copy and one with __pycache__ and other mtimes: the same bytes; another module: other bytes."""
     fresh, touched = tmp_path / "fresh", tmp_path / "touched"
     for copy in (fresh, touched):
         copy.mkdir()
@@ -311,10 +374,21 @@ def test_the_zip_and_its_hash_depend_on_the_code_only(tmp_path):
     os.utime(touched / "index.py", (1_700_000_000, 1_700_000_000))
     (touched / "__pycache__").mkdir()
     (touched / "__pycache__" / "index.cpython-311.pyc").write_bytes(os.urandom(64))
+    tool = tmp_path / "tool" / "ecs_deploy.py"
+    tool.parent.mkdir()
+    shutil.copyfile(ECS_DEPLOY_MODULE, tool)
+    os.utime(tool, (1_700_000_000, 1_700_000_000))
 
-    first, second = synthesized_zip(fresh), synthesized_zip(touched)
+    first, second = synthesized_zip(fresh), synthesized_zip(touched, module_files=(str(tool),))
     assert first == second
-    assert first[0] == hashlib.md5((Path(SOURCE_DIR) / "index.py").read_bytes()).hexdigest()[: len(first[0])].upper()
+    # cdktf hashes the staged folder's files in name order: ecs_deploy.py, then index.py.
+    contents = Path(ECS_DEPLOY_MODULE).read_bytes() + (Path(SOURCE_DIR) / "index.py").read_bytes()
+    assert first[0] == hashlib.md5(contents).hexdigest()[: len(first[0])].upper()
+
+    changed = tmp_path / "ecs_deploy.py"
+    changed.write_bytes(Path(ECS_DEPLOY_MODULE).read_bytes() + b"\n# changed\n")
+    third = synthesized_zip(fresh, module_files=(str(changed),))
+    assert third[0] != first[0] and third[1] != first[1]
 
 
 # -- props ----------------------------------------------------------------------------------------
@@ -324,9 +398,15 @@ def test_the_zip_and_its_hash_depend_on_the_code_only(tmp_path):
         ({"name": "x" * 53}, "name must be 1-52 letters, digits, '-' and '_'"),
         ({"targets": ()}, "targets must hold at least one repository, but none was provided"),
         ({"targets": (TARGETS[0], TARGETS[0])}, "targets must name each repository once, but ['cot-api', 'cot-api'] was provided"),
-        ({"targets": (UpdaterTarget("Bad Name", "c", "s"),)}, "targets' repository_name must be an ECR repository name, but 'Bad Name' was provided"),
+        ({"targets": (UpdaterTarget("Bad Name", "c", "s", f"{REGISTRY}/x", "api"),)}, "targets' repository_name must be an ECR repository name, but 'Bad Name' was provided"),
         ({"source_dir": "lambda/ecs_updater"}, "source_dir must be an absolute path (cdktf resolves relative ones from cdktf.json), but 'lambda/ecs_updater' was provided"),
         ({"source_dir": "/nonexistent"}, "source_dir must hold index.py, but '/nonexistent' does not"),
+        ({"module_files": ("tools/ecs_deploy.py",)}, "module_files must be absolute paths of existing .py files, but 'tools/ecs_deploy.py' was provided"),
+        ({"module_files": ("/nonexistent/x.py",)}, "module_files must be absolute paths of existing .py files, but '/nonexistent/x.py' was provided"),
+        ({"module_files": (f"{SOURCE_DIR}/index.py",)}, "module_files must not share a file name with each other or source_dir's files, but ['index.py'] do"),
+        ({"module_files": (ECS_DEPLOY_MODULE, ECS_DEPLOY_MODULE)}, "module_files must not share a file name with each other or source_dir's files, but ['ecs_deploy.py'] do"),
+        ({"targets": (UpdaterTarget("cot-api", "c", "s", f"{REGISTRY}/cot-api", "api container"),)}, "targets' container_name must be 1-255 letters, digits, '-' and '_', but 'api container' was provided"),
+        ({"targets": (UpdaterTarget("cot-api", "c", "s", "", "api"),)}, "targets' repository_url must be set, but cot-api has none"),
         ({"log_retention_days": 2}, "log_retention_days must be one of 1, 3, 5, 7"),
         ({"memory_mib": 64}, "memory_mib must be between 128 and 10240, but 64 was provided"),
         ({"timeout_seconds": 901}, "timeout_seconds must be between 1 and 900, but 901 was provided"),

@@ -1,12 +1,18 @@
-"""lambda/ecs_updater: exact repository -> service mapping, never raises on events, only on ECS."""
+"""lambda/ecs_updater: exact repository -> service mapping; a push deploys its tag the way CI does; only deploys raise.
+
+The function is loaded from the folder the construct zips (``stage_sources``
+with its default ``module_files``), so these tests run the packaged layout:
+``index.py`` importing ``ecs_deploy`` from next to itself.
+"""
 
 from __future__ import annotations
 
 import importlib.util
 import itertools
 import json
+import sys
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import boto3
@@ -16,17 +22,32 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-FUNCTION_SOURCE = Path(__file__).resolve().parents[2] / "lambda" / "ecs_updater" / "index.py"
+from constructs_lib.ecs_updater import EcrPushUpdaterProps, stage_sources
+from tools.ecs_deploy import DEPLOY_TAG, image_problem, parse_task_definition
+
+SOURCE_DIR = Path(__file__).resolve().parents[2] / "lambda" / "ecs_updater"
+PACKAGE = Path(stage_sources(str(SOURCE_DIR), EcrPushUpdaterProps.__dataclass_fields__["module_files"].default))
 REGION = "us-east-1"
+REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 SERVICES = {
-    "circle-of-trust-api": {"cluster": "circle-of-trust-api", "service": "api-service"},
-    "circle-of-trust-worker": {"cluster": "circle-of-trust-workers", "service": "worker-service"},
+    "circle-of-trust-api": {
+        "cluster": "circle-of-trust-api",
+        "service": "api-service",
+        "repository_url": f"{REGISTRY}/circle-of-trust-api",
+        "container": "api",
+    },
+    "circle-of-trust-worker": {
+        "cluster": "circle-of-trust-workers",
+        "service": "worker-service",
+        "repository_url": f"{REGISTRY}/circle-of-trust-worker",
+        "container": "worker",
+    },
 }
 _module_names = itertools.count()
 
 
 def load_function(monkeypatch: pytest.MonkeyPatch, service_map: str | None = json.dumps(SERVICES)) -> ModuleType:
-    """A cold start: a fresh copy of the module, imported with this environment.
+    """A cold start: a fresh copy of the packaged module (and its ecs_deploy), imported with this environment.
 
     ``lambda`` is a keyword, so the source is loaded from its path.
     """
@@ -35,7 +56,9 @@ def load_function(monkeypatch: pytest.MonkeyPatch, service_map: str | None = jso
     else:
         monkeypatch.setenv("SERVICE_MAP", service_map)
     monkeypatch.setenv("AWS_REGION", REGION)
-    spec = importlib.util.spec_from_file_location(f"ecs_updater_{next(_module_names)}", FUNCTION_SOURCE)
+    monkeypatch.syspath_prepend(str(PACKAGE))
+    monkeypatch.delitem(sys.modules, "ecs_deploy", raising=False)
+    spec = importlib.util.spec_from_file_location(f"ecs_updater_{next(_module_names)}", PACKAGE / "index.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -70,60 +93,152 @@ def log_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
 # Deploying, against moto
 # ---------------------------------------------------------------------------
 
+SIDECAR = {"name": "otel", "image": "public.ecr.aws/aws-observability/aws-otel-collector:v0.40.0", "memory": 128, "essential": False}
+
+
+def task_definition(family: str, container: str, image: str, **environment: str) -> dict[str, Any]:
+    """What Terraform registers: the app container on the config's tag, plus a sidecar the deploy must leave alone."""
+    return {
+        "family": family,
+        "taskRoleArn": f"arn:aws:iam::123456789012:role/{family}-task",
+        "executionRoleArn": "arn:aws:iam::123456789012:role/circle-of-trust-ecs-execution",
+        "networkMode": "awsvpc",
+        "requiresCompatibilities": ["FARGATE"],
+        "cpu": "512",
+        "memory": "1024",
+        "containerDefinitions": [
+            {
+                "name": container,
+                "image": image,
+                "essential": True,
+                "environment": [{"name": key, "value": value} for key, value in sorted(environment.items())],
+            },
+            SIDECAR,
+        ],
+        "tags": [{"key": "project", "value": "circle-of-trust"}],
+    }
+
+
+def family_of(repository: str) -> str:
+    return repository  # Terraform names each family after its repository here
+
 
 @pytest.fixture
 def ecs():
-    """Both services of SERVICES, in moto."""
+    """Both services of SERVICES on revision 1 of their families (what Terraform creates), in moto."""
     with mock_aws():
         client = boto3.client("ecs", region_name=REGION)
-        client.register_task_definition(family="app", containerDefinitions=[{"name": "app", "image": "app:latest", "memory": 512}])
-        for target in SERVICES.values():
+        for repository, target in SERVICES.items():
+            first = client.register_task_definition(
+                **task_definition(family_of(repository), target["container"], f"{target['repository_url']}:initial", LOG_LEVEL="INFO")
+            )["taskDefinition"]["taskDefinitionArn"]
             client.create_cluster(clusterName=target["cluster"])
-            client.create_service(cluster=target["cluster"], serviceName=target["service"], taskDefinition="app", desiredCount=1)
+            client.create_service(cluster=target["cluster"], serviceName=target["service"], taskDefinition=first, desiredCount=1)
         yield client
 
 
-def deployment_ids(ecs) -> dict[str, str]:
-    """The primary deployment of each service; a forced new deployment replaces it."""
-    ids = {}
-    for target in SERVICES.values():
-        [service] = ecs.describe_services(cluster=target["cluster"], services=[target["service"]])["services"]
-        ids[target["service"]] = next(d["id"] for d in service["deployments"] if d["status"] == "PRIMARY")
-    return ids
+def running(ecs, target: dict[str, str]) -> str:
+    [service] = ecs.describe_services(cluster=target["cluster"], services=[target["service"]])["services"]
+    return service["taskDefinition"]
+
+
+def described(ecs, arn: str) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    response = ecs.describe_task_definition(taskDefinition=arn, include=["TAGS"])
+    return response["taskDefinition"], response.get("tags", [])
+
+
+def containers(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {item["name"]: item for item in definition["containerDefinitions"]}
 
 
 @pytest.mark.parametrize("repository", sorted(SERVICES))
-def test_a_push_forces_a_new_deployment_of_the_mapped_service_only(ecs, monkeypatch, repository):
+def test_a_push_deploys_its_tag_to_the_mapped_service_only(ecs, monkeypatch, repository):
     function = load_function(monkeypatch)
-    before = deployment_ids(ecs)
-
-    result = function.handler(push(repository), None)
-
     target = SERVICES[repository]
-    assert result == {"status": "deployed", **target, "repository": repository, "image_tag": "abc123"}
-    after = deployment_ids(ecs)
-    assert after[target["service"]] != before[target["service"]]
-    assert {s: i for s, i in after.items() if s != target["service"]} == {s: i for s, i in before.items() if s != target["service"]}
+    other = next(t for r, t in SERVICES.items() if r != repository)
+    other_before = running(ecs, other)
+    first, _ = described(ecs, running(ecs, target))
+
+    result = function.handler(push(repository, **{"image-tag": "0a1b2c3"}), None)
+
+    image = f"{target['repository_url']}:0a1b2c3"
+    assert result == {
+        "status": "deployed",
+        "cluster": target["cluster"],
+        "service": target["service"],
+        "repository": repository,
+        "image_tag": "0a1b2c3",
+        "image_digest": push()["detail"]["image-digest"],
+        "image": image,
+        "task_definition": running(ecs, target),
+    }
+    assert parse_task_definition(result["task_definition"]) == (family_of(repository), 2)
+    deployed, tags = described(ecs, result["task_definition"])
+    assert containers(deployed)[target["container"]]["image"] == image
+    # Only that image changed: the other container, the environment, roles and sizes are the first revision's.
+    assert {k: v for k, v in containers(deployed)[target["container"]].items() if k != "image"} == {
+        k: v for k, v in containers(first)[target["container"]].items() if k != "image"
+    }
+    assert containers(deployed)["otel"] == containers(first)["otel"]
+    for key in ("taskRoleArn", "executionRoleArn", "networkMode", "cpu", "memory", "requiresCompatibilities"):
+        assert deployed[key] == first[key], key
+    assert tags == [{"key": "project", "value": "circle-of-trust"}, DEPLOY_TAG]
+    assert running(ecs, other) == other_before
 
 
-def test_a_push_by_digest_alone_deploys_without_a_tag(ecs, monkeypatch):
+def test_a_second_push_deploys_again_from_the_newest_revision(ecs, monkeypatch):
+    """A revision Terraform registered between two pushes (here: a new environment value) rides along with the second."""
     function = load_function(monkeypatch)
-    event = push()
-    del event["detail"]["image-tag"]
+    target = SERVICES["circle-of-trust-api"]
+    first = function.handler(push(**{"image-tag": "1111111"}), None)["task_definition"]
+    ecs.register_task_definition(
+        **task_definition("circle-of-trust-api", "api", f"{target['repository_url']}:initial", LOG_LEVEL="DEBUG")
+    )
 
-    assert function.handler(event, None)["image_tag"] is None
+    second = function.handler(push(**{"image-tag": "2222222"}), None)["task_definition"]
+
+    assert [parse_task_definition(arn)[1] for arn in (first, second)] == [2, 4]
+    assert running(ecs, target) == second
+    deployed, tags = described(ecs, second)
+    api = containers(deployed)["api"]
+    assert (api["image"], api["environment"]) == (f"{target['repository_url']}:2222222", [{"name": "LOG_LEVEL", "value": "DEBUG"}])
+    assert DEPLOY_TAG in tags
+    assert containers(described(ecs, first)[0])["api"]["image"] == f"{target['repository_url']}:1111111"
 
 
-def test_an_ecs_error_is_logged_and_raised_so_the_invocation_retries(ecs, monkeypatch, caplog):
-    function = load_function(monkeypatch, json.dumps({"circle-of-trust-api": {"cluster": "circle-of-trust-api", "service": "retired-service"}}))
+def test_a_failed_deploy_is_logged_and_raised_so_the_invocation_retries(ecs, monkeypatch, caplog):
+    retired = {**SERVICES["circle-of-trust-api"], "service": "retired-service"}
+    function = load_function(monkeypatch, json.dumps({"circle-of-trust-api": retired}))
 
-    with pytest.raises(ClientError) as raised:
+    with pytest.raises(function.ecs_deploy.DeployError, match="service 'retired-service' not found"):
         function.handler(push(), None)
 
-    assert raised.value.response["Error"]["Code"] == "ServiceNotFoundException"
-    [line] = [line for line in log_lines(caplog) if line["message"] == "ECS update failed"]
-    assert line["service"] == "retired-service"
-    assert line["error_type"] == "ServiceNotFoundException"
+    [line] = [line for line in log_lines(caplog) if line["message"] == "deployment failed"]
+    assert (line["service"], line["error_type"], line["image"]) == ("retired-service", "DeployError", f"{retired['repository_url']}:abc123")
+
+
+def test_an_ecs_client_error_is_raised_with_its_code(ecs, monkeypatch, caplog):
+    """ECS refuses a call (here: the mapped cluster does not exist); its error code is in the message and the cause."""
+    function = load_function(monkeypatch, json.dumps({"circle-of-trust-api": {**SERVICES["circle-of-trust-api"], "cluster": "gone"}}))
+
+    with pytest.raises(function.ecs_deploy.DeployError, match=r"\(ClusterNotFoundException\)") as raised:
+        function.handler(push(), None)
+
+    assert isinstance(raised.value.__cause__, ClientError)
+    assert raised.value.__cause__.response["Error"]["Code"] == "ClusterNotFoundException"
+    [line] = [line for line in log_lines(caplog) if line["message"] == "deployment failed"]
+    assert line["cluster"] == "gone"
+
+
+def test_a_task_definition_without_the_mapped_container_raises(ecs, monkeypatch):
+    """A SERVICE_MAP naming the wrong container is a lasting fault: it must reach the DLQ, not be ignored."""
+    wrong = {**SERVICES["circle-of-trust-api"], "container": "web"}
+    function = load_function(monkeypatch, json.dumps({"circle-of-trust-api": wrong}))
+
+    with pytest.raises(function.ecs_deploy.DeployError, match="has no container 'web'; it has: api, otel"):
+        function.handler(push(), None)
+
+    assert parse_task_definition(running(ecs, wrong))[1] == 1
 
 
 # ---------------------------------------------------------------------------
@@ -137,6 +252,9 @@ def function_without_ecs(monkeypatch) -> ModuleType:
     function = load_function(monkeypatch)
     function._ecs = lambda: pytest.fail("an ignored event reached ECS")
     return function
+
+
+NO_TAG = "detail.image-tag is missing or not a non-empty string: a push by digest alone names no image to deploy"
 
 
 def with_detail(**detail: Any) -> dict[str, Any]:
@@ -181,6 +299,14 @@ NO_REPOSITORY = "detail.repository-name is missing or not a string"
         pytest.param(push(repository=None), NO_REPOSITORY, id="repository-null"),
         pytest.param(push(repository=["circle-of-trust-api"]), NO_REPOSITORY, id="repository-list"),
         pytest.param(push(repository={"name": "circle-of-trust-api"}), NO_REPOSITORY, id="repository-object"),
+        pytest.param(without(("detail", "image-tag")), NO_TAG, id="digest-only"),
+        pytest.param(with_detail(**{"image-tag": ""}), NO_TAG, id="empty-tag"),
+        pytest.param(with_detail(**{"image-tag": ["abc123"]}), NO_TAG, id="tag-list"),
+        pytest.param(
+            with_detail(**{"image-tag": "-abc"}),
+            f"image must be <repository_url>:<tag> or <repository_url>@sha256:<digest>, but '{REGISTRY}/circle-of-trust-api:-abc' was provided",
+            id="invalid-tag",
+        ),
     ],
 )
 def test_an_event_that_is_not_a_successful_push_is_ignored(function_without_ecs, caplog, event, reason):
@@ -208,6 +334,16 @@ def test_only_an_exact_repository_name_deploys(function_without_ecs, caplog, rep
 # ---------------------------------------------------------------------------
 
 
+API = SERVICES["circle-of-trust-api"]
+KEYS = "exactly the keys cluster, service, repository_url, container"
+
+
+def api_map(**changes: Any) -> str:
+    """SERVICE_MAP with the API's target changed (None drops a key)."""
+    target = {key: value for key, value in {**API, **changes}.items() if value is not None}
+    return json.dumps({"circle-of-trust-api": target})
+
+
 @pytest.mark.parametrize(
     ("service_map", "message"),
     [
@@ -216,13 +352,16 @@ def test_only_an_exact_repository_name_deploys(function_without_ecs, caplog, rep
         ("{circle-of-trust-api: api-service}", "SERVICE_MAP is not valid JSON"),
         ("[]", "must be a non-empty JSON object"),
         ("{}", "must be a non-empty JSON object"),
-        ('{"circle-of-trust-api": "api-service"}', "circle-of-trust-api: must be an object with exactly the keys cluster and service"),
-        ('{"circle-of-trust-api": {"cluster": "c"}}', "circle-of-trust-api: must be an object with exactly the keys cluster and service"),
-        ('{"circle-of-trust-api": {"cluster": "c", "service": "s", "region": "x"}}', "exactly the keys cluster and service"),
-        ('{"circle-of-trust-api": {"cluster": "", "service": "s"}}', "circle-of-trust-api: cluster must be a non-empty string"),
-        ('{"circle-of-trust-api": {"cluster": "c", "service": 7}}', "circle-of-trust-api: service must be a non-empty string; got 7"),
+        ('{"circle-of-trust-api": "api-service"}', f"circle-of-trust-api: must be an object with {KEYS}"),
+        ('{"circle-of-trust-api": {"cluster": "c", "service": "s"}}', f"circle-of-trust-api: must be an object with {KEYS}"),
+        (api_map(container=None), f"circle-of-trust-api: must be an object with {KEYS}"),
+        (api_map(region="us-east-1"), KEYS),
+        (api_map(cluster=""), "circle-of-trust-api: cluster must be a non-empty string"),
+        (api_map(service=7), "circle-of-trust-api: service must be a non-empty string; got 7"),
+        (api_map(container=""), "circle-of-trust-api: container must be a non-empty string"),
+        (api_map(repository_url=f"{REGISTRY}/circle-of-trust-worker"), "circle-of-trust-api: repository_url must end with /circle-of-trust-api"),
     ],
-    ids=["unset", "empty", "not-json", "array", "empty-object", "target-string", "no-service", "extra-key", "empty-cluster", "service-number"],
+    ids=["unset", "empty", "not-json", "array", "empty-object", "target-string", "old-shape", "no-container", "extra-key", "empty-cluster", "service-number", "empty-container", "other-repository-url"],
 )
 def test_a_broken_service_map_fails_the_cold_start(monkeypatch, caplog, service_map, message):
     with pytest.raises(ValueError, match=message) as raised:
@@ -233,47 +372,64 @@ def test_a_broken_service_map_fails_the_cold_start(monkeypatch, caplog, service_
 
 
 def test_every_service_map_problem_is_reported_at_once(monkeypatch):
-    broken = {"circle-of-trust-api": {"cluster": "", "service": "s"}, "circle-of-trust-worker": ["w"]}
+    broken = {
+        "circle-of-trust-api": {**API, "cluster": "", "repository_url": f"{REGISTRY}/other"},
+        "circle-of-trust-worker": ["w"],
+        "": {**API, "container": 3},
+    }
 
     with pytest.raises(ValueError) as raised:
         load_function(monkeypatch, json.dumps(broken))
 
-    assert "circle-of-trust-api: cluster" in str(raised.value)
-    assert "circle-of-trust-worker: must be an object" in str(raised.value)
+    assert str(raised.value) == "; ".join(
+        [
+            "SERVICE_MAP: circle-of-trust-api: cluster must be a non-empty string; got ''",
+            f"circle-of-trust-api: repository_url must end with /circle-of-trust-api; got '{REGISTRY}/other'",
+            f"circle-of-trust-worker: must be an object with {KEYS}; got ['w']",
+            "an empty repository name",
+            ": container must be a non-empty string; got 3",
+        ]
+    )
 
 
 # ---------------------------------------------------------------------------
-# Property: whatever arrives, the answer is a status; only ECS may raise
+# Property: whatever arrives, the answer is a status; only a deploy may raise
 # ---------------------------------------------------------------------------
 
 FAILING_REPOSITORY = "circle-of-trust-retired"
-PROPERTY_SERVICES = {**SERVICES, FAILING_REPOSITORY: {"cluster": "circle-of-trust-api", "service": "retired-service"}}
+PROPERTY_SERVICES = {
+    **SERVICES,
+    FAILING_REPOSITORY: {**API, "service": "retired-service", "repository_url": f"{REGISTRY}/{FAILING_REPOSITORY}"},
+}
 
 
-class RecordingEcs:
-    """Records update_service calls; the retired service fails as a deleted one would."""
+class RecordingDeploy(Exception):
+    """Stands in for ecs_deploy: records deploy_image calls; the retired service fails as a deleted one would."""
 
-    def __init__(self) -> None:
-        self.calls: list[dict[str, Any]] = []
+    def __init__(self, real: ModuleType) -> None:
+        self.calls: list[tuple[str, str, str, str]] = []
+        self.image_problem = real.image_problem
+        self.DeployError = real.DeployError
 
-    def update_service(self, **arguments: Any) -> dict[str, Any]:
-        self.calls.append(arguments)
-        if arguments["service"] == "retired-service":
-            raise ClientError({"Error": {"Code": "ServiceNotFoundException", "Message": "Service not found."}}, "UpdateService")
-        return {"service": {}}
+    def deploy_image(self, ecs_client: Any, cluster: str, service: str, image: str, container: str | None = None) -> str:
+        self.calls.append((cluster, service, image, container))
+        if service == "retired-service":
+            raise self.DeployError(f"service {service!r} not found in cluster {cluster!r} (MISSING)")
+        return f"arn:aws:ecs:{REGION}:123456789012:task-definition/{service}:2"
 
 
 @pytest.fixture(scope="module")
-def recorded_function() -> tuple[ModuleType, RecordingEcs]:
+def recorded_function() -> tuple[ModuleType, RecordingDeploy]:
     with pytest.MonkeyPatch.context() as monkeypatch:
         function = load_function(monkeypatch, json.dumps(PROPERTY_SERVICES))
-    ecs = RecordingEcs()
-    function._ecs = lambda: ecs
-    return function, ecs
+    deploy = RecordingDeploy(function.ecs_deploy)
+    function.ecs_deploy = deploy
+    function._ecs = lambda: SimpleNamespace()  # never called by the recorder
+    return function, deploy
 
 
-def expected_target(event: Any) -> dict[str, str] | None:
-    """The service a successful push of a mapped repository should roll; None for anything else."""
+def expected_call(event: Any) -> tuple[str, str, str, str] | None:
+    """The deploy a successful, tagged push of a mapped repository should make; None for anything else."""
     try:
         detail = event["detail"]
         is_push = (
@@ -282,10 +438,14 @@ def expected_target(event: Any) -> dict[str, str] | None:
             and detail["action-type"] == "PUSH"
             and detail["result"] == "SUCCESS"
         )
-        repository = detail["repository-name"]
+        repository, tag = detail["repository-name"], detail["image-tag"]
     except (KeyError, TypeError, IndexError):
         return None
-    return PROPERTY_SERVICES.get(repository) if is_push and isinstance(repository, str) else None
+    if not (is_push and isinstance(repository, str) and repository in PROPERTY_SERVICES and isinstance(tag, str) and tag):
+        return None
+    target = PROPERTY_SERVICES[repository]
+    image = f"{target['repository_url']}:{tag}"
+    return None if image_problem(image) else (target["cluster"], target["service"], image, target["container"])
 
 
 json_values = st.recursive(
@@ -294,7 +454,7 @@ json_values = st.recursive(
     max_leaves=8,
 )
 telling_strings = st.sampled_from(
-    ["aws.ecr", "ECR Image Action", "PUSH", "DELETE", "SUCCESS", "FAILURE", "rapid-worker", "api", "", *PROPERTY_SERVICES]
+    ["aws.ecr", "ECR Image Action", "PUSH", "DELETE", "SUCCESS", "FAILURE", "rapid-worker", "api", "", "abc123", "v1.2.3", "-x", "a:b", *PROPERTY_SERVICES]
 )
 repositories = st.sampled_from([*PROPERTY_SERVICES, "rapid-worker"])
 pushes = st.builds(push, repositories, **{"image-tag": json_values | telling_strings})
@@ -318,24 +478,24 @@ def near_valid_events(draw) -> dict[str, Any]:
 
 @settings(max_examples=400, deadline=None)
 @given(event=st.one_of(pushes, near_valid_events(), json_values, st.dictionaries(st.sampled_from(["source", "detail-type", "detail"]), json_values)))
-def test_any_event_gets_a_status_and_only_ecs_errors_escape(recorded_function, event):
-    function, ecs = recorded_function
-    ecs.calls.clear()
-    target = expected_target(event)
+def test_any_event_gets_a_status_and_only_deploy_errors_escape(recorded_function, event):
+    function, deploy = recorded_function
+    deploy.calls.clear()
+    call = expected_call(event)
 
     try:
         result = function.handler(event, None)
-    except ClientError:
-        assert target == PROPERTY_SERVICES[FAILING_REPOSITORY]
-        assert ecs.calls == [{**target, "forceNewDeployment": True}]
+    except deploy.DeployError:
+        assert call is not None and call[1] == "retired-service"
+        assert deploy.calls == [call]
         return
 
     json.dumps(result)  # an answer Lambda can serialize
-    if target is None:
+    if call is None:
         assert result["status"] == "ignored"
         assert isinstance(result["reason"], str) and result["reason"]
-        assert ecs.calls == []
+        assert deploy.calls == []
     else:
         assert result["status"] == "deployed"
-        assert (result["cluster"], result["service"]) == (target["cluster"], target["service"])
-        assert ecs.calls == [{**target, "forceNewDeployment": True}]
+        assert (result["cluster"], result["service"], result["image"]) == call[:3]
+        assert deploy.calls == [call]
