@@ -41,5 +41,6 @@ table_deletion_protection = false
 github_repository  = "circle-of-trust/circle-of-trust"
 github_environment = "staging"
 
-# The seed's EventBridge alternative, on here so both sides are exercised.
+# The seed's EventBridge alternative: staging deploys every pushed tag itself (the
+# deploy workflows then only build and push); production keeps the CI deploy step.
 enable_ecr_push_updater = true

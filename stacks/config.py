@@ -172,7 +172,7 @@ class EnvironmentConfig:
         allowed="true or false (true needs github_repository)",
     )
     enable_ecr_push_updater: bool = _key(
-        "The seed's EventBridge alternative to the CI deploy step: a rule on successful pushes to the two repositories invokes a Lambda that deploys the pushed tag to the mapped service exactly as CI does (tools/ecs_deploy.py: a new task definition revision with only the image replaced). A push without a tag deploys nothing. Use it or the CI deploy, not both: each push would deploy twice.",
+        "The seed's EventBridge alternative to the CI deploy step: a rule on successful pushes to the two repositories invokes a Lambda that deploys the pushed tag to the mapped service exactly as CI does (tools/ecs_deploy.py: a new task definition revision with only the image replaced). A push without a tag deploys nothing. The backend deploy workflows read the stack's deploys_on_push output and then only build and push, so each push deploys once.",
         False,
         allowed="true or false",
     )

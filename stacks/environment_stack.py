@@ -812,6 +812,12 @@ class EnvironmentStack(TerraformStack):
             self._output("github_actions_role_arn", role.role_arn, "Role the deploy workflows assume (the GitHub secret AWS_ROLE_TO_ASSUME).")
 
         self.ecr_push_updater: EcrPushUpdater | None = None
+        # In every stack: the deploy workflows read it, and only build and push where pushes deploy themselves.
+        self._output(
+            "deploys_on_push",
+            "true" if config.enable_ecr_push_updater else "false",
+            "true when the ECR-push updater deploys each pushed tag (the deploy workflows then only build and push).",
+        )
         if config.enable_ecr_push_updater:
             props = EcrPushUpdaterProps(
                 name=f"{prefix}-ecs-updater",

@@ -84,6 +84,7 @@ def test_production_has_no_deploy_role_provider_or_updater(stacks):
     assert not resources(doc, "aws_iam_openid_connect_provider") and not data_sources(doc, "aws_iam_openid_connect_provider")
     assert not resources(doc, "aws_lambda_function") and not resources(doc, "aws_cloudwatch_event_rule")
     assert not set(DELIVERY_OUTPUTS) & set(doc["output"])
+    assert doc["output"]["deploys_on_push"]["value"] == "false"
 
 
 @pytest.mark.parametrize(
@@ -192,6 +193,7 @@ def test_staging_updater_maps_its_repositories_to_its_services(stacks):
     assert sorted(r["name"] for r in resources(doc, "aws_ecr_repository").values()) == [f"{prefix}-api", f"{prefix}-worker"]
     assert doc["output"]["ecr_push_updater_function_name"]["value"].startswith("${aws_lambda_function.")
     assert doc["output"]["ecr_push_updater_dlq_url"]["value"].startswith("${aws_sqs_queue.")
+    assert doc["output"]["deploys_on_push"]["value"] == "true"
 
 
 def test_staging_updater_role_deploys_exactly_the_two_services_as_the_deploy_role_does(stacks):

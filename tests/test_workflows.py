@@ -106,9 +106,23 @@ def test_every_output_a_workflow_reads_is_an_output_of_every_stack(stack_outputs
         read[path.name] = names
         for stack, outputs in stack_outputs.items():
             assert names <= outputs, f"{path.name} reads {sorted(names - outputs)}, not outputs of the {stack} stack"
-    assert read["deploy-backend-api.yml"] == {"ecr_api_repository_url", "api_cluster_name", "api_service_name"}
-    assert read["deploy-backend-worker.yml"] == {"ecr_worker_repository_url", "worker_cluster_name", "worker_service_name"}
+    assert read["deploy-backend-api.yml"] == {"ecr_api_repository_url", "api_cluster_name", "api_service_name", "deploys_on_push"}
+    assert read["deploy-backend-worker.yml"] == {"ecr_worker_repository_url", "worker_cluster_name", "worker_service_name", "deploys_on_push"}
     assert read["deploy-frontend.yml"] == {"frontend_bucket_name", "cloudfront_distribution_id", "api_gateway_url", "websocket_gateway_url"}
+
+
+@pytest.mark.parametrize("name", ["deploy-backend-api.yml", "deploy-backend-worker.yml"])
+def test_backend_deploy_steps_stand_aside_where_pushes_deploy_themselves(name):
+    """With the ECR-push updater (deploys_on_push), the updater deploys the pushed tag; a CI deploy
+    as well would register a second revision of the same image."""
+    (job,) = load(WORKFLOWS_DIR / name)["jobs"].values()
+    reads = [step for step in job["steps"] if "terraform output" in step.get("run", "")]
+    assert len(reads) == 1 and 'echo "DEPLOYS_ON_PUSH=$(terraform output -raw deploys_on_push)"' in reads[0]["run"]
+    deploys = [step for step in job["steps"] if "tools.ecs_deploy deploy" in step.get("run", "")]
+    assert [step.get("if") for step in deploys] == ["env.DEPLOYS_ON_PUSH != 'true'"]
+    assert [step.get("if") for step in job["steps"] if "updater" in step.get("name", "").lower()] == ["env.DEPLOYS_ON_PUSH == 'true'"]
+    build = next(i for i, step in enumerate(job["steps"]) if "docker push" in step.get("run", ""))
+    assert "if" not in job["steps"][build], "the image is built and pushed either way"
 
 
 def test_deploy_jobs_name_the_github_environment_the_deploy_role_trusts():

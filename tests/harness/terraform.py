@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -38,6 +39,8 @@ _MIRROR_SEARCH_ROOTS = (
 )
 _MIRROR_SEARCH_DEPTH = 3
 _TAIL_CHARS = 6000
+# terraform's "Error acquiring the state lock" message, then "Lock Info:" with the lock's ID.
+_STALE_LOCK = re.compile(r"Error acquiring the state lock.*?^\s*ID:\s+(\S+)", re.S | re.M)
 _PROVIDER_START_TIMEOUT_S = 60.0
 REATTACH_VAR = "TF_REATTACH_PROVIDERS"
 
@@ -302,7 +305,27 @@ class Terraform:
         self.binary = find_terraform()
 
     def run(self, *args: str, ok_codes: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[str]:
-        """Run `terraform ARGS -no-color`; raise TerraformError on other exit codes."""
+        """Run `terraform ARGS -no-color`; raise TerraformError on other exit codes.
+
+        Emulator gap (moto server, DynamoDB): now and then, under load, a lock
+        PutItem that moto has applied reaches terraform as a failure its AWS
+        SDK retries; the retry meets terraform's own lock (ConditionalCheckFailed)
+        and the command fails on a lock that nobody holds (moto's log shows the
+        same apply's PutItem answered 200, then 400). No other client uses a
+        test's emulator, so such a lock is stale by construction: it is
+        force-unlocked and the command run once more, with a warning.
+        """
+        try:
+            return self._run_once(args, ok_codes)
+        except TerraformError as error:
+            stale = _STALE_LOCK.search(str(error))
+            if stale is None or args[:1] == ("force-unlock",):
+                raise
+        warnings.warn(f"terraform {args[0]}: stale emulator state lock {stale.group(1)} force-unlocked; command run again", stacklevel=2)
+        self._run_once(("force-unlock", "-force", stale.group(1)), (0,))
+        return self._run_once(args, ok_codes)
+
+    def _run_once(self, args: tuple[str, ...], ok_codes: tuple[int, ...]) -> subprocess.CompletedProcess[str]:
         cmd = [self.binary, *args, "-no-color"]
         with subprocess.Popen(
             cmd,
