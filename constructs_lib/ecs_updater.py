@@ -14,7 +14,8 @@ the seed did. What the seed left out is here too: the
 and one dead-letter queue for both failure paths (events EventBridge could
 not deliver, and invocations that failed after Lambda's own retries).
 
-Use it or the CI deploy step, not both: each push would deploy twice.
+Where it is on, the stack's ``deploys_on_push`` output says so, and the
+backend deploy workflows only build and push: each push deploys once.
 
 Pieces and their guards:
 
