@@ -853,6 +853,17 @@ class EnvironmentStack(TerraformStack):
                 # It deploys with tools.ecs_deploy, so it gets the deploy role's grant, tag condition included.
                 service.grant_deploy(updater.role, register_request_tags=DEPLOY_REQUEST_TAGS)
             self.ecr_push_updater = updater
+            # Pushes it could not deploy after Lambda's retries (or EventBridge could not deliver) page like failed jobs.
+            self.alarms["updater-dlq-alarm"] = MetricAlarm(
+                self,
+                "updater-dlq-alarm",
+                queue_not_empty_alarm(
+                    name=f"{prefix}-ecs-updater-dlq-not-empty",
+                    visible_messages=updater.metric_dlq_messages_visible(),
+                    description="Image pushes the ECR-push updater did not deploy wait in its dead-letter queue (kept 14 days). Runbook: docs/runbook.md, Alarms.",
+                    action_arns=(self.alarm_topic.topic_arn,),
+                ),
+            )
             for name, value, description in (
                 ("ecr_push_updater_function_name", updater.function_name, "Lambda that deploys a pushed image tag to its service."),
                 ("ecr_push_updater_dlq_url", updater.dlq_url, "Pushes the updater failed to handle, kept 14 days."),

@@ -234,8 +234,21 @@ def test_staging_updater_key_lets_eventbridge_in_for_the_rule_only(stacks):
     assert log_group["retention_in_days"] == config.log_retention_days
 
 
+def test_staging_updater_dlq_pages_the_alarm_topic(stacks):
+    config, doc = stacks["staging"]
+    prefix = config.resource_prefix
+    (alarm,) = [a for a in resources(doc, "aws_cloudwatch_metric_alarm").values() if a["alarm_name"] == f"{prefix}-ecs-updater-dlq-not-empty"]
+    topic = by_name(doc, "aws_sns_topic", f"{prefix}-alarms", "arn")
+    assert alarm["alarm_actions"] == [topic] and alarm["ok_actions"] == [topic]
+    assert (alarm["namespace"], alarm["metric_name"], alarm["statistic"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum")
+    assert alarm["dimensions"] == {"QueueName": by_name(doc, "aws_sqs_queue", f"{prefix}-ecs-updater-dlq", "name")}
+    assert (alarm["comparison_operator"], alarm["threshold"], alarm["treat_missing_data"]) == ("GreaterThanThreshold", 0, "notBreaching")
+    assert "docs/runbook.md" in alarm["alarm_description"]
+
+
 def test_variant_without_the_updater_has_none_of_it(stacks):
     doc = doc_of(stacks, "variant")
     assert not resources(doc, "aws_lambda_function") and not resources(doc, "aws_lambda_permission")
     assert not [a for a in resources(doc, "aws_kms_alias").values() if a["name"].endswith("-ecs-updater")]
     assert "ecr_push_updater_function_name" not in doc["output"]
+    assert not [a for a in resources(doc, "aws_cloudwatch_metric_alarm").values() if "ecs-updater" in a["alarm_name"]]

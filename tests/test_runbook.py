@@ -101,3 +101,19 @@ def test_every_tool_command_parses(module, args):
     tool = importlib.import_module(module)
     parsed = tool.parse_args(args)
     assert parsed.command == args[0]
+
+
+def test_every_alarm_that_pages_has_a_runbook_section(synth_dir):
+    """Alarm descriptions send the reader to "docs/runbook.md, Alarms": each one must find its section there."""
+    headings = set(re.findall(r"^### (.+)$", runbook(), flags=re.MULTILINE))
+    sections = {name.strip("`") for heading in headings for name in heading.split(", ")}
+    paging = 0
+    for stack, config in sorted(environment_configs().items()):
+        alarms = json.loads((synth_dir / "stacks" / stack / "cdk.tf.json").read_text())["resource"]["aws_cloudwatch_metric_alarm"]
+        for alarm in alarms.values():
+            if "docs/runbook.md" not in alarm.get("alarm_description", ""):
+                continue  # scaling alarms act on a service, not on people
+            paging += 1
+            generic = "<prefix>" + alarm["alarm_name"].removeprefix(config.resource_prefix)
+            assert generic in sections, f"{stack}: alarm {alarm['alarm_name']} has no `### {generic}` section in docs/runbook.md"
+    assert paging >= 17, paging
