@@ -30,7 +30,8 @@ ECR_PUSH_ACTIONS = (
 )
 
 # Whether a commit's image is already pushed: tags are IMMUTABLE, so a re-run
-# of a deploy workflow skips the push instead of failing on it.
+# of a deploy workflow skips the push instead of failing on it. The ECR-push
+# updater reads push times with it, so an older push never replaces a newer one.
 ECR_DESCRIBE_IMAGES_ACTIONS = ("ecr:DescribeImages",)
 
 # -- ECS deploys (tools/ecs_deploy.py; the GitHub Actions deploy role) -----------

@@ -23,16 +23,21 @@ Pieces and their guards:
   repository names (built with ``Fn.jsonencode``);
 * target: retry policy (event age, attempts) and the DLQ;
 * permission: ``events.amazonaws.com`` may invoke, for this rule's ARN only;
-* function: python3.12 on arm64, reserved concurrency, X-Ray active
-  tracing, environment encrypted with ``kms_key_arn``, async retries and the
-  same DLQ (``dead_letter_config``); its code is ``source_dir``'s ``*.py``
+* function: python3.12 on arm64, reserved concurrency 1 (pushes are
+  handled one at a time, and the handler ignores a push older than the
+  image the service's newest revision names: a late or concurrent older
+  push cannot win), X-Ray active tracing, environment encrypted with
+  ``kms_key_arn``, async retries and the same DLQ
+  (``dead_letter_config``); its code is ``source_dir``'s ``*.py``
   files plus ``module_files`` (tools/ecs_deploy.py), zipped by cdktf
   (``TerraformAsset``, ARCHIVE) from a clean copy so that neither
   ``__pycache__`` nor file times reach the asset;
 * role: trusted by lambda.amazonaws.com for this account; it writes its log
   group, sends to the DLQ and traces; the stack adds
   ``service.grant_deploy(updater.role, register_request_tags=DEPLOY_TAG)``
-  per service, the GitHub deploy role's grant;
+  per service, the GitHub deploy role's grant, and
+  ``repository.grant_describe_images(updater.role)`` per repository, for
+  the handler's push-time comparison;
 * log group ``/aws/lambda/<name>``, KMS-encrypted, with a retention;
 * DLQ: ``<name>-dlq``, SSE-KMS with ``kms_key_arn``, 14 days; its policy
   lets EventBridge send for this rule only. The key's policy must let
@@ -94,7 +99,7 @@ _CONTAINER = r"[A-Za-z0-9_-]{1,255}"
 ECS_DEPLOY_MODULE = str(Path(__file__).resolve().parents[1] / "tools" / "ecs_deploy.py")
 
 CHECKS_NOT_APPLICABLE = {
-    "CKV_AWS_117": "The function only calls the ECS API; it reaches no VPC resource, and a VPC would add ENIs plus a NAT or ECS endpoint for nothing",
+    "CKV_AWS_117": "The function only calls the ECS and ECR APIs; it reaches no VPC resource, and a VPC would add ENIs plus a NAT or ECS and ECR endpoints for nothing",
     "CKV_AWS_272": "The code is this repository's lambda/ecs_updater, zipped at synth and applied by Terraform from CI; there is no signed artifact to verify",
 }
 
@@ -139,11 +144,17 @@ class EcrPushUpdaterProps:
     log_retention_days: a CloudWatch Logs retention. Default 365.
     memory_mib: 128-10240. Default 128: a few ECS API calls.
     timeout_seconds: 1-900. Default 30.
-    reserved_concurrency: 1-1000. Default 2: the two repositories' pushes of
-        one commit run at once, and the function can never take the
-        account's whole concurrency. It lowers the account's unreserved
-        concurrency, which must stay at 100 or more (an account whose quota
-        is still 10 cannot reserve any).
+    reserved_concurrency: 1-1000. Default 1: one push at a time, so the
+        handler's newest-image check and its deploy are one step that no
+        other push can interleave (a concurrent older push could otherwise
+        win). Deploys take seconds, and Lambda retries a throttled async
+        event by itself (not counted as a retry attempt) within
+        ``invocation_maximum_age_seconds``, so a second push waits instead
+        of racing; one still throttled when that age passes goes to the
+        DLQ. It also means the function can never take the account's whole
+        concurrency. It lowers the account's unreserved concurrency, which
+        must stay at 100 or more (an account whose quota is still 10 cannot
+        reserve any).
     event_maximum_age_seconds: how long EventBridge keeps retrying to invoke
         the function, 60-86400. Default 3600.
     event_maximum_retry_attempts: EventBridge's invoke retries, 0-185.
@@ -166,7 +177,7 @@ class EcrPushUpdaterProps:
     log_retention_days: int = 365
     memory_mib: int = 128
     timeout_seconds: int = 30
-    reserved_concurrency: int = 2
+    reserved_concurrency: int = 1
     event_maximum_age_seconds: int = 3600
     event_maximum_retry_attempts: int = 8
     invocation_maximum_age_seconds: int = 3600

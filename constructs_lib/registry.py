@@ -139,8 +139,15 @@ class Repository(Construct):
             f"{self.node.id}-push",
             [
                 Statement(sid="PushImages", actions=ECR_PUSH_ACTIONS, resources=(self.repository_arn,)),
-                Statement(sid="DescribeImages", actions=ECR_DESCRIBE_IMAGES_ACTIONS, resources=(self.repository_arn,)),
+                self._describe_images_statement(),
                 # GetAuthorizationToken has no resource-level permissions.
                 Statement(sid="RegistryLogin", actions=ECR_AUTHORIZATION_ACTIONS, resources=("*",)),
             ],
         )
+
+    def grant_describe_images(self, role: Role) -> None:
+        """Read this repository's image details (tags, push times) and nothing else: the ECR-push updater compares push times."""
+        role.grant(f"{self.node.id}-describe-images", [self._describe_images_statement()])
+
+    def _describe_images_statement(self) -> Statement:
+        return Statement(sid="DescribeImages", actions=ECR_DESCRIBE_IMAGES_ACTIONS, resources=(self.repository_arn,))

@@ -852,6 +852,9 @@ class EnvironmentStack(TerraformStack):
             for service in (self.api_service, self.worker_service):
                 # It deploys with tools.ecs_deploy, so it gets the deploy role's grant, tag condition included.
                 service.grant_deploy(updater.role, register_request_tags=DEPLOY_REQUEST_TAGS)
+            for repository in (self.api_repository, self.worker_repository):
+                # Push times: an older push's event must not replace the newer image (lambda/ecs_updater).
+                repository.grant_describe_images(updater.role)
             self.ecr_push_updater = updater
             # Pushes it could not deploy after Lambda's retries (or EventBridge could not deliver) page like failed jobs.
             self.alarms["updater-dlq-alarm"] = MetricAlarm(

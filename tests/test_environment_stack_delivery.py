@@ -200,7 +200,15 @@ def test_staging_updater_role_deploys_exactly_the_two_services_as_the_deploy_rol
     """It registers revisions with tools.ecs_deploy, so it has the GitHub deploy role's grant, statement for statement."""
     config, doc = stacks["staging"]
     grants = grants_of(doc, f"{config.resource_prefix}-ecs-updater")
-    assert sorted(grants) == ["api-service-deploy", "dlq-send", "log-group-write", "worker-service-deploy", "xray-write"]
+    assert sorted(grants) == [
+        "api-repository-describe-images",
+        "api-service-deploy",
+        "dlq-send",
+        "log-group-write",
+        "worker-repository-describe-images",
+        "worker-service-deploy",
+        "xray-write",
+    ]
     deploy_role = grants_of(doc, f"{config.resource_prefix}-github-actions")
     for role, service_name in (("api", "api-service"), ("worker", "worker-service")):
         statements = grants[f"{role}-service-deploy"]
@@ -214,6 +222,24 @@ def test_staging_updater_role_deploys_exactly_the_two_services_as_the_deploy_rol
             {"test": "StringEquals", "variable": "iam:PassedToService", "values": ["ecs-tasks.amazonaws.com"]}
         ]
         assert [arn.split(".")[0] for arn in by_sid["PassTaskRolesToEcs"]["resources"]] == ["${aws_iam_role", "${aws_iam_role"]
+
+
+def test_staging_updater_role_describes_images_of_exactly_the_two_repositories(stacks):
+    """Push times for the handler's newest-image check: ecr:DescribeImages on the two repositories' ARNs, no other ECR action anywhere."""
+    config, doc = stacks["staging"]
+    prefix = config.resource_prefix
+    grants = grants_of(doc, f"{prefix}-ecs-updater")
+    for role in ("api", "worker"):
+        assert grants[f"{role}-repository-describe-images"] == [
+            {
+                "sid": "DescribeImages",
+                "effect": "Allow",
+                "actions": ["ecr:DescribeImages"],
+                "resources": [by_name(doc, "aws_ecr_repository", f"{prefix}-{role}", "arn")],
+            }
+        ]
+    ecr = sorted((action, resource) for statements in grants.values() for s in statements for action in s["actions"] if action.startswith("ecr:") for resource in s["resources"])
+    assert ecr == sorted(("ecr:DescribeImages", by_name(doc, "aws_ecr_repository", f"{prefix}-{role}", "arn")) for role in ("api", "worker"))
 
 
 def test_staging_updater_key_lets_eventbridge_in_for_the_rule_only(stacks):

@@ -135,6 +135,37 @@ def image_problem(image: str) -> str | None:
     return f"image must be <repository_url>:<tag> or <repository_url>@sha256:<digest>, but {image!r} was provided"
 
 
+def _newest_revision(ecs_client, cluster: str, service: str) -> tuple[str, str, dict, list[dict]]:
+    """(family, ARN, task definition, tags) of the newest ACTIVE revision of the service's family: what a deploy starts from."""
+    current = describe_service(ecs_client, cluster, service)
+    family, _ = parse_task_definition(current["taskDefinition"])
+    revisions = active_revisions(ecs_client, family)
+    if not revisions:
+        raise DeployError(f"family {family!r} has no ACTIVE revision to start from")
+    arn = revisions[max(revisions)]
+    task_definition, tags = _describe_task_definition(ecs_client, arn)
+    return family, arn, task_definition, tags
+
+
+def _container(containers: list[dict], revision_arn: str, container: str | None) -> dict:
+    """The named container's definition, or the only one when ``container`` is None."""
+    names = [item["name"] for item in containers]
+    if container is None:
+        if len(containers) != 1:
+            raise DeployError(f"{revision_arn} has {len(containers)} containers ({', '.join(names)}); name one with --container")
+        return containers[0]
+    matching = [item for item in containers if item["name"] == container]
+    if not matching:
+        raise DeployError(f"{revision_arn} has no container {container!r}; it has: {', '.join(names)}")
+    return matching[0]
+
+
+def current_image(ecs_client, cluster: str, service: str, container: str | None = None) -> str:
+    """The image the newest ACTIVE revision of the service's family names for ``container``: the one deploy_image would replace."""
+    _, arn, task_definition, _ = _newest_revision(ecs_client, cluster, service)
+    return _container(task_definition["containerDefinitions"], arn, container)["image"]
+
+
 def deploy_image(ecs_client, cluster: str, service: str, image: str, container: str | None = None) -> str:
     """Register a revision with ``image`` and update the service to it; return its ARN.
 
@@ -144,26 +175,10 @@ def deploy_image(ecs_client, cluster: str, service: str, image: str, container: 
     problem = image_problem(image)
     if problem:
         raise DeployError(problem)
-    current = describe_service(ecs_client, cluster, service)
-    family, _ = parse_task_definition(current["taskDefinition"])
-    revisions = active_revisions(ecs_client, family)
-    if not revisions:
-        raise DeployError(f"family {family!r} has no ACTIVE revision to start from")
-    base_arn = revisions[max(revisions)]
-    task_definition, tags = _describe_task_definition(ecs_client, base_arn)
+    family, base_arn, task_definition, tags = _newest_revision(ecs_client, cluster, service)
 
     request: dict[str, Any] = {key: copy.deepcopy(task_definition[key]) for key in REGISTER_FIELDS if task_definition.get(key) not in (None, [], {})}
-    containers = request["containerDefinitions"]
-    names = [item["name"] for item in containers]
-    if container is None:
-        if len(containers) != 1:
-            raise DeployError(f"{base_arn} has {len(containers)} containers ({', '.join(names)}); name one with --container")
-        target = containers[0]
-    else:
-        matching = [item for item in containers if item["name"] == container]
-        if not matching:
-            raise DeployError(f"{base_arn} has no container {container!r}; it has: {', '.join(names)}")
-        target = matching[0]
+    target = _container(request["containerDefinitions"], base_arn, container)
     target["image"] = image
     # Keep the revision's tags (not aws:*, which AWS owns) and mark it as deployed.
     request["tags"] = [tag for tag in tags if not tag["key"].startswith("aws:") and tag["key"] != DEPLOY_TAG["key"]]

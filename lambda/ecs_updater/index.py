@@ -19,6 +19,20 @@ ACTIVE one with only that container's image replaced, tagged
 ``deployed-by``, and the service pointed at it, so rollbacks work the same
 whichever of the two deployed.
 
+Newest image wins. Two pushes close together, or a push whose event comes
+late (EventBridge and Lambda retry for up to an hour each), would otherwise
+let whichever deploy finishes last leave an OLDER image running. Before
+deploying, the function reads the image that revision (the one a deploy
+copies) names for the container; when that is another tag of the same
+repository, and ECR (DescribeImages, ``imagePushedAt``) says it was pushed
+after the pushed tag, the event is ignored. The function's reserved
+concurrency of 1 makes this check and the deploy one step: no second push
+deploys in between. Anything else (another repository, a digest, a tag ECR
+does not hold, such as the config's first ``latest``) deploys as before.
+The check sees deploys only through that revision: one Terraform registers
+after a deploy names the config's tag, which ECR does not hold, so until
+the next deploy a late older push deploys.
+
 When it raises, and why:
 
 - Any event it cannot use (malformed, partial, foreign, a DELETE, a failed
@@ -26,10 +40,14 @@ When it raises, and why:
   that is no valid image reference) is logged and answered with
   ``{"status": "ignored", "reason": ...}``. Retrying such an event can never
   succeed; raising would only retry it twice and park it in the DLQ.
-- A failed deploy (an ECS error, or a task definition without the mapped
-  container) is logged and re-raised: throttling and transient faults
-  succeed on Lambda's retries, and a lasting fault ends in the DLQ, where
-  an alarm sees it.
+- A push older than the image the service's newest revision names is
+  answered ``{"status": "ignored", "reason": "<other> (pushed <time>) is
+  newer than <tag> (pushed <time>) ..."}``: deploying it would roll back.
+- A failed deploy (an ECS error; an ECR error, other than the current
+  image's tag not being found, the pushed tag included; or a task
+  definition without the mapped container) is logged and re-raised:
+  throttling and transient faults succeed on Lambda's retries, and a
+  lasting fault ends in the DLQ, where an alarm sees it.
 - A broken ``SERVICE_MAP`` fails the cold start: every push would be
   mishandled, so the function's errors and the DLQ should show it at once
   rather than a stream of "ignored" answers.
@@ -43,9 +61,11 @@ import functools
 import json
 import logging
 import os
+from datetime import datetime
 from typing import Any, Mapping
 
 import boto3
+from botocore.exceptions import ClientError
 
 import ecs_deploy  # tools/ecs_deploy.py, which the construct packages next to this file
 
@@ -113,6 +133,44 @@ def _ecs() -> Any:
     return boto3.client("ecs", region_name=os.environ.get("AWS_REGION"))
 
 
+@functools.cache
+def _ecr() -> Any:
+    """Made on the first push-time lookup, in the function's region."""
+    return boto3.client("ecr", region_name=os.environ.get("AWS_REGION"))
+
+
+def _pushed_at(repository: str, tag: str) -> datetime:
+    """When ECR received ``repository:tag``; raises ClientError (ImageNotFoundException when ECR holds no such tag)."""
+    response = _ecr().describe_images(repositoryName=repository, imageIds=[{"imageTag": tag}])
+    return response["imageDetails"][0]["imagePushedAt"]
+
+
+def _is_image_not_found(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == "ImageNotFoundException"
+
+
+def _newer_image(target: Mapping[str, str], repository: str, image_tag: str) -> str | None:
+    """Why deploying ``image_tag`` would replace a newer push of the repository, or None when it would not."""
+    current = ecs_deploy.current_image(_ecs(), target["cluster"], target["service"], container=target["container"])
+    prefix = f"{target['repository_url']}:"
+    if not current.startswith(prefix) or current == prefix + image_tag:
+        return None  # another repository, a digest, or this very tag (a retry must still point the service at it)
+    other = current[len(prefix):]
+    try:
+        other_pushed_at = _pushed_at(repository, other)
+    except ClientError as error:
+        if _is_image_not_found(error):
+            return None  # such as the config's first tag, which was never pushed
+        raise
+    pushed_at = _pushed_at(repository, image_tag)  # just pushed: not finding it is a fault, not a reason to skip
+    if other_pushed_at <= pushed_at:
+        return None
+    return (
+        f"{other} (pushed {other_pushed_at.isoformat()}) is newer than {image_tag} (pushed {pushed_at.isoformat()}) "
+        f"and the service's newest revision names it; deploying {image_tag} would roll it back"
+    )
+
+
 def _push_problem(event: Any) -> str | None:
     """Why an event is not a successful ECR image push, or None when it is one."""
     if not isinstance(event, dict):
@@ -172,10 +230,14 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         "image": image,
     }
     try:
-        task_definition = ecs_deploy.deploy_image(_ecs(), target["cluster"], target["service"], image, container=target["container"])
+        newer = _newer_image(target, repository, image_tag)
+        if newer is None:
+            task_definition = ecs_deploy.deploy_image(_ecs(), target["cluster"], target["service"], image, container=target["container"])
     except Exception as error:
         _log(logging.ERROR, "deployment failed", error=str(error), error_type=type(error).__name__, **deployment)
         raise
+    if newer is not None:
+        return _ignored(newer, event)
     result = {"status": "deployed", **deployment, "task_definition": task_definition}
     _log(logging.INFO, "deployment started", **result)
     return result

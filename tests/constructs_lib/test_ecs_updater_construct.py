@@ -145,11 +145,18 @@ def test_target_retries_then_parks_events_in_the_dlq(doc):
 def test_function_runtime_code_and_limits(doc):
     fn = function(doc)
     assert (fn["function_name"], fn["runtime"], fn["handler"], fn["architectures"]) == ("cot-ecs-updater", "python3.12", "index.handler", ["arm64"])
-    assert (fn["memory_size"], fn["timeout"], fn["reserved_concurrent_executions"]) == (128, 30, 2)
+    assert (fn["memory_size"], fn["timeout"]) == (128, 30)
     assert fn["role"] == rref(doc, "aws_iam_role", "updater/role", "arn")
     # cdktf's asset: assets/<asset id>/<content hash>/archive.zip; the same hash triggers code updates.
     assert fn["filename"] == f"assets/updater_code_{fn['filename'].split('/')[1].split('_')[-1]}/{fn['source_code_hash']}/archive.zip"
     assert fn["source_code_hash"] == BUILT["updater"].asset.asset_hash
+
+
+def test_one_push_at_a_time_by_default(doc):
+    """Reserved concurrency 1: the handler's newest-image check and its deploy cannot interleave with another push's."""
+    assert EcrPushUpdaterProps.__dataclass_fields__["reserved_concurrency"].default == 1
+    assert function(doc)["reserved_concurrent_executions"] == 1
+    assert function(doc, "plain")["reserved_concurrent_executions"] == 1
 
 
 def test_service_map_is_an_explicit_jsonencoded_map(doc):
@@ -411,6 +418,7 @@ def test_the_zip_and_its_hash_depend_on_the_code_only(tmp_path):
         ({"memory_mib": 64}, "memory_mib must be between 128 and 10240, but 64 was provided"),
         ({"timeout_seconds": 901}, "timeout_seconds must be between 1 and 900, but 901 was provided"),
         ({"reserved_concurrency": 0}, "reserved_concurrency must be between 1 and 1000, but 0 was provided"),
+        ({"reserved_concurrency": 1001}, "reserved_concurrency must be between 1 and 1000, but 1001 was provided"),
         ({"event_maximum_age_seconds": 59}, "event_maximum_age_seconds must be between 60 and 86400, but 59 was provided"),
         ({"event_maximum_retry_attempts": 186}, "event_maximum_retry_attempts must be between 0 and 185, but 186 was provided"),
         ({"invocation_maximum_age_seconds": 21601}, "invocation_maximum_age_seconds must be between 60 and 21600, but 21601 was provided"),

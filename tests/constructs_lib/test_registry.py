@@ -1,10 +1,10 @@
-"""constructs_lib/registry.py: ECR repositories and grant_pull."""
+"""constructs_lib/registry.py: ECR repositories, grant_pull and grant_describe_images."""
 
 from __future__ import annotations
 
 import pytest
 
-from constructs_lib.actions import ECR_AUTHORIZATION_ACTIONS, ECR_PULL_ACTIONS
+from constructs_lib.actions import ECR_AUTHORIZATION_ACTIONS, ECR_DESCRIBE_IMAGES_ACTIONS, ECR_PULL_ACTIONS
 from constructs_lib.iam import ServiceRole, ServiceRoleProps
 from constructs_lib.registry import Repository, RepositoryProps
 from tests.support import at, data_sources, logical_id, ref, resources, synth_construct
@@ -19,6 +19,8 @@ def doc():
         Repository(stack, "plain-repository", RepositoryProps(name="cot-plain", image_tag_mutability="MUTABLE", max_image_count=3, scan_on_push=False))
         role = ServiceRole(stack, "execution", ServiceRoleProps(name="exec", service="ecs-tasks.amazonaws.com"))
         api.grant_pull(role)
+        reader = ServiceRole(stack, "reader", ServiceRoleProps(name="reader", service="lambda.amazonaws.com"))
+        api.grant_describe_images(reader)
 
     return synth_construct(build)
 
@@ -59,6 +61,21 @@ def test_grant_pull_names_the_repository_and_logs_in_on_star_only(doc):
     assert login["actions"] == list(ECR_AUTHORIZATION_ACTIONS) == ["ecr:GetAuthorizationToken"]
     assert login["resources"] == ["*"]
     assert at(resources(doc, "aws_iam_role_policy"), "execution/api-repository-pull-policy")["name"] == "api-repository-pull"
+
+
+def test_grant_describe_images_names_the_repository_and_nothing_else(doc):
+    repositories = resources(doc, "aws_ecr_repository")
+    statements = at(data_sources(doc, "aws_iam_policy_document"), "reader/api-repository-describe-images-policy-document")["statement"]
+    assert statements == [
+        {
+            "sid": "DescribeImages",
+            "effect": "Allow",
+            "actions": list(ECR_DESCRIBE_IMAGES_ACTIONS),
+            "resources": [ref(doc, "aws_ecr_repository", logical_id(repositories, "api-repository"), "arn")],
+        }
+    ]
+    assert ECR_DESCRIBE_IMAGES_ACTIONS == ("ecr:DescribeImages",)
+    assert at(resources(doc, "aws_iam_role_policy"), "reader/api-repository-describe-images-policy")["name"] == "api-repository-describe-images"
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""lambda/ecs_updater: exact repository -> service mapping; a push deploys its tag the way CI does; only deploys raise.
+"""lambda/ecs_updater: exact repository -> service mapping; a push deploys its tag the way CI does, unless a newer push is deployed; only deploys raise.
 
 The function is loaded from the folder the construct zips (``stage_sources``
 with its default ``module_files``), so these tests run the packaged layout:
@@ -7,6 +7,7 @@ with its default ``module_files``), so these tests run the packaged layout:
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import itertools
 import json
@@ -21,6 +22,7 @@ from botocore.exceptions import ClientError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
+from moto.ecr.models import ecr_backends
 
 from constructs_lib.ecs_updater import EcrPushUpdaterProps, stage_sources
 from tools.ecs_deploy import DEPLOY_TAG, image_problem, parse_task_definition
@@ -125,8 +127,11 @@ def family_of(repository: str) -> str:
 
 @pytest.fixture
 def ecs():
-    """Both services of SERVICES on revision 1 of their families (what Terraform creates), in moto."""
+    """Both services of SERVICES on revision 1 of their families (what Terraform creates), and their empty repositories, in moto."""
     with mock_aws():
+        ecr = boto3.client("ecr", region_name=REGION)
+        for repository in SERVICES:
+            ecr.create_repository(repositoryName=repository, imageTagMutability="IMMUTABLE")
         client = boto3.client("ecs", region_name=REGION)
         for repository, target in SERVICES.items():
             first = client.register_task_definition(
@@ -242,6 +247,141 @@ def test_a_task_definition_without_the_mapped_container_raises(ecs, monkeypatch)
 
 
 # ---------------------------------------------------------------------------
+# Newest image wins: an older push never replaces a newer deployed one
+# ---------------------------------------------------------------------------
+
+API_URL = SERVICES["circle-of-trust-api"]["repository_url"]
+T0 = 1_750_000_000  # epoch seconds
+
+
+def pushed(repository: str, tag: str, at: int) -> None:
+    """Put an image tagged ``tag`` into moto's ECR, received at ``at`` (epoch seconds).
+
+    moto stamps images with the current second, so two pushes in one test
+    would tie; the time is set on moto's record of the image instead.
+    """
+    layer = "sha256:" + hashlib.sha256(f"{repository}:{tag}".encode()).hexdigest()  # a manifest per tag: ECR keys images by digest
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 7023, "digest": layer},
+        "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": 32654, "digest": layer}],
+    }
+    boto3.client("ecr", region_name=REGION).put_image(repositoryName=repository, imageManifest=json.dumps(manifest), imageTag=tag)
+    (image,) = [i for i in ecr_backends["123456789012"][REGION].repositories[repository].images if tag in i.image_tags]
+    image.image_pushed_at = at
+
+
+def revisions(ecs, family: str) -> list[str]:
+    return ecs.list_task_definitions(familyPrefix=family)["taskDefinitionArns"]
+
+
+def register_api_revision(ecs, image: str) -> None:
+    """A revision registered outside the updater (Terraform, or CI) whose api container names ``image``."""
+    ecs.register_task_definition(**task_definition("circle-of-trust-api", "api", image, LOG_LEVEL="INFO"))
+
+
+def test_a_newer_push_deploys_over_the_older_deployed_one(ecs, monkeypatch):
+    function = load_function(monkeypatch)
+    pushed("circle-of-trust-api", "aaaaaaa", T0)
+    assert function.handler(push(**{"image-tag": "aaaaaaa"}), None)["status"] == "deployed"
+    pushed("circle-of-trust-api", "bbbbbbb", T0 + 60)
+
+    result = function.handler(push(**{"image-tag": "bbbbbbb"}), None)
+
+    assert result["status"] == "deployed"
+    assert containers(described(ecs, running(ecs, API))[0])["api"]["image"] == f"{API_URL}:bbbbbbb"
+
+
+def test_a_late_event_for_an_older_push_is_ignored_and_changes_nothing(ecs, monkeypatch, caplog):
+    """A's event arrives after B (pushed later) was deployed: concurrently handled, or retried for an hour."""
+    function = load_function(monkeypatch)
+    pushed("circle-of-trust-api", "aaaaaaa", T0)
+    pushed("circle-of-trust-api", "bbbbbbb", T0 + 60)
+    deployed_b = function.handler(push(**{"image-tag": "bbbbbbb"}), None)["task_definition"]
+    before = revisions(ecs, "circle-of-trust-api")
+
+    result = function.handler(push(**{"image-tag": "aaaaaaa"}), None)
+
+    reason = (
+        "bbbbbbb (pushed 2025-06-15T15:07:40+00:00) is newer than aaaaaaa (pushed 2025-06-15T15:06:40+00:00) "
+        "and the service's newest revision names it; deploying aaaaaaa would roll it back"
+    )
+    assert result == {"status": "ignored", "reason": reason}
+    assert revisions(ecs, "circle-of-trust-api") == before
+    assert running(ecs, API) == deployed_b
+    assert log_lines(caplog)[-1] == {"message": "event ignored", "reason": reason, "event_id": push()["id"]}
+
+
+def test_a_retry_of_the_deployed_tag_deploys_again(ecs, monkeypatch):
+    """The newest revision names the pushed tag itself, e.g. registered by an attempt whose UpdateService failed: deploy it."""
+    function = load_function(monkeypatch)
+    pushed("circle-of-trust-api", "aaaaaaa", T0)
+    register_api_revision(ecs, f"{API_URL}:aaaaaaa")  # revision 2, not running
+
+    result = function.handler(push(**{"image-tag": "aaaaaaa"}), None)
+
+    assert (result["status"], parse_task_definition(running(ecs, API))[1]) == ("deployed", 3)
+
+
+@pytest.mark.parametrize(
+    "current",
+    [
+        pytest.param(f"{API_URL}:latest", id="tag-never-pushed"),
+        pytest.param(f"{SERVICES['circle-of-trust-worker']['repository_url']}:bbbbbbb", id="other-repository"),
+        pytest.param(f"{API_URL}@sha256:" + "b" * 64, id="digest"),
+        pytest.param("public.ecr.aws/docker/library/nginx:1.27", id="public-image"),
+    ],
+)
+def test_a_current_image_with_no_newer_push_of_this_repository_is_replaced(ecs, monkeypatch, current):
+    """The config's first tag (never pushed), another repository's newer tag, a digest: none is a newer push of this repository."""
+    function = load_function(monkeypatch)
+    pushed("circle-of-trust-api", "aaaaaaa", T0)
+    pushed("circle-of-trust-worker", "bbbbbbb", T0 + 60)  # newer, but in the other repository
+    register_api_revision(ecs, current)
+
+    result = function.handler(push(**{"image-tag": "aaaaaaa"}), None)
+
+    assert result["status"] == "deployed"
+    assert containers(described(ecs, running(ecs, API))[0])["api"]["image"] == f"{API_URL}:aaaaaaa"
+
+
+def test_an_ecr_error_other_than_not_found_is_raised(ecs, monkeypatch, caplog):
+    """The mapped repository is gone from ECR: a lasting fault, so it must reach the DLQ."""
+    function = load_function(monkeypatch)
+    register_api_revision(ecs, f"{API_URL}:aaaaaaa")
+    boto3.client("ecr", region_name=REGION).delete_repository(repositoryName="circle-of-trust-api", force=True)
+
+    with pytest.raises(ClientError) as raised:
+        function.handler(push(**{"image-tag": "bbbbbbb"}), None)
+
+    assert raised.value.response["Error"]["Code"] == "RepositoryNotFoundException"
+    assert parse_task_definition(running(ecs, API))[1] == 1
+    [line] = [line for line in log_lines(caplog) if line["message"] == "deployment failed"]
+    assert (line["error_type"], line["image_tag"]) == ("RepositoryNotFoundException", "bbbbbbb")
+
+
+def test_a_pushed_tag_ecr_does_not_hold_is_raised(ecs, monkeypatch):
+    """It was just pushed: not finding it is a fault (or another region's event), not a reason to skip or to deploy."""
+    function = load_function(monkeypatch)
+    pushed("circle-of-trust-api", "aaaaaaa", T0)
+    register_api_revision(ecs, f"{API_URL}:aaaaaaa")
+
+    with pytest.raises(ClientError) as raised:
+        function.handler(push(**{"image-tag": "bbbbbbb"}), None)
+
+    assert raised.value.response["Error"]["Code"] == "ImageNotFoundException"
+    assert parse_task_definition(running(ecs, API))[1] == 1
+    assert len(revisions(ecs, "circle-of-trust-api")) == 2
+
+
+def test_ecr_is_asked_in_the_functions_region(monkeypatch):
+    function = load_function(monkeypatch)
+    assert function._ecr().meta.region_name == REGION
+    assert function._ecr() is function._ecr()
+
+
+# ---------------------------------------------------------------------------
 # Ignoring what is not a successful push of a mapped repository
 # ---------------------------------------------------------------------------
 
@@ -251,6 +391,7 @@ def function_without_ecs(monkeypatch) -> ModuleType:
     """The function, with ECS replaced by a tripwire: ignored events must not reach it."""
     function = load_function(monkeypatch)
     function._ecs = lambda: pytest.fail("an ignored event reached ECS")
+    function._ecr = lambda: pytest.fail("an ignored event reached ECR")
     return function
 
 
@@ -404,12 +545,18 @@ PROPERTY_SERVICES = {
 
 
 class RecordingDeploy(Exception):
-    """Stands in for ecs_deploy: records deploy_image calls; the retired service fails as a deleted one would."""
+    """Stands in for ecs_deploy: records deploy_image calls; the retired service fails as a deleted one would.
+
+    Every service's newest revision names a public image, so the newest-image check never asks ECR.
+    """
 
     def __init__(self, real: ModuleType) -> None:
         self.calls: list[tuple[str, str, str, str]] = []
         self.image_problem = real.image_problem
         self.DeployError = real.DeployError
+
+    def current_image(self, ecs_client: Any, cluster: str, service: str, container: str | None = None) -> str:
+        return "public.ecr.aws/docker/library/busybox:1.36"
 
     def deploy_image(self, ecs_client: Any, cluster: str, service: str, image: str, container: str | None = None) -> str:
         self.calls.append((cluster, service, image, container))
@@ -425,6 +572,7 @@ def recorded_function() -> tuple[ModuleType, RecordingDeploy]:
     deploy = RecordingDeploy(function.ecs_deploy)
     function.ecs_deploy = deploy
     function._ecs = lambda: SimpleNamespace()  # never called by the recorder
+    function._ecr = lambda: pytest.fail("the newest-image check asked ECR about a public image")
     return function, deploy
 
 

@@ -9,7 +9,7 @@ import pytest
 from moto import mock_aws
 
 from tools import ecs_deploy
-from tools.ecs_deploy import DeployError, deploy_image, parse_task_definition, rollback, wait_stable
+from tools.ecs_deploy import DeployError, current_image, deploy_image, parse_task_definition, rollback, wait_stable
 
 REGION = "us-east-1"
 CLUSTER = "circle-of-trust-api"
@@ -182,6 +182,31 @@ def test_deploy_to_an_unknown_service_says_so(ecs):
 def test_deploy_to_an_unknown_cluster_says_so(ecs):
     with pytest.raises(DeployError, match=r"describing service 'api-service' in cluster 'nope' failed \(ClusterNotFoundException\)"):
         deploy_image(ecs, "nope", SERVICE, f"{REPOSITORY}:abc123")
+
+
+# -- current_image ---------------------------------------------------------------------
+def test_current_image_is_the_newest_active_revisions_not_the_running_ones(ecs):
+    """What deploy_image would replace: Terraform's newer, not running revision counts, a deregistered one does not."""
+    assert current_image(ecs, CLUSTER, SERVICE) == f"{REPOSITORY}:latest"
+    deploy_image(ecs, CLUSTER, SERVICE, f"{REPOSITORY}:abc123")  # 2, running
+    assert current_image(ecs, CLUSTER, SERVICE) == f"{REPOSITORY}:abc123"
+    ecs.register_task_definition(**dict(TASK_DEFINITION, containerDefinitions=[dict(CONTAINER, image=f"{REPOSITORY}:terraform")]))  # 3
+    assert current_image(ecs, CLUSTER, SERVICE) == f"{REPOSITORY}:terraform"
+    ecs.deregister_task_definition(taskDefinition=f"{FAMILY}:3")
+    assert current_image(ecs, CLUSTER, SERVICE) == f"{REPOSITORY}:abc123"
+    assert _running(ecs) == (FAMILY, 2)
+
+
+def test_current_image_of_a_named_container_or_says_why_not(ecs):
+    sidecar = dict(CONTAINER, name="sidecar", image="public.ecr.aws/nginx/nginx:1.27", portMappings=[])
+    ecs.register_task_definition(**dict(TASK_DEFINITION, containerDefinitions=[CONTAINER, sidecar]))
+    assert current_image(ecs, CLUSTER, SERVICE, container="sidecar") == "public.ecr.aws/nginx/nginx:1.27"
+    with pytest.raises(DeployError, match=r"has 2 containers \(api, sidecar\); name one with --container"):
+        current_image(ecs, CLUSTER, SERVICE)
+    with pytest.raises(DeployError, match="has no container 'web'; it has: api, sidecar"):
+        current_image(ecs, CLUSTER, SERVICE, container="web")
+    with pytest.raises(DeployError, match=r"service 'nope' not found"):
+        current_image(ecs, CLUSTER, "nope")
 
 
 # -- rollback -------------------------------------------------------------------------
