@@ -9,6 +9,12 @@ import constructs_lib  # noqa: F401  (cheap provider imports)
 from cdktf import TerraformStack, Testing
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 
+from constructs_lib.service import CapacityProviderShare, FargateServiceProps
+
+# Roles of the sample API service that construct tests build and grant on.
+EXECUTION_ROLE = "arn:aws:iam::111122223333:role/exec"
+TASK_ROLE = "arn:aws:iam::111122223333:role/api"
+
 
 def synth_stack(stack: TerraformStack) -> dict[str, Any]:
     """The stack's Terraform JSON as a dict."""
@@ -61,3 +67,23 @@ def logical_id(items: dict[str, dict[str, Any]], path: str) -> str:
 def at(items: dict[str, dict[str, Any]], path: str) -> dict[str, Any]:
     """The item at construct path ``path``."""
     return items[logical_id(items, path)]
+
+
+def api_service_props(**overrides: Any) -> FargateServiceProps:
+    """Props of a sample API service (cluster ``cot-api``, service ``api-service``, container ``api``)."""
+    defaults: dict[str, Any] = {
+        "cluster_name": "cot-api",
+        "service_name": "api-service",
+        "family": "cot-api",
+        "container_name": "api",
+        "image": "111122223333.dkr.ecr.us-east-1.amazonaws.com/cot-api:latest",
+        "cpu": 512,
+        "memory_mib": 1024,
+        "execution_role_arn": EXECUTION_ROLE,
+        "task_role_arn": TASK_ROLE,
+        "log_group_name": "/ecs/cot-api",
+        "subnet_ids": ("subnet-a", "subnet-b"),
+        "security_group_ids": ("sg-api",),
+        "capacity_provider_strategy": (CapacityProviderShare("FARGATE"),),
+    }
+    return FargateServiceProps(**{**defaults, **overrides})

@@ -29,16 +29,14 @@ from constructs_lib.ecs_updater import (
     stage_sources,
 )
 from constructs_lib.policy import checkov_skips
-from constructs_lib.service import CapacityProviderShare, FargateService, FargateServiceProps
-from tests.support import at, data_sources, logical_id, ref, resources, synth_construct
+from constructs_lib.service import FargateService
+from tests.support import EXECUTION_ROLE, TASK_ROLE, api_service_props, at, data_sources, logical_id, ref, resources, synth_construct
 from tools.ecs_deploy import DEPLOY_TAG
 
 SOURCE_DIR = str(Path(__file__).resolve().parents[2] / "lambda" / "ecs_updater")
 KEY = "arn:aws:kms:us-east-1:111122223333:key/updater"
 LOG_KEY = "arn:aws:kms:us-east-1:111122223333:key/logs"
 REGISTRY = "111122223333.dkr.ecr.us-east-1.amazonaws.com"
-TASK_ROLE = "arn:aws:iam::111122223333:role/api"
-EXECUTION_ROLE = "arn:aws:iam::111122223333:role/exec"
 TARGETS = (
     UpdaterTarget("cot-api", "cot-api", "api-service", f"{REGISTRY}/cot-api", "api"),
     UpdaterTarget("cot-worker", "cot-workers", "worker-service", f"{REGISTRY}/cot-worker", "worker"),
@@ -59,25 +57,7 @@ def doc():
     def build(stack):
         updater = EcrPushUpdater(stack, "updater", props(kms_key_arn=KEY, log_kms_key_arn=LOG_KEY, log_retention_days=90))
         plain = EcrPushUpdater(stack, "plain", props(name="cot-plain", targets=TARGETS[:1], tracing=False, architecture="x86_64"))
-        service = FargateService(
-            stack,
-            "api",
-            FargateServiceProps(
-                cluster_name="cot-api",
-                service_name="api-service",
-                family="cot-api",
-                container_name="api",
-                image="111122223333.dkr.ecr.us-east-1.amazonaws.com/cot-api:latest",
-                cpu=256,
-                memory_mib=512,
-                execution_role_arn=EXECUTION_ROLE,
-                task_role_arn=TASK_ROLE,
-                log_group_name="/ecs/cot-api",
-                subnet_ids=("subnet-a",),
-                security_group_ids=("sg-api",),
-                capacity_provider_strategy=(CapacityProviderShare("FARGATE"),),
-            ),
-        )
+        service = FargateService(stack, "api", api_service_props())
         service.grant_deploy(updater.role, register_request_tags={DEPLOY_TAG["key"]: DEPLOY_TAG["value"]})
         BUILT.update(updater=updater, plain=plain, rule_arn=rule_arn_for(stack, props()))
 

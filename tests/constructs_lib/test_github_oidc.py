@@ -33,12 +33,10 @@ from constructs_lib.actions import (
 from constructs_lib.frontend import Frontend, FrontendProps
 from constructs_lib.github_oidc import GithubActionsRole, GithubActionsRoleProps
 from constructs_lib.registry import Repository, RepositoryProps
-from constructs_lib.service import CapacityProviderShare, FargateService, FargateServiceProps
+from constructs_lib.service import FargateService
 from constructs_lib.terraform_state import TerraformState
-from tests.support import at, data_sources, logical_id, ref, resources, synth_construct
+from tests.support import EXECUTION_ROLE, TASK_ROLE, api_service_props, at, data_sources, logical_id, ref, resources, synth_construct
 
-ROLE = "arn:aws:iam::111122223333:role/"
-EXECUTION_ROLE, TASK_ROLE = ROLE + "exec", ROLE + "api"
 DEPLOY_TAG = {"deployed-by": "tools.ecs_deploy"}
 STATE = TerraformState(bucket="cot-state", key="staging/terraform.tfstate", lock_table="cot-lock", region="eu-west-1")
 ROLES: dict[str, GithubActionsRole] = {}
@@ -63,25 +61,7 @@ def doc():
         )
         ROLES.update(branch=branch, env=env)
         repository = Repository(stack, "api-repository", RepositoryProps(name="cot-api", kms_key_arn="arn:aws:kms:us-east-1:111122223333:key/ecr"))
-        service = FargateService(
-            stack,
-            "api-service",
-            FargateServiceProps(
-                cluster_name="cot-api",
-                service_name="api-service",
-                family="cot-api",
-                container_name="api",
-                image="111122223333.dkr.ecr.us-east-1.amazonaws.com/cot-api:latest",
-                cpu=256,
-                memory_mib=512,
-                execution_role_arn=EXECUTION_ROLE,
-                task_role_arn=TASK_ROLE,
-                log_group_name="/ecs/cot-api",
-                subnet_ids=("subnet-a",),
-                security_group_ids=("sg-api",),
-                capacity_provider_strategy=(CapacityProviderShare("FARGATE"),),
-            ),
-        )
+        service = FargateService(stack, "api-service", api_service_props())
         frontend = Frontend(stack, "frontend", FrontendProps(bucket_name="cot-frontend", name_prefix="cot"))
         repository.grant_push(branch)
         service.grant_deploy(branch, register_request_tags=DEPLOY_TAG)

@@ -11,33 +11,10 @@ from constructs_lib.service import (
     EcsCluster,
     EcsClusterProps,
     FargateService,
-    FargateServiceProps,
 )
-from tests.support import at, logical_id, ref, resources, synth_construct
+from tests.support import EXECUTION_ROLE, TASK_ROLE, api_service_props, at, logical_id, ref, resources, synth_construct
 
 SECRET = "arn:aws:secretsmanager:us-east-1:111122223333:secret:cot/app-AbCdEf"
-ROLE = "arn:aws:iam::111122223333:role/"
-
-
-def service_props(**overrides) -> FargateServiceProps:
-    return FargateServiceProps(
-        **{
-            "cluster_name": "cot-api",
-            "service_name": "api-service",
-            "family": "cot-api",
-            "container_name": "api",
-            "image": "111122223333.dkr.ecr.us-east-1.amazonaws.com/cot-api:latest",
-            "cpu": 512,
-            "memory_mib": 1024,
-            "execution_role_arn": ROLE + "exec",
-            "task_role_arn": ROLE + "api",
-            "log_group_name": "/ecs/cot-api",
-            "subnet_ids": ("subnet-a", "subnet-b"),
-            "security_group_ids": ("sg-api",),
-            "capacity_provider_strategy": (CapacityProviderShare("FARGATE"),),
-            **overrides,
-        }
-    )
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +29,7 @@ def doc():
         FargateService(
             stack,
             "api",
-            service_props(
+            api_service_props(
                 cluster_name=api_cluster.cluster_name,
                 desired_count=2,
                 container_port=8080,
@@ -64,7 +41,7 @@ def doc():
         FargateService(
             stack,
             "worker",
-            service_props(
+            api_service_props(
                 cluster_name=worker_cluster.cluster_name,
                 service_name="worker-service",
                 family="cot-worker",
@@ -79,7 +56,7 @@ def doc():
         FargateService(
             stack,
             "based",
-            service_props(
+            api_service_props(
                 cluster_name=worker_cluster.cluster_name,
                 service_name="based-service",
                 family="cot-based",
@@ -115,7 +92,7 @@ def test_task_definition_is_fargate_awsvpc_with_both_roles(doc):
     assert task["family"] == "cot-api"
     assert (task["requires_compatibilities"], task["network_mode"]) == (["FARGATE"], "awsvpc")
     assert (task["cpu"], task["memory"]) == ("512", "1024")
-    assert (task["execution_role_arn"], task["task_role_arn"]) == (ROLE + "exec", ROLE + "api")
+    assert (task["execution_role_arn"], task["task_role_arn"]) == (EXECUTION_ROLE, TASK_ROLE)
     assert task["runtime_platform"] == {"operating_system_family": "LINUX", "cpu_architecture": "X86_64"}
     # Replaced revisions stay ACTIVE for rollbacks; Terraform tracks only its own revision.
     assert task["skip_destroy"] is True
@@ -225,7 +202,7 @@ def test_capacity_provider_strategies(doc):
 )  # fmt: skip
 def test_service_props_validation_messages(kwargs, message):
     with pytest.raises(ValueError, match="^FargateServiceProps: ") as caught:
-        service_props(**kwargs)
+        api_service_props(**kwargs)
     assert message in str(caught.value)
 
 
@@ -253,7 +230,7 @@ def test_container_insights_metrics_name_the_cluster_and_the_service():
     }
 
     def build(stack):
-        service = FargateService(stack, "api", service_props())
+        service = FargateService(stack, "api", api_service_props())
         build.metrics = {helper: getattr(service, helper)() for helper in helpers}
         for helper, metric in build.metrics.items():
             TerraformOutput(stack, helper, value=metric.dimensions["ServiceName"])
