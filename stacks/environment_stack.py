@@ -77,6 +77,8 @@ from tools.ecs_deploy import DEPLOY_TAG
 MANAGED_BY = "cdktf"
 # tools.ecs_deploy tags every revision it registers; its two users (the deploy role, the updater) register no other kind.
 DEPLOY_REQUEST_TAGS = {DEPLOY_TAG["key"]: DEPLOY_TAG["value"]}
+# Every paging alarm's description ends with this; docs/runbook.md has a section per alarm (tests/test_runbook.py).
+RUNBOOK_ALARMS = "Runbook: docs/runbook.md, Alarms."
 LAMBDA_DIR = Path(__file__).resolve().parents[1] / "lambda"  # absolute: cdktf resolves relative asset paths from cdktf.json
 CLOUDFRONT_CERTIFICATE_REGION = "us-east-1"  # CloudFront reads certificates only there
 API_SERVICE_NAME = "api-service"  # the seed's name, also the Cloud Map service's
@@ -642,7 +644,7 @@ class EnvironmentStack(TerraformStack):
             ),
         )
         to_topic = (self.alarm_topic.topic_arn,)
-        runbook = "Runbook: docs/runbook.md, Alarms."
+        runbook = RUNBOOK_ALARMS
         queue, api = self.job_queue, self.http_api
         alarms = {
             "dlq-alarm": queue_not_empty_alarm(
@@ -863,7 +865,7 @@ class EnvironmentStack(TerraformStack):
                 queue_not_empty_alarm(
                     name=f"{prefix}-ecs-updater-dlq-not-empty",
                     visible_messages=updater.metric_dlq_messages_visible(),
-                    description="Image pushes the ECR-push updater did not deploy wait in its dead-letter queue (kept 14 days). Runbook: docs/runbook.md, Alarms.",
+                    description=f"Image pushes the ECR-push updater did not deploy wait in its dead-letter queue (kept 14 days). {RUNBOOK_ALARMS}",
                     action_arns=(self.alarm_topic.topic_arn,),
                 ),
             )
