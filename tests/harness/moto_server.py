@@ -25,12 +25,11 @@ import uuid
 from pathlib import Path
 from typing import Callable
 
-from .terraform import die_with_parent
+from .terraform import ChildProcess, die_with_parent
 
 HOST = "127.0.0.1"
 _PROJECT_ROOT = Path(__file__).resolve().parents[2]
 _START_TIMEOUT_S = 60.0
-_STOP_TIMEOUT_S = 10.0
 
 SHIMS: list[Callable[[], None]] = []
 SERVER_ENV = {
@@ -609,7 +608,7 @@ def serve(port: int, port_file: Path | None = None) -> None:
     server.serve_forever()
 
 
-class MotoServer:
+class MotoServer(ChildProcess):
     """A moto server child process on a free loopback port.
 
     `with MotoServer(log_dir) as server: server.endpoint` -> "http://127.0.0.1:N".
@@ -675,25 +674,6 @@ class MotoServer:
             return self.log_path.read_text(errors="replace")[-chars:]
         except OSError:
             return ""
-
-    def stop(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(_STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-    def __enter__(self) -> "MotoServer":
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -22,7 +22,7 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Self
 
 AWS_PROVIDER_VERSION = "5.100.0"
 _PROVIDER_DIR = f"registry.terraform.io/hashicorp/aws/{AWS_PROVIDER_VERSION}"
@@ -165,7 +165,39 @@ def terraform_env(config_dir: Path, base: Mapping[str, str] | None = None) -> di
     return env
 
 
-class ProviderServer:
+class ChildProcess:
+    """A background child process of the harness, used as `with X(...) as x:`.
+
+    Subclasses set `_proc` in `start()`; `stop()` terminates the child, and
+    kills it if it has not exited after `STOP_TIMEOUT_S`.
+    """
+
+    STOP_TIMEOUT_S = 10.0
+    _proc: subprocess.Popen[Any] | None = None
+
+    def start(self) -> object:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.terminate()
+        try:
+            proc.wait(self.STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class ProviderServer(ChildProcess):
     """One long-lived aws provider process that terraform reattaches to.
 
     Without it every terraform command starts the 700 MB provider two to four
@@ -238,25 +270,6 @@ class ProviderServer:
             if match:
                 return match.group(1)
         raise RuntimeError(f"the aws provider did not start in debug mode; see {self.log_path}")
-
-    def stop(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-    def __enter__(self) -> "ProviderServer":
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 @dataclass(frozen=True)
