@@ -66,3 +66,17 @@ def test_other_failures_are_not_retried(tmp_path):
     with pytest.raises(TerraformError, match="Invalid reference"):
         terraform.run("plan")
     assert calls.read_text().splitlines() == ["plan -no-color"]
+
+
+def test_plan_json_saves_the_plan_and_returns_its_show_json(tmp_path):
+    terraform, calls = fake_terraform(tmp_path, lock_failures=0)
+    terraform.parallelism = 4
+    (tmp_path / "terraform").write_text(
+        f'#!/bin/sh\necho "$*" >> "{calls}"\n'
+        'if [ "$1" = show ]; then echo \'{"format_version": "1.2", "resource_changes": []}\'; fi\n'
+    )
+    assert terraform.plan_json("-destroy", planfile="gone.tfplan") == {"format_version": "1.2", "resource_changes": []}
+    assert calls.read_text().splitlines() == [
+        "plan -input=false -parallelism=4 -out=gone.tfplan -destroy -no-color",
+        "show -json gone.tfplan -no-color",
+    ]

@@ -396,4 +396,16 @@ class Terraform:
         return {name: item["value"] for name, item in raw.items()}
 
     def show_json(self) -> dict[str, Any]:
+        """The state, as `show -json` prints it."""
         return json.loads(self.run("show", "-json").stdout)
+
+    def plan_json(self, *args: str, planfile: str = "tfplan") -> dict[str, Any]:
+        """Save a plan (`plan -out=PLANFILE ARGS`) and return `show -json PLANFILE`.
+
+        This is the plan's JSON as CI gates read it (tools.plan_guard), with
+        `resource_changes`, actions and `replace_paths`. `args` are extra plan
+        options, such as "-destroy" or "-var=name=value"; `planfile` is
+        relative to the working directory and overwritten.
+        """
+        self.run("plan", "-input=false", f"-parallelism={self.parallelism}", f"-out={planfile}", *args)
+        return json.loads(self.run("show", "-json", planfile).stdout)
