@@ -34,15 +34,15 @@ def default_config_paths(directory: Path = DEFAULT_CONFIG_DIR) -> list[Path]:
 
 
 def build_app(configs: list[EnvironmentConfig], outdir: Path):
-    """The cdktf App with one stack per environment, not yet synthesized."""
+    """The cdktf App with the layer stacks of every environment, not yet synthesized."""
     from cdktf import App
 
-    from stacks.environment_stack import EnvironmentStack
+    from stacks.environment import build_environment
 
     # skip_validation stays off: construct validations must fail the synth.
     app = App(outdir=str(outdir), stack_traces=False)
     for config in configs:
-        EnvironmentStack(app, config)
+        build_environment(app, config)
     return app
 
 

@@ -47,6 +47,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration imp
     S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
 )
 from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA, S3BucketVersioningVersioningConfiguration
+from cdktf import TerraformStack
 from constructs import Construct
 
 from constructs_lib._validation import Problems, is_token
@@ -204,20 +205,28 @@ class PrivateBucket(Construct):
         )
 
     # -- the bucket policy -----------------------------------------------------------
-    def add_policy(self, statements: Sequence[DataAwsIamPolicyDocumentStatement]) -> S3BucketPolicy:
+    def add_policy(self, statements: Sequence[DataAwsIamPolicyDocumentStatement], scope: Construct | None = None) -> S3BucketPolicy:
         """Attach the bucket policy: ``statements``, then the deny of requests without TLS.
 
         Callers write only what their service may do; the TLS deny is the
         same on every bucket, so it is added here. A bucket has one policy,
         so this can be called once. The policy waits for the public access
         block: S3 checks a new policy against the block, and two changes to
-        one bucket at once can fail with OperationAborted.
+        one bucket at once can fail with OperationAborted. ``scope`` puts
+        the policy in another construct (another layer's, when it names
+        that layer's resources); a later layer's apply finds the block made.
         """
         if self.policy is not None:
             raise ValueError(f"{self.node.path}: the bucket already has its policy (one per bucket)")
-        self.policy_document = DataAwsIamPolicyDocument(self, "policy-document", statement=[*statements, self._deny_without_tls()])
+        owner = scope or self
+        same_stack = TerraformStack.of(owner) is TerraformStack.of(self)
+        self.policy_document = DataAwsIamPolicyDocument(owner, "policy-document", statement=[*statements, self._deny_without_tls()])
         self.policy = S3BucketPolicy(
-            self, "policy", bucket=self.bucket.id, policy=self.policy_document.json, depends_on=[self.public_access_block]
+            owner,
+            "policy",
+            bucket=self.bucket.id,
+            policy=self.policy_document.json,
+            depends_on=[self.public_access_block] if same_stack else None,
         )
         return self.policy
 

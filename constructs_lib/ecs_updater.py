@@ -166,6 +166,9 @@ class EcrPushUpdaterProps:
     tracing: X-Ray active tracing. Default True (a few traces a day cost
         nothing within X-Ray's free tier).
     architecture: arm64 or x86_64. Default arm64 (cheaper; pure Python).
+    log_group, dlq: the log group and the DLQ, made elsewhere (the data
+        layer, so what they hold outlives the function; ``log_group_props()``
+        and ``dlq_props()`` give their props). Default None: made here.
     """
 
     name: str
@@ -184,6 +187,8 @@ class EcrPushUpdaterProps:
     invocation_maximum_retry_attempts: int = 2
     tracing: bool = True
     architecture: str = "arm64"
+    log_group: LogGroup | None = None
+    dlq: Queue | None = None
 
     def __post_init__(self) -> None:
         problems = Problems("EcrPushUpdaterProps")
@@ -229,7 +234,7 @@ class EcrPushUpdaterProps:
 
     @property
     def rule_name(self) -> str:
-        return f"{self.name}-ecr-push"
+        return updater_rule_name(self.name)
 
     @property
     def event_pattern(self) -> dict:
@@ -257,10 +262,30 @@ class EcrPushUpdaterProps:
             for t in self.targets
         }
 
+    def log_group_props(self) -> LogGroupProps:
+        return updater_log_group_props(self.name, self.log_retention_days, self.log_kms_key_arn)
 
-def rule_arn_for(scope: Construct, props: EcrPushUpdaterProps) -> str:
+    def dlq_props(self) -> QueueProps:
+        return updater_dlq_props(self.name, self.kms_key_arn)
+
+
+def updater_log_group_props(name: str, retention_days: int, kms_key_arn: str | None) -> LogGroupProps:
+    """The log group of the updater called ``name`` (Lambda writes to ``/aws/lambda/<name>``)."""
+    return LogGroupProps(name=f"/aws/lambda/{name}", retention_days=retention_days, kms_key_arn=kms_key_arn)
+
+
+def updater_dlq_props(name: str, kms_key_arn: str | None) -> QueueProps:
+    """The DLQ of the updater called ``name``: failed pushes, kept as long as SQS allows."""
+    return QueueProps(name=f"{name}-dlq", message_retention_seconds=MAX_RETENTION_SECONDS, kms_key_arn=kms_key_arn)
+
+
+def updater_rule_name(name: str) -> str:
+    return f"{name}-ecr-push"
+
+
+def rule_arn_for(scope: Construct, updater_name: str) -> str:
     """The rule's ARN before the rule exists (a key policy naming it can then be made first)."""
-    return AwsContext.of(scope).arn("events", f"rule/{props.rule_name}")
+    return AwsContext.of(scope).arn("events", f"rule/{updater_rule_name(updater_name)}")
 
 
 def stage_sources(source_dir: str, module_files: tuple[str, ...] = ()) -> str:
@@ -290,16 +315,9 @@ class EcrPushUpdater(Construct):
         super().__init__(scope, construct_id)
         self.props = props
 
-        self.log_group = LogGroup(
-            self,
-            "log-group",
-            LogGroupProps(name=f"/aws/lambda/{props.name}", retention_days=props.log_retention_days, kms_key_arn=props.log_kms_key_arn),
-        )
-        self.dlq = Queue(
-            self,
-            "dlq",
-            QueueProps(name=f"{props.name}-dlq", message_retention_seconds=MAX_RETENTION_SECONDS, kms_key_arn=props.kms_key_arn),
-        )
+        # Given: made in the data layer, so logs and undelivered pushes outlive the function.
+        self.log_group = props.log_group or LogGroup(self, "log-group", props.log_group_props())
+        self.dlq = props.dlq or Queue(self, "dlq", props.dlq_props())
         self.role = ServiceRole(
             self,
             "role",
@@ -381,7 +399,10 @@ class EcrPushUpdater(Construct):
             dead_letter_config=CloudwatchEventTargetDeadLetterConfig(arn=self.dlq.queue_arn),
             depends_on=[self.permission],
         )
-        self.dlq_policy = self.dlq.grant_send_messages_from_service(EVENTS_PRINCIPAL, source_arn=self.rule.arn)
+        # A DLQ made in another layer gets its policy here, beside the rule it names.
+        self.dlq_policy = self.dlq.grant_send_messages_from_service(
+            EVENTS_PRINCIPAL, source_arn=self.rule.arn, scope=self if props.dlq is not None else None
+        )
 
     # -- attributes ------------------------------------------------------------------------
     @property

@@ -156,6 +156,9 @@ class FrontendProps:
     force_destroy: let ``terraform destroy`` delete the bucket with its
         objects and versions. Default False: the bucket holds the only copy
         of earlier builds (rollbacks), so a destroy stops at a non-empty bucket.
+    bucket: the bucket, made elsewhere (the data layer: it outlives the
+        distribution; ``bucket_props()`` gives its props). Its policy is made
+        here, since it names the distribution. Default None: made here.
     """
 
     bucket_name: str
@@ -170,6 +173,7 @@ class FrontendProps:
     error_caching_min_ttl_seconds: int = 10
     web_acl_arn: str | None = None
     force_destroy: bool = False
+    bucket: PrivateBucket | None = None
 
     def __post_init__(self) -> None:
         problems = Problems("FrontendProps")
@@ -192,6 +196,13 @@ class FrontendProps:
             problems.add(f"connect_origins make the Content-Security-Policy {len(policy)} characters long, but CloudFront allows at most {MAX_CSP_LENGTH}")
         problems.raise_if_any()
 
+    def bucket_props(self) -> PrivateBucketProps:
+        return PrivateBucketProps(
+            bucket_name=self.bucket_name,
+            force_destroy=self.force_destroy,
+            noncurrent_version_expiration_days=self.noncurrent_version_expiration_days,
+        )
+
     @property
     def content_security_policy(self) -> str:
         return content_security_policy(self.connect_origins)
@@ -208,15 +219,7 @@ class Frontend(Construct):
         # -- the bucket ----------------------------------------------------------------
         # SSE-S3 (no kms_key_arn): CloudFront's OAC reads SSE-KMS objects only with
         # a key policy grant per distribution; the build is public content anyway.
-        self.bucket = PrivateBucket(
-            self,
-            "bucket",
-            PrivateBucketProps(
-                bucket_name=props.bucket_name,
-                force_destroy=props.force_destroy,
-                noncurrent_version_expiration_days=props.noncurrent_version_expiration_days,
-            ),
-        )
+        self.bucket = props.bucket or PrivateBucket(self, "bucket", props.bucket_props())
 
         # -- CloudFront ------------------------------------------------------------------
         self.origin_access_control = CloudfrontOriginAccessControl(
@@ -301,8 +304,10 @@ class Frontend(Construct):
         self._skip_checks()
 
         # -- who may read the bucket -----------------------------------------------------
+        # A bucket made elsewhere gets its policy here: it names this distribution.
         self.bucket.add_policy(
-            [
+            scope=self if props.bucket is not None else None,
+            statements=[
                 DataAwsIamPolicyDocumentStatement(
                     sid="CloudFrontReadsObjects",
                     effect="Allow",

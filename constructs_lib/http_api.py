@@ -114,6 +114,9 @@ class HttpApiProps:
         ``jwt_issuer``. Default none.
     disable_execute_api_endpoint: reject calls to the default
         ``execute-api`` URL (only a custom domain works). Default False.
+    access_log_group: the access log group, made elsewhere (the data layer,
+        so the logs outlive the API; ``log_group_props()`` gives its props).
+        Default None: made here from the ``log_*`` props.
     """
 
     name: str
@@ -133,6 +136,7 @@ class HttpApiProps:
     jwt_issuer: str | None = None
     jwt_audience: tuple[str, ...] = ()
     disable_execute_api_endpoint: bool = False
+    access_log_group: LogGroup | None = None
 
     def __post_init__(self) -> None:
         problems = Problems("HttpApiProps")
@@ -163,7 +167,12 @@ class HttpApiProps:
         problems.raise_if_any()
 
     def log_group_props(self) -> LogGroupProps:
-        return LogGroupProps(name=f"/aws/apigateway/{self.name}", retention_days=self.log_retention_days, kms_key_arn=self.log_kms_key_arn)
+        return access_log_group_props(self.name, self.log_retention_days, self.log_kms_key_arn)
+
+
+def access_log_group_props(api_name: str, retention_days: int, kms_key_arn: str | None) -> LogGroupProps:
+    """The access log group of the API (HTTP or WebSocket) called ``api_name``."""
+    return LogGroupProps(name=f"/aws/apigateway/{api_name}", retention_days=retention_days, kms_key_arn=kms_key_arn)
 
 
 class HttpApi(Construct):
@@ -234,7 +243,8 @@ class HttpApi(Construct):
         )
         if self.authorizer is None:
             skip_check(self.default_route, "CKV_AWS_309", OPEN_ROUTE_REASON)
-        self.access_log_group = LogGroup(self, "access-logs", props.log_group_props())
+        # Given: made in the data layer, so the logs outlive a replaced API.
+        self.access_log_group = props.access_log_group or LogGroup(self, "access-logs", props.log_group_props())
         self.stage = Apigatewayv2Stage(
             self,
             "stage",

@@ -265,46 +265,14 @@ class Network(Construct):
             )
 
     def _add_flow_logs(self, context: AwsContext) -> FlowLog:
-        prefix = self.props.name_prefix
-        group = CloudwatchLogGroup(
+        self.flow_log_group, self.flow_log_role, flow_log = add_vpc_flow_logs(
             self,
-            "flow-log-group",
-            name=f"/vpc/{prefix}/flow-logs",
-            retention_in_days=self.props.flow_log_retention_days,
-            kms_key_id=self.props.flow_log_kms_key_arn,
-        )
-        role = ServiceRole(
-            self,
-            "flow-log-role",
-            ServiceRoleProps(
-                name=f"{prefix}-vpc-flow-logs",
-                service="vpc-flow-logs.amazonaws.com",
-                source_arn_patterns=(context.arn("ec2", "vpc-flow-log/*"),),
-                description="Lets VPC Flow Logs write this VPC's flow log group",
-            ),
-        )
-        role.grant(
-            "write-flow-logs",
-            [
-                Statement(
-                    sid="WriteFlowLogs",
-                    actions=("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"),
-                    resources=(group.arn, f"{group.arn}:*"),
-                )
-            ],
-        )
-        self.flow_log_group = group
-        self.flow_log_role = role
-        return FlowLog(
-            self,
-            "flow-log",
             vpc_id=self.vpc.id,
-            traffic_type="ALL",
-            log_destination_type="cloud-watch-logs",
-            log_destination=group.arn,
-            iam_role_arn=role.role_arn,
-            tags={"Name": f"{prefix}-flow-log"},
+            name_prefix=self.props.name_prefix,
+            retention_days=self.props.flow_log_retention_days,
+            kms_key_arn=self.props.flow_log_kms_key_arn,
         )
+        return flow_log
 
     # -- attributes -----------------------------------------------------------------
     @property
@@ -322,3 +290,53 @@ class Network(Construct):
     @property
     def private_route_table_ids(self) -> list[str]:
         return [table.id for table in self.private_route_tables]
+
+
+def add_vpc_flow_logs(
+    scope: Construct, *, vpc_id: str, name_prefix: str, retention_days: int, kms_key_arn: str | None
+) -> tuple[CloudwatchLogGroup, ServiceRole, FlowLog]:
+    """Flow logs of all of a VPC's traffic to a log group, in ``scope``.
+
+    A function rather than part of ``Network`` alone: a layered environment
+    keeps the log group (data) apart from the VPC, in the layer above it.
+    Children: ``flow-log-group``, ``flow-log-role``, ``flow-log``.
+    """
+    context = AwsContext.of(scope)
+    group = CloudwatchLogGroup(
+        scope,
+        "flow-log-group",
+        name=f"/vpc/{name_prefix}/flow-logs",
+        retention_in_days=retention_days,
+        kms_key_id=kms_key_arn,
+    )
+    role = ServiceRole(
+        scope,
+        "flow-log-role",
+        ServiceRoleProps(
+            name=f"{name_prefix}-vpc-flow-logs",
+            service="vpc-flow-logs.amazonaws.com",
+            source_arn_patterns=(context.arn("ec2", "vpc-flow-log/*"),),
+            description="Lets VPC Flow Logs write this VPC's flow log group",
+        ),
+    )
+    role.grant(
+        "write-flow-logs",
+        [
+            Statement(
+                sid="WriteFlowLogs",
+                actions=("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"),
+                resources=(group.arn, f"{group.arn}:*"),
+            )
+        ],
+    )
+    flow_log = FlowLog(
+        scope,
+        "flow-log",
+        vpc_id=vpc_id,
+        traffic_type="ALL",
+        log_destination_type="cloud-watch-logs",
+        log_destination=group.arn,
+        iam_role_arn=role.role_arn,
+        tags={"Name": f"{name_prefix}-flow-log"},
+    )
+    return group, role, flow_log

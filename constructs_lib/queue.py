@@ -92,6 +92,7 @@ class Queue(Construct):
         super().__init__(scope, construct_id)
         self.props = props
         self.dlq: SqsQueue | None = None
+        self._resource_policy: SqsQueuePolicy | None = None
         redrive_policy = None
         if props.create_dlq:
             self.dlq = SqsQueue(
@@ -203,7 +204,7 @@ class Queue(Construct):
             ],
         )
 
-    def grant_send_messages_from_service(self, service: str, *, source_arn: str) -> SqsQueuePolicy:
+    def grant_send_messages_from_service(self, service: str, *, source_arn: str, scope: Construct | None = None) -> SqsQueuePolicy:
         """Let an AWS service send to this queue on behalf of one resource only.
 
         Writes the queue's resource policy: ``sqs:SendMessage`` for the service
@@ -212,12 +213,15 @@ class Queue(Construct):
         whose target this queue is the DLQ of). A queue has one resource
         policy, so this can be called once. With a customer-managed key, the
         key policy must also let the service use the key (see
-        ``constructs_lib/encryption.py``).
+        ``constructs_lib/encryption.py``). ``scope`` puts the policy in
+        another construct: the source's, when it lives in another layer
+        (the queue's layer must not read the layer above it).
         """
-        if self.node.try_find_child("queue-policy") is not None:
+        if self._resource_policy is not None:
             raise ValueError(f"{self.node.path}: the queue already has its resource policy (one per queue)")
+        owner = scope or self
         document = DataAwsIamPolicyDocument(
-            self,
+            owner,
             "queue-policy-document",
             statement=[
                 DataAwsIamPolicyDocumentStatement(
@@ -230,7 +234,8 @@ class Queue(Construct):
                 )
             ],
         )
-        return SqsQueuePolicy(self, "queue-policy", queue_url=self.queue_url, policy=document.json)
+        self._resource_policy = SqsQueuePolicy(owner, "queue-policy", queue_url=self.queue_url, policy=document.json)
+        return self._resource_policy
 
     def grant_consume_messages(self, role: ServiceRole) -> None:
         """Receive, delete and extend the visibility of messages (and decrypt them)."""

@@ -67,7 +67,7 @@ from constructs import Construct
 
 from constructs_lib._validation import Problems
 from constructs_lib.aws_context import AwsContext
-from constructs_lib.http_api import MAX_BURST_LIMIT, MAX_RATE_LIMIT
+from constructs_lib.http_api import MAX_BURST_LIMIT, MAX_RATE_LIMIT, access_log_group_props
 from constructs_lib.iam import ServiceRole, Statement, policy_document
 from constructs_lib.limits import LOG_RETENTION_DAYS
 from constructs_lib.logs import LogGroup, LogGroupProps
@@ -249,6 +249,12 @@ class WebSocketApiProps:
         Default 3.
     deregistration_delay_seconds: time a stopping task keeps its open
         requests, 0-3600. Default 30 (requests last at most 29 s).
+    access_log_group: the access log group, made elsewhere (the data layer;
+        ``log_group_props()`` gives its props). Default None: made here.
+    load_balancer_security_group: the NLB's group, made elsewhere (the
+        network layer, beside the group of the tasks it reaches;
+        ``load_balancer_security_group_props`` gives its props). Default
+        None: made here.
     """
 
     name: str
@@ -269,6 +275,8 @@ class WebSocketApiProps:
     healthy_threshold_count: int = 3
     unhealthy_threshold_count: int = 3
     deregistration_delay_seconds: int = 30
+    access_log_group: LogGroup | None = None
+    load_balancer_security_group: AppSecurityGroup | None = None
 
     def __post_init__(self) -> None:
         problems = Problems("WebSocketApiProps")
@@ -296,6 +304,18 @@ class WebSocketApiProps:
         problems.between("deregistration_delay_seconds", self.deregistration_delay_seconds, 0, 3600)
         problems.raise_if_any()
 
+    def log_group_props(self) -> LogGroupProps:
+        return access_log_group_props(self.name, self.log_retention_days, self.log_kms_key_arn)
+
+
+def load_balancer_security_group_props(load_balancer_name: str, vpc_id: str) -> AppSecurityGroupProps:
+    """The NLB's group: no inbound rule (PrivateLink traffic bypasses it), out to the tasks once connected."""
+    return AppSecurityGroupProps(
+        name=f"{load_balancer_name}-nlb",
+        vpc_id=vpc_id,
+        description="WebSocket NLB: in only through the API Gateway VPC link (PrivateLink); out to the API tasks' port",
+    )
+
 
 def _route_id(route_key: str) -> str:
     return route_key.lstrip("$")
@@ -310,14 +330,9 @@ class WebSocketApi(Construct):
         self._context = AwsContext.of(self)
 
         # -- the private path: internal NLB in the private subnets ----------------------
-        self.load_balancer_security_group = AppSecurityGroup(
-            self,
-            "load-balancer-security-group",
-            AppSecurityGroupProps(
-                name=f"{props.load_balancer_name}-nlb",
-                vpc_id=props.vpc_id,
-                description="WebSocket NLB: in only through the API Gateway VPC link (PrivateLink); out to the API tasks' port",
-            ),
+        # Given: made in the network layer beside the API tasks' group it reaches.
+        self.load_balancer_security_group = props.load_balancer_security_group or AppSecurityGroup(
+            self, "load-balancer-security-group", load_balancer_security_group_props(props.load_balancer_name, props.vpc_id)
         )
         self.load_balancer = Lb(
             self,
@@ -431,11 +446,7 @@ class WebSocketApi(Construct):
             depends_on=[*self.routes.values(), *self.route_responses.values()],
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
         )
-        self.access_log_group = LogGroup(
-            self,
-            "access-logs",
-            LogGroupProps(name=f"/aws/apigateway/{props.name}", retention_days=props.log_retention_days, kms_key_arn=props.log_kms_key_arn),
-        )
+        self.access_log_group = props.access_log_group or LogGroup(self, "access-logs", props.log_group_props())
         self.stage = Apigatewayv2Stage(
             self,
             "stage",

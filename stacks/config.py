@@ -142,7 +142,10 @@ class EnvironmentConfig:
     )
     state_bucket: str = _key("S3 bucket holding the Terraform state (created by the bootstrap).", "circle-of-trust-terraform-state", allowed="an S3 bucket name")
     state_lock_table: str = _key("DynamoDB table for Terraform state locking.", "terraform-state-lock", allowed="a DynamoDB table name: 3-255 of A-Z a-z 0-9 _ . -")
-    state_key: str = _key("Object key of this environment's state. Empty: `<environment>/terraform.tfstate`.", "", allowed="empty or an S3 key without spaces")
+    state_key_prefix: str = _key("Prefix of this environment's state keys: layer L keeps its state at `<prefix>/L.tfstate`. Empty: the environment name.", "", allowed="empty or an S3 key prefix without spaces")
+    allowed_account_ids: tuple[str, ...] = _key("AWS account IDs this environment may be applied to.", (), allowed="12-digit account IDs")
+    assume_role_arn: str = _key("Role the provider assumes.", "", allowed="empty or an IAM role ARN")
+    protect_data: bool = _key("prevent_destroy on data-bearing resources.", True, allowed="true or false")
     state_region: str = _key("Region of the state bucket and lock table. Empty: aws_region.", "", allowed="empty or an AWS region code")
     vpc_cidr: str = _key("IPv4 range of the VPC; split into 16 equal blocks, private subnets first, public from the ninth.", "10.0.0.0/16", allowed="an IPv4 CIDR block from /16 to /24")
     az_count: int = _key("Availability zones the subnets span.", 2, allowed="2-6")
@@ -337,9 +340,8 @@ class EnvironmentConfig:
             return self.availability_zones
         return tuple(f"{self.aws_region}{letter}" for letter in "abcdefgh"[: self.az_count])
 
-    @property
-    def effective_state_key(self) -> str:
-        return self.state_key or f"{self.environment}/terraform.tfstate"
+    def state_key(self, layer: str) -> str:
+        return f"{self.state_key_prefix or self.environment}/{layer}.tfstate"
 
     @property
     def effective_state_region(self) -> str:
@@ -414,8 +416,8 @@ def _check_strings(config: EnvironmentConfig, report: Callable[[str, str], None]
             report(key, f"is not a valid S3 bucket name: {problem}")
     if not _DYNAMODB_TABLE.match(config.state_lock_table):
         report("state_lock_table", "must be a DynamoDB table name: 3-255 of A-Z a-z 0-9 _ . -")
-    if config.state_key and (not _STATE_KEY.match(config.state_key) or config.state_key.startswith("/")):
-        report("state_key", "must be empty or an S3 key of letters, digits and !_.*'()/- not starting with '/'")
+    if config.state_key_prefix and (not _STATE_KEY.match(config.state_key_prefix) or config.state_key_prefix.startswith("/")):
+        report("state_key_prefix", "must be empty or an S3 key of letters, digits and !_.*'()/- not starting with '/'")
     if config.pingid_metadata_url and not re.fullmatch(r"https://[^\s/$.?#][^\s]*", config.pingid_metadata_url):
         report("pingid_metadata_url", "must be empty or an https:// URL")
     if config.domain_name and not _DOMAIN.match(config.domain_name):
@@ -723,7 +725,7 @@ def _check_unique(paths: Sequence[str | Path], configs: Sequence[EnvironmentConf
         for key, value, why in (
             ("environment", config.environment, "each environment is its own stack"),
             ("s3_frontend_bucket", config.s3_frontend_bucket, "bucket names are global"),
-            ("state_key", (config.state_bucket, config.effective_state_key), "two stacks would share one state"),
+            ("state_key_prefix", (config.state_bucket, config.state_key("")), "two stacks would share one state"),
             ("name_prefix", config.resource_prefix, "resource names would collide"),
             # Only a name set by hand: default names differ when the prefixes do (checked above).
             ("cloudtrail_bucket", config.cloudtrail_bucket if config.enable_cloudtrail and config.cloudtrail_bucket else None, "bucket names are global"),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any, Callable
 
 import constructs_lib  # noqa: F401  (cheap provider imports)
@@ -10,6 +12,9 @@ from cdktf import TerraformStack, Testing
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 
 from constructs_lib.service import CapacityProviderShare, FargateServiceProps
+from stacks.addresses import address_name
+
+_REMOTE_OUTPUT = re.compile(r"data\.terraform_remote_state\.cross_stack_reference_input_([a-z0-9_]+)\.outputs\.([A-Za-z0-9_]+)")
 
 # Roles of the sample API service that construct tests build and grant on.
 EXECUTION_ROLE = "arn:aws:iam::111122223333:role/exec"
@@ -19,6 +24,69 @@ TASK_ROLE = "arn:aws:iam::111122223333:role/api"
 def synth_stack(stack: TerraformStack) -> dict[str, Any]:
     """The stack's Terraform JSON as a dict."""
     return json.loads(Testing.synth(stack))
+
+
+def synth_layers(configs: list[Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Every layer stack of each config, synthesized by one app: environment -> stack name -> JSON."""
+    from stacks.environment import build_environment
+
+    app = Testing.app()
+    environments = {config.environment: build_environment(app, config) for config in configs}
+    app.synth()
+    outdir = Path(app.outdir)
+    return {
+        name: {layer.node.id: json.loads((outdir / "stacks" / layer.node.id / "cdk.tf.json").read_text()) for layer in environment.layers}
+        for name, environment in environments.items()
+    }
+
+
+def merged_environment(stacks: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """One document of an environment's layers, as if it were one stack.
+
+    Each cross-stack read (``${data.terraform_remote_state.<input>.outputs.<output>}``)
+    is replaced by the writer's output value, so a test can follow a
+    reference from a role's policy to the table it names across layers.
+    Outputs are the layers' own (cross-stack outputs left out).
+    """
+    writers = {name.replace("-", "_"): stack.get("output", {}) for name, stack in stacks.items()}
+
+    def value_of(match: re.Match[str]) -> Any:
+        return writers[match.group(1)][match.group(2)]["value"]
+
+    def resolve(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: resolve(item) for key, item in value.items() if key != "//"}
+        if isinstance(value, list):
+            return [resolve(item) for item in value]
+        if isinstance(value, str) and "terraform_remote_state" in value:
+            whole = _REMOTE_OUTPUT.fullmatch(value[2:-1]) if value.startswith("${") and value.endswith("}") else None
+            if whole:
+                return resolve(value_of(whole))
+
+            def inline(match: re.Match[str]) -> str:
+                found = value_of(match)
+                assert isinstance(found, str) and found.startswith("${") and found.endswith("}"), found
+                return found[2:-1]
+
+            return resolve(_REMOTE_OUTPUT.sub(inline, value))
+        return value
+
+    merged: dict[str, Any] = {"resource": {}, "data": {}, "output": {}}
+    for stack in stacks.values():
+        resolved = resolve(stack)
+        for kind in ("resource", "data"):
+            for block_type, blocks in resolved.get(kind, {}).items():
+                target = merged[kind].setdefault(block_type, {})
+                for name, block in blocks.items():
+                    if block_type == "terraform_remote_state":
+                        continue
+                    assert kind == "data" or name not in target, f"{block_type}.{name} is in two layers"
+                    target[name] = block
+        for name, output in resolved.get("output", {}).items():
+            if not name.startswith("cross_stack_output_"):
+                merged["output"][name] = output
+        merged.setdefault("provider", resolved.get("provider"))
+    return merged
 
 
 def synth_construct(build: Callable[[TerraformStack], Any], region: str = "us-east-1") -> dict[str, Any]:
@@ -55,9 +123,13 @@ def ref(document: dict[str, Any], resource_type: str, logical_id: str, attribute
 def logical_id(items: dict[str, dict[str, Any]], path: str) -> str:
     """The logical ID of the item at construct path ``path`` (``network/vpc``).
 
-    cdktf names an item ``<path joined by _>_<hash>``; Testing.synth drops the
-    metadata that holds the path, so the ID's prefix is what identifies it.
+    In a layer stack the ID is ``address_name(path)`` (stacks/addresses.py).
+    In a bare test stack cdktf names an item ``<path joined by _>_<hash>``;
+    Testing.synth drops the metadata that holds the path, so the ID's prefix
+    is what identifies it.
     """
+    if address_name(path) in items:
+        return address_name(path)
     prefix = path.replace("/", "_") + "_"
     found = [key for key in items if key.startswith(prefix) and "_" not in key[len(prefix) :]]
     assert len(found) == 1, f"expected one item at {path}, found {found or 'none'} among {sorted(items)}"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import data_sources, ref, resources, synth_stack
+from tests.support import data_sources, ref, resources, synth_stack, merged_environment, synth_layers
 
 PROJECT = Path(__file__).resolve().parents[1]
 PREFIXES = {"production": "circle-of-trust", "staging": "circle-of-trust-staging", "variant": "circle-of-trust-variant"}
@@ -30,10 +30,7 @@ TOKEN = re.compile(r"^\$\{([a-z0-9_.]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}$")
 
 @pytest.fixture(scope="module")
 def docs() -> dict[str, dict]:
-    from cdktf import Testing
-
     from stacks.config import EnvironmentConfig, load_configs
-    from stacks.environment_stack import EnvironmentStack
 
     configs = load_configs([PROJECT / "config" / "production.tfvars", PROJECT / "config" / "staging.tfvars"])
     configs.append(
@@ -49,8 +46,8 @@ def docs() -> dict[str, dict]:
             alarm_job_age_seconds=3600,
         )
     )
-    app = Testing.app()
-    return {config.environment: synth_stack(EnvironmentStack(app, config)) for config in configs}
+    layers = synth_layers(configs)
+    return {config.environment: merged_environment(layers[config.environment]) for config in configs}
 
 
 def by_name(doc: dict, resource_type: str, name: str, key: str = "name") -> tuple[str, dict]:
@@ -248,7 +245,7 @@ def test_operations_outputs_exist_with_descriptions(docs, env):
     assert outputs["cloudtrail_bucket_name"]["value"] == name_ref(doc, "aws_s3_bucket", f"{prefix}-audit-logs", "bucket", key="bucket")
 
 
-OPERATIONS_DOCUMENTS = ("audit-trail_", "alarm-topic_", "table-backup_", "cloudtrail-key_", "alarms-key_", "backup-key_")
+OPERATIONS_DOCUMENTS = ("audit_trail_", "alarm_topic_", "table_backup_", "cloudtrail_key_", "alarms_key_", "backup_key_")
 
 
 @pytest.mark.parametrize("env", ["production", "variant"])
@@ -265,4 +262,4 @@ def test_operations_policy_documents_grant_no_wildcard_action_and_star_only_in_k
             assert not any("*" in action for action in statement["actions"]), document_id
             assert all("*" not in principal["identifiers"] for principal in statement.get("principals", [])), document_id
             if "*" in statement.get("resources", []):
-                assert "-key_" in document_id, document_id  # in a key policy, "*" is the key itself
+                assert document_id.endswith("_key_key_policy"), document_id  # in a key policy, "*" is the key itself

@@ -59,7 +59,7 @@ def doc():
         plain = EcrPushUpdater(stack, "plain", props(name="cot-plain", targets=TARGETS[:1], tracing=False, architecture="x86_64"))
         service = FargateService(stack, "api", api_service_props())
         service.grant_deploy(updater.role, register_request_tags={DEPLOY_TAG["key"]: DEPLOY_TAG["value"]})
-        BUILT.update(updater=updater, plain=plain, rule_arn=rule_arn_for(stack, props()))
+        BUILT.update(updater=updater, plain=plain, rule_arn=rule_arn_for(stack, props().name))
 
     return synth_construct(build)
 

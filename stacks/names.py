@@ -1,0 +1,24 @@
+"""Names that more than one layer derives from the config (one definition each)."""
+
+from __future__ import annotations
+
+from stacks.config import EnvironmentConfig
+
+API_SERVICE_NAME = "api-service"  # the seed's name, also the Cloud Map service's
+WORKER_SERVICE_NAME = "worker-service"
+API_CONTAINER = "api"
+WORKER_CONTAINER = "worker"
+
+
+def http_api_name(config: EnvironmentConfig) -> str:
+    return f"{config.resource_prefix}-api"
+
+
+def websocket_api_name(config: EnvironmentConfig) -> str:
+    """The WebSocket API's name, which its NLB and target group share."""
+    return f"{config.resource_prefix}-ws"
+
+
+def updater_name(config: EnvironmentConfig) -> str:
+    """The ECR-push updater's function, role, rule (``-ecr-push``) and DLQ (``-dlq``) prefix."""
+    return f"{config.resource_prefix}-ecs-updater"

@@ -1,0 +1,69 @@
+"""The network layer: the VPC and every security group. Changes rarely; everything else stands in it.
+
+Exports to the layers above: ``network`` (VPC and subnet IDs, the endpoint
+group and gateway endpoints) and the four security groups of the API tasks,
+the workers, the HTTP API's VPC link and the WebSocket NLB. The groups live
+here, not with what uses them, because their rules reference each other
+across layers (the VPC link and the NLB reach the API tasks' port): kept in
+one layer, no two layers depend on each other.
+"""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from constructs_lib.network import Network, NetworkProps
+from constructs_lib.security_groups import AppSecurityGroup, AppSecurityGroupProps, HttpsEgress
+from constructs_lib.websocket_api import load_balancer_security_group_props
+from stacks.config import EnvironmentConfig
+from stacks.layer import LayerStack
+from stacks.names import websocket_api_name
+
+
+class NetworkLayer(LayerStack):
+    layer = "network"
+
+    def __init__(self, scope: Construct, config: EnvironmentConfig) -> None:
+        super().__init__(scope, config)
+        prefix = config.resource_prefix
+        self.network = Network(
+            self,
+            "network",
+            NetworkProps(
+                name_prefix=prefix,
+                availability_zones=config.effective_availability_zones,
+                vpc_cidr=config.vpc_cidr,
+                enable_nat_gateway=config.enable_nat_gateway,
+                single_nat_gateway=config.single_nat_gateway,
+                # The flow log group holds data: the data layer makes it (stacks/data_layer.py).
+                enable_flow_logs=False,
+            ),
+        )
+
+        # Security groups: the VPC link and the NLB reach the API port; workers accept nothing.
+        self.api_security_group, self.worker_security_group, self.vpc_link_security_group = (
+            AppSecurityGroup(self, f"{name}-security-group", AppSecurityGroupProps(name=f"{prefix}-{name}", vpc_id=self.network.vpc_id, description=description))
+            for name, description in (
+                ("api-tasks", "API tasks: the API port from the VPC link only; HTTPS out to AWS"),
+                ("worker-tasks", "Worker tasks: nothing in; HTTPS out to AWS"),
+                ("api-vpc-link", "API Gateway VPC link: out to the API tasks' port only"),
+            )
+        )
+        self.websocket_load_balancer_security_group = AppSecurityGroup(
+            self, "websocket-nlb-security-group", load_balancer_security_group_props(websocket_api_name(config), self.network.vpc_id)
+        )
+        port = config.api_container_port
+        self.vpc_link_security_group.connect(self.api_security_group, port, "API Gateway VPC link to the API tasks")
+        self.websocket_load_balancer_security_group.connect(self.api_security_group, port, "WebSocket NLB to the API tasks (traffic and health checks)")
+        endpoints = self.network.endpoint_security_group
+        https = HttpsEgress(
+            security_group_ids=(endpoints.id,) if endpoints is not None else (),
+            prefix_list_ids=tuple(endpoint.prefix_list_id for endpoint in self.network.gateway_endpoints.values()),
+            internet=config.enable_nat_gateway,
+        )
+        for group in (self.api_security_group, self.worker_security_group):
+            group.allow_https_egress(https)
+
+        self.output("vpc_id", self.network.vpc_id, "ID of the VPC.")
+        self.output("private_subnet_ids", self.network.private_subnet_ids, "Subnets of the tasks and VPC links.")
+        self.output("public_subnet_ids", self.network.public_subnet_ids, "Subnets of NAT gateways and public load balancers.")

@@ -1,0 +1,308 @@
+"""The services layer: what a routine change touches. Task sizes, scaling targets, roles, deploys.
+
+The ECS clusters and services with their task definitions, the task and
+execution roles with their grants on the data layer's resources, the
+autoscaling of both services, and delivery: the GitHub Actions deploy role
+and the optional ECR-push updater. A change to the API's CPU target plans
+and locks this layer alone.
+
+Who reads the jobs table: ``data.jobs_table.grant_read_write_data`` below,
+for the API and the worker task roles (JOBS_TABLE_NAME in both).
+
+Exports: the services (their metrics, for the operations layer) and every
+output the deploy workflows read (``deploy_outputs``), so CI reads one
+state: this layer's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from constructs import Construct
+
+from constructs_lib.ecs_updater import EcrPushUpdater, EcrPushUpdaterProps, UpdaterTarget
+from constructs_lib.github_oidc import GithubActionsRole, GithubActionsRoleProps
+from constructs_lib.iam import ServiceRole, ServiceRoleProps
+from constructs_lib.aws_context import AwsContext
+from constructs_lib.scaling import (
+    QueueDepthScaling,
+    QueueDepthScalingProps,
+    ScalableTargetProps,
+    ScalingStep,
+    TargetTracking,
+    TargetTrackingProps,
+    ecs_service_resource_id,
+)
+from constructs_lib.service import CapacityProviderShare, EcsCluster, EcsClusterProps, FargateService, FargateServiceProps
+from constructs_lib.terraform_state import TerraformState
+from stacks.config import EnvironmentConfig
+from stacks.data_layer import DataLayer
+from stacks.edge_layer import EdgeLayer
+from stacks.layer import LayerStack
+from stacks.names import API_CONTAINER, API_SERVICE_NAME, WORKER_CONTAINER, WORKER_SERVICE_NAME, updater_name
+from stacks.network_layer import NetworkLayer
+from tools.ecs_deploy import DEPLOY_TAG
+
+# tools.ecs_deploy tags every revision it registers; its two users (the deploy role, the updater) register no other kind.
+DEPLOY_REQUEST_TAGS = {DEPLOY_TAG["key"]: DEPLOY_TAG["value"]}
+LAMBDA_DIR = Path(__file__).resolve().parents[1] / "lambda"  # absolute: cdktf resolves relative asset paths from cdktf.json
+# Fargate Spot gives 2 minutes' notice; a worker gets all of it to finish or
+# hand its job back (Fargate's maximum stop timeout).
+WORKER_STOP_TIMEOUT_SECONDS = 120
+
+
+def role_policies(role: ServiceRole) -> list[IamRolePolicy]:
+    """The inline policies the grants attached to ``role``."""
+    return [child for child in role.node.children if isinstance(child, IamRolePolicy)]
+
+
+class ServicesLayer(LayerStack):
+    layer = "services"
+
+    def __init__(self, scope: Construct, config: EnvironmentConfig, network: NetworkLayer, data: DataLayer, edge: EdgeLayer) -> None:
+        super().__init__(scope, config)
+        prefix = config.resource_prefix
+        context = AwsContext.of(self)
+
+        # IAM: one execution role (the ECS agent), one task role per service (the app).
+        ecs_source_arns = (context.arn("ecs", "*"),)
+        self.execution_role, self.api_task_role, self.worker_task_role = (
+            ServiceRole(
+                self,
+                f"{name}-role",
+                ServiceRoleProps(name=f"{prefix}-{name}", service="ecs-tasks.amazonaws.com", source_arn_patterns=ecs_source_arns, description=description),
+            )
+            for name, description in (
+                ("ecs-execution", "ECS agent: pulls the two images, writes the two log groups, reads the app secret"),
+                ("api-task", "API tasks: both tables, sending jobs"),
+                ("worker-task", "Worker tasks: consuming jobs, the jobs table"),
+            )
+        )
+        for repository in (data.api_repository, data.worker_repository):
+            repository.grant_pull(self.execution_role)
+        for log_group in (data.api_log_group, data.worker_log_group):
+            log_group.grant_write(self.execution_role)
+        data.app_secret.grant_read(self.execution_role)
+        data.conversations_table.grant_read_write_data(self.api_task_role)
+        data.jobs_table.grant_read_write_data(self.api_task_role)
+        data.job_queue.grant_send_messages(self.api_task_role)
+        edge.websocket_api.grant_manage_connections(self.api_task_role)
+        data.job_queue.grant_consume_messages(self.worker_task_role)
+        data.jobs_table.grant_read_write_data(self.worker_task_role)
+
+        # ECS: the seed's two clusters, the API on on-demand Fargate, the workers on Spot.
+        self.api_cluster = EcsCluster(self, "api-cluster", EcsClusterProps(name=f"{prefix}-api"))
+        self.worker_cluster = EcsCluster(
+            self,
+            "worker-cluster",
+            EcsClusterProps(
+                name=f"{prefix}-workers",
+                capacity_providers=("FARGATE", "FARGATE_SPOT"),
+                default_strategy=(CapacityProviderShare("FARGATE_SPOT"),),
+            ),
+        )
+        worker_strategy = (CapacityProviderShare("FARGATE_SPOT", weight=1),)
+        if config.worker_on_demand_base > 0:
+            # The base runs on on-demand first; weight 0 keeps every task beyond it on Spot.
+            worker_strategy = (CapacityProviderShare("FARGATE", weight=0, base=config.worker_on_demand_base), *worker_strategy)
+        common_environment = {
+            "AWS_REGION": context.region,
+            "JOB_QUEUE_URL": data.job_queue.queue_url,
+            "JOBS_TABLE_NAME": data.jobs_table.table_name,
+        }
+        secrets = {"APP_SECRET": data.app_secret.secret_arn}
+        subnets = {"subnet_ids": tuple(network.network.private_subnet_ids)}
+        self.api_service = FargateService(
+            self,
+            "api-service",
+            FargateServiceProps(
+                cluster_name=self.api_cluster.cluster_name,
+                service_name=API_SERVICE_NAME,
+                family=f"{prefix}-api",
+                container_name=API_CONTAINER,
+                image=f"{data.api_repository.repository_url}:{config.api_image_tag}",
+                cpu=config.api_task_cpu,
+                memory_mib=config.api_task_memory,
+                execution_role_arn=self.execution_role.role_arn,
+                task_role_arn=self.api_task_role.role_arn,
+                log_group_name=data.api_log_group.log_group_name,
+                security_group_ids=(network.api_security_group.security_group_id,),
+                capacity_provider_strategy=(CapacityProviderShare("FARGATE", weight=1),),
+                desired_count=config.api_min_capacity,
+                container_port=config.api_container_port,
+                environment={
+                    **common_environment,
+                    "CONVERSATIONS_TABLE_NAME": data.conversations_table.table_name,
+                    "PORT": str(config.api_container_port),
+                    **edge.api_environment,
+                },
+                secrets=secrets,
+                service_registry_arn=data.api_discovery.service_arn,
+                target_group_arn=edge.websocket_api.target_group_arn,
+                depends_on=(*role_policies(self.execution_role), *role_policies(self.api_task_role)),
+                **subnets,
+            ),
+        )
+        self.worker_service = FargateService(
+            self,
+            "worker-service",
+            FargateServiceProps(
+                cluster_name=self.worker_cluster.cluster_name,
+                service_name=WORKER_SERVICE_NAME,
+                family=f"{prefix}-worker",
+                container_name=WORKER_CONTAINER,
+                image=f"{data.worker_repository.repository_url}:{config.worker_image_tag}",
+                cpu=config.worker_task_cpu,
+                memory_mib=config.worker_task_memory,
+                execution_role_arn=self.execution_role.role_arn,
+                task_role_arn=self.worker_task_role.role_arn,
+                log_group_name=data.worker_log_group.log_group_name,
+                security_group_ids=(network.worker_security_group.security_group_id,),
+                capacity_provider_strategy=worker_strategy,
+                desired_count=config.worker_min_capacity,
+                environment={**common_environment, "JOB_TIMEOUT_SECONDS": str(config.worker_job_timeout_seconds)},
+                secrets=secrets,
+                stop_timeout_seconds=WORKER_STOP_TIMEOUT_SECONDS,
+                depends_on=(*role_policies(self.execution_role), *role_policies(self.worker_task_role)),
+                **subnets,
+            ),
+        )
+
+        # Autoscaling: the API on CPU, the workers on queue depth from zero.
+        self.api_scaling = TargetTracking(
+            self,
+            "api-scaling",
+            TargetTrackingProps(
+                name=f"{prefix}-api-cpu",
+                target=ScalableTargetProps(
+                    service_namespace="ecs",
+                    resource_id=ecs_service_resource_id(self.api_cluster.cluster_name, self.api_service.service_name),
+                    scalable_dimension="ecs:service:DesiredCount",
+                    min_capacity=config.api_min_capacity,
+                    max_capacity=config.api_max_capacity,
+                ),
+                predefined_metric_type="ECSServiceAverageCPUUtilization",
+                target_value_percent=config.api_cpu_target_percent,
+            ),
+        )
+        self.worker_scaling = QueueDepthScaling(
+            self,
+            "worker-scaling",
+            QueueDepthScalingProps(
+                name=f"{prefix}-workers",
+                cluster_name=self.worker_cluster.cluster_name,
+                service_name=self.worker_service.service_name,
+                visible_messages=data.job_queue.metric_approximate_number_of_messages_visible(),
+                in_flight_messages=data.job_queue.metric_approximate_number_of_messages_not_visible(),
+                min_capacity=config.worker_min_capacity,
+                max_capacity=config.worker_max_capacity,
+                steps=tuple(ScalingStep(visible, tasks) for visible, tasks in config.worker_scaling_steps),
+                scale_in_after_minutes=config.worker_scale_in_minutes,
+            ),
+        )
+
+        self._add_delivery(config, data, edge)
+
+        # Everything the deploy workflows read, in the one state they read (README, "Deploy workflows").
+        for name, value, description in (
+            ("ecr_api_repository_url", data.api_repository.repository_url, "Push API images here, tagged with the commit SHA."),
+            ("ecr_worker_repository_url", data.worker_repository.repository_url, "Push worker images here, tagged with the commit SHA."),
+            ("api_cluster_name", self.api_cluster.cluster_name, "ECS cluster of the API service."),
+            ("worker_cluster_name", self.worker_cluster.cluster_name, "ECS cluster of the worker service."),
+            ("api_service_name", self.api_service.service_name, "ECS service of the API."),
+            ("worker_service_name", self.worker_service.service_name, "ECS service of the workers."),
+            ("api_task_definition_family", self.api_service.task_definition_family, "Task definition family of the API (deploys and rollbacks use family:revision)."),
+            ("worker_task_definition_family", self.worker_service.task_definition_family, "Task definition family of the workers."),
+            ("frontend_bucket_name", data.frontend_bucket.bucket_name, "Private bucket the React build is uploaded to."),
+            ("cloudfront_distribution_id", edge.frontend.cloudfront_distribution_id, "Distribution to invalidate after an upload."),
+            ("api_gateway_url", edge.api_url, "Base URL of the HTTP API (the frontend's VITE_API_URL)."),
+            ("websocket_gateway_url", edge.websocket_url, "URL of the WebSocket API (the frontend's VITE_WS_URL)."),
+        ):
+            self.output(name, value, description)
+
+    def _add_delivery(self, config: EnvironmentConfig, data: DataLayer, edge: EdgeLayer) -> None:
+        """How new images and frontend builds reach this environment.
+
+        With github_repository: the role the workflows in .github/workflows
+        assume through GitHub's OIDC provider, allowed exactly what they do:
+        push the two images, deploy the two services the way tools/ecs_deploy.py
+        does, upload the frontend and invalidate CloudFront, and read this
+        layer's state (its outputs). With enable_ecr_push_updater: the seed's
+        EventBridge alternative.
+        """
+        prefix = config.resource_prefix
+        self.github_actions_role: GithubActionsRole | None = None
+        role_arn = ""
+        if config.github_repository:
+            role = GithubActionsRole(
+                self,
+                "github-actions-role",
+                GithubActionsRoleProps(
+                    name=f"{prefix}-github-actions",
+                    repository=config.github_repository,
+                    branch=config.github_branch,
+                    environment=config.github_environment,
+                    create_oidc_provider=config.create_github_oidc_provider,
+                ),
+            )
+            for repository in (data.api_repository, data.worker_repository):
+                repository.grant_push(role)
+            for service in (self.api_service, self.worker_service):
+                service.grant_deploy(role, register_request_tags=DEPLOY_REQUEST_TAGS)
+            edge.frontend.grant_upload(role)
+            edge.frontend.grant_invalidate(role)
+            TerraformState(
+                bucket=config.state_bucket,
+                key=config.state_key(self.layer),
+                lock_table=config.state_lock_table,
+                region=config.effective_state_region,
+            ).grant_read(role)
+            self.github_actions_role = role
+            role_arn = role.role_arn
+        # In every environment, as the seed lists it: empty where no repository may deploy, and the
+        # deploy workflows then stop at once naming github_repository (README, "Deploy role").
+        self.output("github_actions_role_arn", role_arn, "Role the deploy workflows assume (the GitHub secret AWS_ROLE_TO_ASSUME); empty without github_repository.")
+
+        self.ecr_push_updater: EcrPushUpdater | None = None
+        # In every stack: the deploy workflows read it, and only build and push where pushes deploy themselves.
+        self.output(
+            "deploys_on_push",
+            "true" if config.enable_ecr_push_updater else "false",
+            "true when the ECR-push updater deploys each pushed tag (the deploy workflows then only build and push).",
+        )
+        if config.enable_ecr_push_updater:
+            updater = EcrPushUpdater(
+                self,
+                "ecr-push-updater",
+                EcrPushUpdaterProps(
+                    name=updater_name(config),
+                    targets=tuple(
+                        UpdaterTarget(
+                            repository_name=repository.props.name,
+                            cluster_name=cluster.cluster_name,
+                            service_name=service.service_name,
+                            repository_url=repository.repository_url,
+                            container_name=service.props.container_name,
+                        )
+                        for repository, cluster, service in (
+                            (data.api_repository, self.api_cluster, self.api_service),
+                            (data.worker_repository, self.worker_cluster, self.worker_service),
+                        )
+                    ),
+                    source_dir=str(LAMBDA_DIR / "ecs_updater"),
+                    kms_key_arn=data.keys["ecs-updater"].key_arn,
+                    log_kms_key_arn=data.keys["logs"].key_arn,
+                    log_retention_days=config.log_retention_days,
+                    log_group=data.updater_log_group,
+                    dlq=data.updater_dlq,
+                ),
+            )
+            for service in (self.api_service, self.worker_service):
+                # It deploys with tools.ecs_deploy, so it gets the deploy role's grant, tag condition included.
+                service.grant_deploy(updater.role, register_request_tags=DEPLOY_REQUEST_TAGS)
+            for repository in (data.api_repository, data.worker_repository):
+                # Push times: an older push's event must not replace the newer image (lambda/ecs_updater).
+                repository.grant_describe_images(updater.role)
+            self.ecr_push_updater = updater
+            self.output("ecr_push_updater_function_name", updater.function_name, "Lambda that deploys a pushed image tag to its service.")
