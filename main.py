@@ -59,16 +59,17 @@ def synthesize(config_paths: list[Path], outdir: Path) -> tuple[list[str], list[
     staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=outdir.parent))
     try:
         build_app(configs, staging).synth()
-        warnings = _warnings(staging / "manifest.json")
+        stack_names, warnings = _read_manifest(staging / "manifest.json")
         _replace_dir(staging, outdir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return [config.environment for config in configs], warnings
+    return stack_names, warnings
 
 
-def _warnings(manifest: Path) -> list[str]:
+def _read_manifest(manifest: Path) -> tuple[list[str], list[str]]:
+    """The stack names (in name order) and the construct warnings."""
     stacks = json.loads(manifest.read_text())["stacks"]
-    return [
+    return list(stacks), [
         f"{name}: {annotation['message']}"
         for name, stack in stacks.items()
         for annotation in stack["annotations"]

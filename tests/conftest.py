@@ -33,15 +33,25 @@ def environment_configs() -> dict[str, EnvironmentConfig]:
     return {config.environment: config for config in load_configs(default_config_paths())}
 
 
+@functools.cache
+def stack_environments() -> dict[str, str]:
+    """Every stack main.py synthesizes (``<environment>-<layer>``) -> its environment."""
+    from stacks.environment import LAYERS
+
+    return {f"{environment}-{layer}": environment for environment in environment_configs() for layer in LAYERS}
+
+
 def pytest_configure(config: pytest.Config) -> None:
     # pytest-xdist registers it too; this keeps --strict-markers happy without xdist.
     config.addinivalue_line("markers", "xdist_group(name): run in one pytest-xdist worker with `--dist loadgroup`")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Run a test that takes `stack_name` once per synthesized stack."""
+    """Run a test that takes `stack_name` once per synthesized stack, `environment_name` once per environment."""
     if "stack_name" in metafunc.fixturenames:
-        metafunc.parametrize("stack_name", sorted(environment_configs()))
+        metafunc.parametrize("stack_name", sorted(stack_environments()))
+    if "environment_name" in metafunc.fixturenames:
+        metafunc.parametrize("environment_name", sorted(environment_configs()))
 
 
 @pytest.fixture(scope="session")
@@ -63,14 +73,14 @@ def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if proc.returncode != 0:
         pytest.fail(f"main.py --output failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}", pytrace=False)
     synthesized = sorted(p.name for p in (out / "stacks").iterdir())
-    assert synthesized == sorted(environment_configs()), "synthesized stacks differ from the configs' environments"
+    assert synthesized == sorted(stack_environments()), "synthesized stacks differ from the configs' layers"
     return out
 
 
 @pytest.fixture
 def stack_config(stack_name: str) -> EnvironmentConfig:
     """The environment config a stack was synthesized from."""
-    return environment_configs()[stack_name]
+    return environment_configs()[stack_environments()[stack_name]]
 
 
 @pytest.fixture

@@ -1,10 +1,13 @@
-"""Each stack deploys to the moto emulator with real terraform, plans clean, and destroys.
+"""Each environment's layers deploy to the moto emulator in order with real terraform, plan clean, and destroy in reverse.
 
-Every resource of the synthesized stack is deployed: where moto lacks an API
-or returns a field differently from AWS, tests/harness/moto_server.py shims
-moto (each shim names its gap); nothing is left out of the emulated copy.
-State lives in moto's S3 under the stack's own backend key, locked through
-moto's DynamoDB, so the synthesized backend block is exercised too.
+Every resource of every synthesized layer is deployed: where moto lacks an
+API or returns a field differently from AWS, tests/harness/moto_server.py
+shims moto (each shim names its gap); nothing is left out of the emulated
+copy. Each layer's state lives in moto's S3 under its own backend key,
+locked through moto's DynamoDB, and the layers above read it from there
+(cdktf's cross-stack references), so the synthesized backend blocks and
+remote-state reads are exercised too. Protection is lifted only for the
+teardown, in the emulated copy.
 """
 
 from __future__ import annotations
@@ -14,33 +17,69 @@ from pathlib import Path
 import pytest
 
 from stacks.config import EnvironmentConfig
-from tests.harness.emulator import DeployedStack, deployed_stack, read_stack
+from stacks.environment import LAYERS
+from stacks.names import API_SERVICE_NAME
+from tests.conftest import environment_configs
+from tests.harness.emulator import DeployedStack, deployed_environment, read_stack
+from tools.layers import apply_order, read_dependencies
 
-# With `-n 2 --dist loadgroup`, both stacks run on one worker while the CI
+# With `-n 2 --dist loadgroup`, both environments run on one worker while the CI
 # deploy scenario (tests/test_emulated_ci_deploy.py, about as long) has the other.
 pytestmark = [pytest.mark.terraform, pytest.mark.emulated, pytest.mark.xdist_group("emulated-stacks")]
 
 
-def test_stack_deploys_plans_clean_and_destroys(
-    stack_name: str,
-    stack_dir: Path,
-    stack_config: EnvironmentConfig,
+def test_environment_deploys_layer_by_layer_plans_clean_and_destroys(
+    environment_name: str,
+    synth_dir: Path,
     moto_endpoint: str,
     terraform_env: dict[str, str],
     tmp_path: Path,
 ) -> None:
-    with deployed_stack(stack_dir, tmp_path / stack_name, moto_endpoint, terraform_env) as stack:
-        assert_backend_used(stack)
-        assert_every_resource_deployed(stack, stack_dir)
-        vpc_id = assert_vpc_deployed(stack, stack_dir, stack_config)
+    config = environment_configs()[environment_name]
+    order = apply_order(read_dependencies(synth_dir), environment_name)
+    assert [name.removeprefix(f"{environment_name}-") for name in order] == list(LAYERS)
+    with deployed_environment(synth_dir, environment_name, tmp_path, moto_endpoint, terraform_env) as layers:
+        for name, stack in layers.items():
+            stack_dir = synth_dir / "stacks" / name
+            assert_backend_used(stack)
+            assert_every_resource_deployed(stack, stack_dir)
+        network = layers[f"{environment_name}-network"]
+        vpc_id = assert_vpc_deployed(network, synth_dir / "stacks" / network.name, config)
+        assert_layers_read_each_other(layers)
 
-        plan = stack.terraform.plan()
-        assert not plan.has_changes, f"the plan right after apply is not empty:\n{plan.output}"
+        for name, stack in layers.items():
+            plan = stack.terraform.plan()
+            assert not plan.has_changes, f"{name}: the plan right after apply is not empty:\n{plan.output}"
 
-        stack.destroy()
-        assert stack.managed_resources() == [], "resources left in state after destroy"
-        ec2 = stack.clients("ec2")
+        protected = assert_data_is_protected(layers, config)
+        for name in reversed(order):
+            layers[name].destroy()
+            assert layers[name].managed_resources() == [], f"{name}: resources left in state after destroy"
+        assert protected or not config.protect_data
+        ec2 = network.clients("ec2")
         assert ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Vpcs"] == []
+
+
+def assert_layers_read_each_other(layers: dict[str, DeployedStack]) -> None:
+    """A value one layer exports is what the layer above it used: the API service runs in the network layer's subnets."""
+    network, services = (next(stack for name, stack in layers.items() if name.endswith(suffix)) for suffix in ("-network", "-services"))
+    subnets = {subnet["id"] for subnet in network.managed_resources("aws_subnet")}
+    (api,) = [service for service in services.managed_resources("aws_ecs_service") if service["name"] == API_SERVICE_NAME]
+    used = set(api["network_configuration"][0]["subnets"])
+    assert used and used <= subnets, (used, subnets)
+
+
+def assert_data_is_protected(layers: dict[str, DeployedStack], config: EnvironmentConfig) -> int:
+    """Where the environment protects data, terraform itself refuses to destroy the data layer.
+
+    Returns how many resources the refused plan named (0 where nothing is protected).
+    """
+    data = next(stack for name, stack in layers.items() if name.endswith("-data"))
+    if not config.protect_data:
+        return 0
+    result = data.terraform.run("plan", "-destroy", "-refresh=false", "-input=false", ok_codes=(1,))
+    assert "Instance cannot be destroyed" in result.stdout + result.stderr, result.stdout[-2000:] + result.stderr[-2000:]
+    return (result.stdout + result.stderr).count("Instance cannot be destroyed")
 
 
 def assert_backend_used(stack: DeployedStack) -> None:

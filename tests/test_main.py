@@ -13,6 +13,9 @@ import pytest
 
 import main
 from stacks.config import ConfigError
+from stacks.environment import LAYERS
+
+ENVIRONMENTS = ("production", "staging")
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -41,7 +44,7 @@ def synthesized(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("synth") / "cdktf.out"
     result = run_main("--output", str(out))
     assert result.returncode == 0, result.stderr
-    assert "synthesized 2 stack(s)" in result.stdout
+    assert "synthesized 10 stack(s)" in result.stdout
     return out
 
 
@@ -49,16 +52,19 @@ def stack(out: Path, name: str) -> dict:
     return json.loads((out / "stacks" / name / "cdk.tf.json").read_text())
 
 
-def test_one_stack_per_shipped_environment(synthesized):
-    assert sorted(p.name for p in (synthesized / "stacks").iterdir()) == ["production", "staging"]
+def test_one_stack_per_layer_of_each_shipped_environment(synthesized):
+    assert sorted(p.name for p in (synthesized / "stacks").iterdir()) == sorted(
+        f"{environment}-{layer}" for environment in ENVIRONMENTS for layer in LAYERS
+    )
+    assert LAYERS == ("network", "data", "edge", "services", "operations")
 
 
-@pytest.mark.parametrize(
-    ("name", "key"),
-    [("production", "production/terraform.tfstate"), ("staging", "staging/terraform.tfstate")],
-)
-def test_state_lives_in_s3_encrypted_and_locked(synthesized, name, key):
-    terraform = stack(synthesized, name)["terraform"]
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+@pytest.mark.parametrize("layer", LAYERS)
+def test_state_lives_in_s3_encrypted_and_locked(synthesized, environment, layer):
+    """Each layer has its own state object under the environment's prefix, one lock table for all."""
+    key = f"{environment}/{layer}.tfstate"
+    terraform = stack(synthesized, f"{environment}-{layer}")["terraform"]
     assert terraform["backend"] == {
         "s3": {
             "bucket": "circle-of-trust-terraform-state",
@@ -73,8 +79,9 @@ def test_state_lives_in_s3_encrypted_and_locked(synthesized, name, key):
 
 
 @pytest.mark.parametrize("name", ["production", "staging"])
-def test_provider_region_and_default_tags(synthesized, name):
-    (provider,) = stack(synthesized, name)["provider"]["aws"]
+@pytest.mark.parametrize("layer", LAYERS)
+def test_provider_region_and_default_tags(synthesized, name, layer):
+    (provider,) = stack(synthesized, f"{name}-{layer}")["provider"]["aws"]
     assert provider["region"] == "us-east-1"
     assert provider["default_tags"] == [
         {"tags": {"project": "circle-of-trust", "environment": name, "managed-by": "cdktf"}}
@@ -82,7 +89,7 @@ def test_provider_region_and_default_tags(synthesized, name):
 
 
 def test_production_uses_endpoints_and_staging_a_nat_gateway(synthesized):
-    production, staging = stack(synthesized, "production"), stack(synthesized, "staging")
+    production, staging = stack(synthesized, "production-network"), stack(synthesized, "staging-network")
     assert "aws_nat_gateway" not in production["resource"]
     assert len(production["resource"]["aws_vpc_endpoint"]) == 7
     assert len(staging["resource"]["aws_nat_gateway"]) == 1
@@ -93,9 +100,9 @@ def test_production_uses_endpoints_and_staging_a_nat_gateway(synthesized):
 
 
 def test_outputs_keep_their_plain_names(synthesized):
-    outputs = stack(synthesized, "production")["output"]
+    outputs = stack(synthesized, "production-network")["output"]
     assert {"vpc_id", "private_subnet_ids", "public_subnet_ids"} <= set(outputs)
-    assert outputs["vpc_id"]["value"].startswith("${aws_vpc.network_vpc_")
+    assert outputs["vpc_id"]["value"] == "${aws_vpc.network_vpc}"
 
 
 def test_same_config_gives_byte_identical_output(synthesized, tmp_path):
@@ -109,7 +116,7 @@ def test_cdktf_outdir_is_honoured(tmp_path):
     out = tmp_path / "from-env"
     result = run_main("--config", "config/staging.tfvars", env={"CDKTF_OUTDIR": str(out)})
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in (out / "stacks").iterdir()) == ["staging"]
+    assert sorted(p.name for p in (out / "stacks").iterdir()) == sorted(f"staging-{layer}" for layer in LAYERS)
 
 
 def test_normal_output_has_no_node_end_of_life_banner(tmp_path):
@@ -182,6 +189,6 @@ def test_construct_warnings_are_printed(synthesized):
     result = run_main("--config", "config/production.tfvars", "--output", str(synthesized.parent / "warned"))
     assert result.returncode == 0
     assert result.stderr == (
-        "warning: production: domain_name 'circleoftrust.yourdomain.com' is ignored: a custom domain needs "
+        "warning: production-edge: domain_name 'circleoftrust.yourdomain.com' is ignored: a custom domain needs "
         "hosted_zone_id (the Route 53 zone that validates its certificates); the app keeps the AWS default endpoints\n"
     )

@@ -23,3 +23,4 @@ def test_stack_is_valid_terraform(stack_dir: Path, terraform_env: dict[str, str]
     terraform.init(backend=False)
     result = terraform.validate()
     assert result["valid"] and result["error_count"] == 0, json.dumps(result["diagnostics"], indent=2)
+    assert result["warning_count"] == 0, json.dumps(result["diagnostics"], indent=2)

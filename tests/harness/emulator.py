@@ -23,6 +23,9 @@ from botocore.config import Config
 from .terraform import REATTACH_VAR, ProviderServer, Terraform
 
 OVERRIDE_FILE = "zz_emulator_override.tf.json"
+# Written only before a test's deliberate teardown: lifts prevent_destroy (an
+# override merges argument by argument, so the rest of each lifecycle stays).
+UNPROTECT_FILE = "zz_unprotect_override.tf.json"
 STACK_FILE = "cdk.tf.json"
 DUMMY_CREDENTIALS = {"access_key": "testing", "secret_key": "testing"}
 
@@ -81,18 +84,41 @@ def emulator_override(stack: Mapping[str, Any], endpoint: str) -> dict[str, Any]
         }
     backend = stack.get("terraform", {}).get("backend", {}).get("s3")
     if backend is not None:
-        override["terraform"] = {
-            "backend": {
-                "s3": {
-                    **backend,
-                    **DUMMY_CREDENTIALS,
-                    **_SKIP_CHECKS,
-                    "use_path_style": True,
-                    "endpoints": {service: endpoint for service in _BACKEND_SERVICES},
-                }
-            }
-        }
+        override["terraform"] = {"backend": {"s3": _emulated_s3_config(backend, endpoint)}}
+    # Reads of another layer's state (cdktf's cross-stack references) must find it in the emulator too.
+    remote_states = {
+        name: {"config": _emulated_s3_config(block["config"], endpoint)}
+        for name, block in stack.get("data", {}).get("terraform_remote_state", {}).items()
+        if block.get("backend") == "s3"
+    }
+    if remote_states:
+        override["data"] = {"terraform_remote_state": remote_states}
     return override
+
+
+def _emulated_s3_config(config: Mapping[str, Any], endpoint: str) -> dict[str, Any]:
+    """An S3 backend config (or a remote-state read of one) pointed at the emulator.
+
+    Terraform replaces the whole backend block (and a data source's whole
+    `config` argument) from an override, so every synthesized setting is kept.
+    """
+    return {
+        **config,
+        **DUMMY_CREDENTIALS,
+        **_SKIP_CHECKS,
+        "use_path_style": True,
+        "endpoints": {service: endpoint for service in _BACKEND_SERVICES},
+    }
+
+
+def unprotect_override(stack: Mapping[str, Any]) -> dict[str, Any]:
+    """An override lifting ``prevent_destroy`` from every resource that has it (empty when none does)."""
+    lifted = {
+        resource_type: {name: {"lifecycle": {"prevent_destroy": False}} for name in names}
+        for resource_type, blocks in stack.get("resource", {}).items()
+        if (names := sorted(name for name, block in blocks.items() if block.get("lifecycle", {}).get("prevent_destroy")))
+    }
+    return {"resource": lifted} if lifted else {}
 
 
 def prepare_emulated_copy(stack_dir: Path, dest_dir: Path, endpoint: str) -> Path:
@@ -101,7 +127,7 @@ def prepare_emulated_copy(stack_dir: Path, dest_dir: Path, endpoint: str) -> Pat
     shutil.copytree(
         stack_dir,
         dest_dir,
-        ignore=shutil.ignore_patterns(".terraform", "*.tfstate", "*.tfstate.backup", OVERRIDE_FILE),
+        ignore=shutil.ignore_patterns(".terraform", "*.tfstate", "*.tfstate.backup", OVERRIDE_FILE, UNPROTECT_FILE),
         dirs_exist_ok=True,
     )
     override = emulator_override(read_stack(stack_dir), endpoint)
@@ -241,9 +267,16 @@ class DeployedStack:
             for attributes in self.managed_resources(resource_type):
                 lift(self.clients, attributes)
 
+    def lift_prevent_destroy(self) -> None:
+        """Let Terraform destroy what ``protect_data`` protects, in this copy only (see UNPROTECT_FILE)."""
+        override = unprotect_override(read_stack(self.terraform.workdir))
+        if override:
+            (Path(self.terraform.workdir) / UNPROTECT_FILE).write_text(json.dumps(override, indent=2))
+
     def destroy(self, refresh: bool = False) -> str:
         """Destroy without a refresh by default: the plan just before read
         everything, and a refresh costs ~10 s per stack against the emulator."""
+        self.lift_prevent_destroy()
         self.lift_deletion_protection()
         output = self.terraform.destroy(refresh=refresh)
         self.destroyed = True
@@ -292,3 +325,30 @@ def deployed_stack(
         yield stack
         if not stack.destroyed:
             stack.destroy()
+
+
+@contextmanager
+def deployed_environment(
+    synth_dir: Path,
+    environment: str,
+    work_dir: Path,
+    endpoint: str,
+    env: Mapping[str, str],
+    reset: bool = True,
+) -> Iterator[dict[str, DeployedStack]]:
+    """Apply every layer of ``environment`` in the manifest's order; destroy them in reverse on a clean exit.
+
+    Yields stack name -> DeployedStack, in apply order. Each layer reads
+    the layers below from their state in the emulator's bucket, as it would
+    from S3 (the override points its remote-state reads there).
+    """
+    from tools.layers import apply_order, read_dependencies
+
+    if reset:
+        reset_emulator(endpoint)
+    order = apply_order(read_dependencies(synth_dir), environment)
+    with ExitStack() as layers:
+        deployed: dict[str, DeployedStack] = {}
+        for name in order:
+            deployed[name] = layers.enter_context(deployed_stack(Path(synth_dir) / "stacks" / name, Path(work_dir) / name, endpoint, env, reset=False))
+        yield deployed
