@@ -58,12 +58,13 @@ AWS_REGIONS = (
 )  # fmt: skip
 
 
-_NAME = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
-_IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
-_DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-_GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
-_STATE_KEY = re.compile(r"^[A-Za-z0-9!_.*'()/-]{1,1024}$")
-_DYNAMODB_TABLE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+# Every pattern is used with fullmatch: `$` would accept a trailing newline.
+_NAME = re.compile(r"[a-z][a-z0-9-]*[a-z0-9]")
+_IMAGE_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
+_DOMAIN = re.compile(r"(?=.{4,253}\Z)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
+_GITHUB_REPOSITORY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
+_STATE_KEY = re.compile(r"[A-Za-z0-9!_.*'()/-]{1,1024}")
+_DYNAMODB_TABLE = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 
 
 class ConfigError(Exception):
@@ -386,7 +387,7 @@ def _s3_bucket_name_problem(name: str) -> str | None:
 
 
 def _name_problem(value: str, low: int, high: int) -> str | None:
-    if not low <= len(value) <= high or not _NAME.match(value) or "--" in value:
+    if not low <= len(value) <= high or not _NAME.fullmatch(value) or "--" in value:
         return f"must be {low}-{high} lower-case letters, digits and single '-', starting with a letter"
     return None
 
@@ -412,18 +413,18 @@ def _check_strings(config: EnvironmentConfig, report: Callable[[str, str], None]
         problem = _s3_bucket_name_problem(getattr(config, key))
         if problem:
             report(key, f"is not a valid S3 bucket name: {problem}")
-    if not _DYNAMODB_TABLE.match(config.state_lock_table):
+    if not _DYNAMODB_TABLE.fullmatch(config.state_lock_table):
         report("state_lock_table", "must be a DynamoDB table name: 3-255 of A-Z a-z 0-9 _ . -")
-    if config.state_key and (not _STATE_KEY.match(config.state_key) or config.state_key.startswith("/")):
+    if config.state_key and (not _STATE_KEY.fullmatch(config.state_key) or config.state_key.startswith("/")):
         report("state_key", "must be empty or an S3 key of letters, digits and !_.*'()/- not starting with '/'")
     if config.pingid_metadata_url and not re.fullmatch(r"https://[^\s/$.?#][^\s]*", config.pingid_metadata_url):
         report("pingid_metadata_url", "must be empty or an https:// URL")
-    if config.domain_name and not _DOMAIN.match(config.domain_name):
+    if config.domain_name and not _DOMAIN.fullmatch(config.domain_name):
         report("domain_name", "must be empty or a lower-case DNS name such as app.example.com")
     for key in ("api_image_tag", "worker_image_tag"):
-        if not _IMAGE_TAG.match(getattr(config, key)):
+        if not _IMAGE_TAG.fullmatch(getattr(config, key)):
             report(key, "must be an image tag: 1-128 of A-Z a-z 0-9 _ . -, not starting with '.' or '-'")
-    if config.github_repository and not _GITHUB_REPOSITORY.match(config.github_repository):
+    if config.github_repository and not _GITHUB_REPOSITORY.fullmatch(config.github_repository):
         report("github_repository", "must be empty or owner/name, such as my-org/circle-of-trust")
     _check_delivery(config, report)
 
@@ -433,8 +434,10 @@ def _check_delivery(config: EnvironmentConfig, report: Callable[[str, str], None
     for problem in github_refs.branch_problems(config.github_branch):
         report("github_branch", problem)
     if config.github_environment:
-        for problem in github_refs.environment_problems(config.github_environment):
-            report("github_environment", problem)
+        # github_refs.environment_problems uses re.match with `$`, which lets
+        # "staging\n" through; the same pattern with fullmatch does not.
+        if not github_refs.ENVIRONMENT_PATTERN.fullmatch(config.github_environment):
+            report("github_environment", f"must be {github_refs.ENVIRONMENT_RULE}")
         if config.github_branch != "main":
             report("github_branch", "has no effect with github_environment (jobs in an environment get the environment sub claim): leave it out, or leave github_environment empty")
     if not config.github_repository:
@@ -532,14 +535,14 @@ def _check_tables(config: EnvironmentConfig, report: Callable[[str, str], None])
 
 
 PRICE_CLASSES = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
-_HOSTED_ZONE_ID = re.compile(r"^[A-Z0-9]{1,32}$")
-_COGNITO_DOMAIN_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_HOSTED_ZONE_ID = re.compile(r"[A-Z0-9]{1,32}")
+_COGNITO_DOMAIN_PREFIX = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _COGNITO_RESERVED = ("aws", "amazon", "cognito")
 
 
 def _check_edge(config: EnvironmentConfig, report: Callable[[str, str], None]) -> None:
     if config.hosted_zone_id:
-        if not _HOSTED_ZONE_ID.match(config.hosted_zone_id):
+        if not _HOSTED_ZONE_ID.fullmatch(config.hosted_zone_id):
             report("hosted_zone_id", "must be empty or a Route 53 hosted zone ID: upper-case letters and digits such as Z0123456789ABCDEFGHIJ, without /hostedzone/")
         if not config.domain_name:
             report("hosted_zone_id", "has no effect without domain_name: set domain_name too, or leave hosted_zone_id empty")
@@ -556,7 +559,7 @@ def _check_edge(config: EnvironmentConfig, report: Callable[[str, str], None]) -
         report("api_access_log_retention_days", "must be one of " + ", ".join(map(str, LOG_RETENTION_DAYS)))
     prefix = config.effective_cognito_domain_prefix
     if config.cognito_domain_prefix or config.enable_cognito_sso:
-        if not _COGNITO_DOMAIN_PREFIX.match(prefix) or any(word in prefix for word in _COGNITO_RESERVED):
+        if not _COGNITO_DOMAIN_PREFIX.fullmatch(prefix) or any(word in prefix for word in _COGNITO_RESERVED):
             report(
                 "cognito_domain_prefix",
                 f"must be 1-63 lower-case letters, digits and '-' not containing aws, amazon or cognito (Cognito reserves them); {prefix!r} would be used",
@@ -565,7 +568,7 @@ def _check_edge(config: EnvironmentConfig, report: Callable[[str, str], None]) -
         report("enable_cognito_sso", "needs pingid_metadata_url (PingID's SAML metadata URL), which is empty")
 
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 MAX_MESSAGE_AGE_SECONDS = 1209600  # SQS keeps a message 14 days at most
 
 
@@ -582,7 +585,7 @@ def _check_operations(config: EnvironmentConfig, report: Callable[[str, str], No
                 report("cloudtrail_bucket", f"must differ from {other} ({bucket!r}): the trail's bucket holds only its log files")
     if config.cloudtrail_log_retention_days not in LOG_RETENTION_DAYS:
         report("cloudtrail_log_retention_days", "must be one of " + ", ".join(map(str, LOG_RETENTION_DAYS)))
-    if config.alarm_email and not _EMAIL.match(config.alarm_email):
+    if config.alarm_email and not _EMAIL.fullmatch(config.alarm_email):
         report("alarm_email", "must be empty or an e-mail address such as ops@example.com")
     _check_range(config, report, "alarm_api_5xx_percent", 1, 100)
     _check_range(config, report, "alarm_api_latency_p99_milliseconds", 50, 30000)
