@@ -31,7 +31,7 @@ from constructs_lib.limits import (
 )
 from constructs_lib import github_refs
 from constructs_lib.scaling_steps import scaling_step_problems
-from stacks.tfvars import TfvarsError, parse_tfvars
+from stacks.tfvars import MAX_NESTING, MAX_NUMBER_LENGTH, TfvarsError, parse_tfvars
 
 __all__ = [
     "AWS_REGIONS",
@@ -67,12 +67,39 @@ _STATE_KEY = re.compile(r"[A-Za-z0-9!_.*'()/-]{1,1024}")
 _DYNAMODB_TABLE = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 
 
+# The message shows at most this many problems (then "... and N more"), so
+# that a file of 100,000 bad keys still gives a readable, bounded message.
+MAX_SHOWN_PROBLEMS = 50
+# Characters of a given value (its repr) or an unknown key shown in a problem.
+MAX_SHOWN_VALUE = 120
+
+
 class ConfigError(Exception):
-    """Every problem found in one or more config files, in one message."""
+    """Every problem found in one or more config files, in one message.
+
+    ``problems`` holds them all; the message shows the first
+    MAX_SHOWN_PROBLEMS and counts the rest.
+    """
 
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = tuple(problems)
-        super().__init__("invalid configuration:\n" + "\n".join(f"  {p}" for p in self.problems))
+        lines = [f"  {problem}" for problem in self.problems[:MAX_SHOWN_PROBLEMS]]
+        if len(self.problems) > MAX_SHOWN_PROBLEMS:
+            lines.append(f"  ... and {len(self.problems) - MAX_SHOWN_PROBLEMS} more")
+        super().__init__("invalid configuration:\n" + "\n".join(lines))
+
+
+def _shorten(value: Any) -> str:
+    """repr(value), cut to MAX_SHOWN_VALUE characters."""
+    text = repr(value)
+    if len(text) <= MAX_SHOWN_VALUE:
+        return text
+    return f"{text[:MAX_SHOWN_VALUE]}... ({len(text)} characters)"
+
+
+def _show_key(key: str) -> str:
+    """A key as written when it is a plain name, else its shortened repr (a JSON key may hold anything)."""
+    return key if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]{0,63}", key) else _shorten(key)
 
 
 def _key(doc: str, default: Any = dataclasses.MISSING, *, allowed: str, seed: bool = False) -> Any:
@@ -642,63 +669,234 @@ def _coerce_pairs(key: str, value: Any, report: Callable[[str, str], None]) -> A
     return dataclasses.MISSING
 
 
+def _position(text: str, pos: int) -> str:
+    """``line L, column C`` (1-based) of character ``pos`` of ``text``."""
+    line = text.count("\n", 0, pos) + 1
+    return f"line {line}, column {pos - (text.rfind(chr(10), 0, pos) + 1) + 1}"
+
+
+def _decode(path: Path, data: bytes) -> str:
+    """UTF-8 text without a leading byte order mark (Terraform accepts one)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line_start = data.rfind(b"\n", 0, error.start) + 1
+        line = data.count(b"\n", 0, error.start) + 1
+        before = data[line_start : error.start].decode("utf-8", errors="replace").removeprefix("\ufeff")
+        raise ConfigError(
+            [f"{path}: line {line}, column {len(before) + 1}: not valid UTF-8 (byte 0x{data[error.start]:02x}); save the file as UTF-8"]
+        ) from None
+    return text.removeprefix("\ufeff")
+
+
+# The tokens that matter for nesting and keys: strings, brackets and colons.
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}:]', re.DOTALL)
+
+
+def _json_too_deep(text: str) -> int | None:
+    """Where lists and objects first nest deeper than a value may (the outer object is one more)."""
+    depth = 0
+    for token in _JSON_TOKEN.finditer(text):
+        char = token.group()[0]
+        if char in "[{":
+            depth += 1
+            if depth > MAX_NESTING + 1:
+                return token.start()
+        elif char in "]}":
+            depth -= 1
+    return None
+
+
+def _json_duplicate_keys(text: str) -> list[tuple[int, str]]:
+    """(position, key) of every key set again in the same object of valid JSON text."""
+    found: list[tuple[int, str]] = []
+    objects: list[set[str] | None] = []
+    tokens = list(_JSON_TOKEN.finditer(text))
+    for index, token in enumerate(tokens):
+        lexeme = token.group()
+        if lexeme in "[{":
+            objects.append(set() if lexeme == "{" else None)
+        elif lexeme in "]}":
+            objects.pop()
+        elif lexeme.startswith('"') and index + 1 < len(tokens) and tokens[index + 1].group() == ":":
+            key = json.loads(lexeme)
+            seen = objects[-1]
+            if seen is not None:
+                if key in seen:
+                    found.append((token.start(), key))
+                seen.add(key)
+    return found
+
+
+class _NumberTooLong(ValueError):
+    pass
+
+
+def _parse_int(literal: str) -> int:
+    if len(literal) > MAX_NUMBER_LENGTH:
+        raise _NumberTooLong(literal)
+    return int(literal)
+
+
+def _read_json(path: Path, text: str) -> Mapping[str, Any]:
+    deep = _json_too_deep(text)
+    if deep is not None:
+        raise ConfigError([f"{path}: {_position(text, deep)}: lists and objects nest deeper than {MAX_NESTING} levels"])
+    duplicated: list[str] = []
+
+    def unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in values:
+                duplicated.append(key)
+            values[key] = value
+        return values
+
+    try:
+        values = json.loads(text, object_pairs_hook=unique_pairs, parse_int=_parse_int)
+    except json.JSONDecodeError as error:
+        raise ConfigError([f"{path}: line {error.lineno}, column {error.colno}: invalid JSON: {error.msg}"]) from None
+    except _NumberTooLong as error:
+        where = _position(text, text.find(str(error)))
+        raise ConfigError([f"{path}: {where}: number literal longer than {MAX_NUMBER_LENGTH} characters"]) from None
+    if duplicated:
+        # Terraform rejects a key set twice; json.loads would keep the last value.
+        located = _json_duplicate_keys(text) or [(None, key) for key in duplicated]
+        raise ConfigError(
+            [
+                f"{path}: {_position(text, pos) + ': ' if pos is not None else ''}key {_shorten(key)} is set more than once in one object"
+                for pos, key in located
+            ]
+        )
+    if not isinstance(values, dict):
+        raise ConfigError([f"{path}: must hold a JSON object of key/value pairs"])
+    return values
+
+
 def _read(path: Path) -> Mapping[str, Any]:
     """Parse one file by its suffix; errors name the file and the position."""
+    if not path.name.endswith((".json", ".tfvars")):
+        raise ConfigError([f"{path}: unknown file type; allowed: .tfvars, .tfvars.json or .json"])
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError([f"{path}: file not found"]) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError([f"{path}: cannot be read ({error})"]) from None
+    except OSError as error:
+        raise ConfigError([f"{path}: cannot be read ({error.strerror or error})"]) from None
+    text = _decode(path, data)
     if path.name.endswith(".json"):
-        try:
-            values = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise ConfigError([f"{path}: line {error.lineno}, column {error.colno}: invalid JSON: {error.msg}"]) from None
-        if not isinstance(values, dict):
-            raise ConfigError([f"{path}: must hold a JSON object of key/value pairs"])
-        return values
-    if path.name.endswith(".tfvars"):
-        try:
-            return parse_tfvars(text)
-        except TfvarsError as error:
-            raise ConfigError([f"{path}: {error}"]) from None
-    raise ConfigError([f"{path}: unknown file type; allowed: .tfvars, .tfvars.json or .json"])
+        return _read_json(path, text)
+    try:
+        return parse_tfvars(text)
+    except TfvarsError as error:
+        raise ConfigError([f"{path}: {error}"]) from None
 
 
-def load_config(path: str | Path) -> EnvironmentConfig:
-    """Read and validate one environment's file."""
+# Keys that were renamed: the unknown-key message says what replaced them.
+_REPLACED_KEYS: dict[str, str] = {}
+
+
+def _alternate(value: Any) -> Any:
+    """A value of the same type that differs from ``value`` (see _check_rules)."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, str):
+        return value + "x"
+    return (*value, value[0]) if value else ("x",)
+
+
+def _check_rules(values: dict[str, Any], broken: Mapping[str, Any], report: Callable[..., None]) -> EnvironmentConfig:
+    """Run every rule; with keys whose value was unusable, only what does not depend on them.
+
+    A broken key (a wrong type, a missing required key) gets a stand-in
+    value. The rules run twice, with two different stand-ins, and only the
+    problems both runs find are reported: a problem that depends on a broken
+    key changes with its stand-in (or appears in one run only), while every
+    other key's problems stay the same. So one run lists the type errors and
+    the value problems of all other keys together.
+    """
+    runs: list[list[tuple[str, str, str | None]]] = []
+    config = None
+    for stand_ins in (dict(broken), {key: _alternate(value) for key, value in broken.items()}):
+        found: list[tuple[str, str, str | None]] = []
+        config = EnvironmentConfig(**values, **stand_ins)
+
+        def collect(key: str, message: str, got: str | None = None) -> None:
+            found.append((key, message, got))
+
+        for rule in _RULES:
+            rule(config, collect)
+        runs.append(found)
+        if not broken:
+            break
+    keep = set(runs[-1])
+    for key, message, got in runs[0]:
+        if (key, message, got) in keep and key not in broken:
+            report(key, message, got)
+    assert config is not None
+    return config
+
+
+def load_config(path: str | Path, warnings: list[str] | None = None) -> EnvironmentConfig:
+    """Read and validate one environment's file.
+
+    Raises one ConfigError with every problem: syntax errors stop at the
+    first (the rest of the file cannot be read), everything else is
+    collected: wrong types, unknown and missing keys, and the rules of all
+    keys whose value could be used. ``warnings`` (when given) gets the
+    config's warnings, each starting with the file name.
+    """
     path = Path(path)
     raw = _read(path)
     problems: list[str] = []
 
-    def report(key: str, message: str) -> None:
-        shown = repr(raw[key]) if key in raw else "the default"
+    def report(key: str, message: str, got: str | None = None) -> None:
+        shown = got if got is not None else _shorten(raw[key]) if key in raw else "the default"
         problems.append(f"{path}: {key}: {message}; got {shown}")
 
     fields = {f.name: f for f in config_keys()}
     hints = typing.get_type_hints(EnvironmentConfig)
     values: dict[str, Any] = {}
+    broken: dict[str, Any] = {}
+    unknown = 0
     for key, value in raw.items():
         if key not in fields:
-            close = difflib.get_close_matches(key, fields, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            problems.append(f"{path}: {key}: unknown key{hint}; allowed keys: {', '.join(sorted(fields))}")
+            hint = ""
+            if key in _REPLACED_KEYS:
+                hint = f" ({key} was replaced by {_REPLACED_KEYS[key]})"
+            elif unknown < MAX_SHOWN_PROBLEMS and len(key) <= 64:  # difflib is slow; only what is shown
+                close = difflib.get_close_matches(key, fields, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+            unknown += 1
+            problems.append(f"{path}: {_show_key(key)}: unknown key{hint}")
+            if unknown == 1:  # once, right after the first: the message may cut the rest
+                problems.append(f"{path}: allowed keys: {', '.join(sorted(fields))}")
             continue
         checked = _coerce(key, value, hints[key], report)
-        if checked is not dataclasses.MISSING:
+        if checked is dataclasses.MISSING:
+            broken[key] = fields[key].default
+        else:
             values[key] = checked
     for name, spec in fields.items():
         if name not in raw and spec.default is dataclasses.MISSING:
             problems.append(f"{path}: {name}: required key is missing; allowed: {spec.metadata['allowed']}")
+            broken[name] = "missing"
+    for name, stand_in in broken.items():
+        if stand_in is dataclasses.MISSING:  # a required key of the wrong type
+            broken[name] = "missing"
+    config = _check_rules(values, broken, report)
     if problems:
         raise ConfigError(problems)
-    config = EnvironmentConfig(**values)
-    for rule in _RULES:
-        rule(config, report)
-    if problems:
-        raise ConfigError(problems)
+    if warnings is not None:
+        warnings.extend(f"{path}: {warning}" for warning in config_warnings(config))
     return config
+
+
+def config_warnings(config: EnvironmentConfig) -> list[str]:
+    """What a valid config should still change, as ``<key>: <why>`` lines."""
+    return []
 
 
 def load_configs(paths: Sequence[str | Path]) -> list[EnvironmentConfig]:

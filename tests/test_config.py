@@ -106,10 +106,13 @@ def test_wrong_types_are_named_with_the_expected_type(tmp_path, key, value, expe
     assert problem.startswith(str(tmp_path / "test.tfvars"))
 
 
-def test_unknown_key_suggests_the_close_one_and_lists_allowed_keys(tmp_path):
-    (problem,) = problems_for(tmp_path, api_task_mem=1024)
-    assert "api_task_mem: unknown key (did you mean 'api_task_memory'?)" in problem
-    assert "allowed keys: alarm_api_5xx_percent, alarm_api_latency_p99_milliseconds, alarm_email, alarm_job_age_seconds, api_access_log_retention_days" in problem
+def test_unknown_key_suggests_the_close_one_and_lists_allowed_keys_once(tmp_path):
+    first, allowed, second = problems_for(tmp_path, api_task_mem=1024, api_task_cpus=512)
+    assert first == f"{tmp_path / 'test.tfvars'}: api_task_mem: unknown key (did you mean 'api_task_memory'?)"
+    assert second == f"{tmp_path / 'test.tfvars'}: api_task_cpus: unknown key (did you mean 'api_task_cpu'?)"
+    assert allowed.startswith(
+        f"{tmp_path / 'test.tfvars'}: allowed keys: alarm_api_5xx_percent, alarm_api_latency_p99_milliseconds, alarm_email, alarm_job_age_seconds, api_access_log_retention_days"
+    )
 
 
 def test_missing_environment_is_required(tmp_path):
