@@ -117,14 +117,14 @@ class EnvironmentConfig:
     # -- the seed's terraform.tfvars ------------------------------------------
     environment: str = _key(
         "Environment name; names the stack (cdktf.out/stacks/<environment>) and the state key.",
-        allowed="lower-case letters, digits and '-', 2-16 characters, starting with a letter",
+        allowed="lower-case letters, digits and '-', 2-16 characters, starting with a letter; short enough that the names derived from the resource prefix fit (the WebSocket NLB's `<prefix>-ws` has at most 32 characters)",
         seed=True,
     )
     aws_region: str = _key("Region every resource is created in.", "us-east-1", allowed="an AWS region code", seed=True)
     project_name: str = _key(
         "Prefix of resource names (the seed's `<project>-api`, `<project>-jobs`, ...) and the `project` tag.",
         "circle-of-trust",
-        allowed="lower-case letters, digits and '-', 3-20 characters, starting with a letter",
+        allowed="lower-case letters, digits and '-', 3-20 characters, starting with a letter; short enough that the names derived from the resource prefix fit (see environment)",
         seed=True,
     )
     s3_frontend_bucket: str = _key(
@@ -626,7 +626,166 @@ def _check_operations(config: EnvironmentConfig, report: Callable[[str, str], No
     _check_range(config, report, "backup_retention_days", 1, 36500)
 
 
-_RULES = (_check_strings, _check_network, _check_tasks, _check_workloads, _check_tables, _check_edge, _check_operations)
+@dataclass(frozen=True)
+class DerivedName:
+    """A name the stack builds from the resource prefix, and the limits on its length.
+
+    ``template`` has ``{prefix}`` for the resource prefix; ``when`` says
+    whether the resource exists with a config (None: always).
+    """
+
+    template: str
+    what: str
+    service: str
+    low: int
+    high: int
+    when: Callable[[EnvironmentConfig], bool] | None = None
+
+
+def _with_trail(config: EnvironmentConfig) -> bool:
+    return config.enable_cloudtrail
+
+
+def _with_updater(config: EnvironmentConfig) -> bool:
+    return config.enable_ecr_push_updater
+
+
+def _with_backup(config: EnvironmentConfig) -> bool:
+    return config.enable_backup
+
+
+def _with_sso(config: EnvironmentConfig) -> bool:
+    return config.enable_cognito_sso
+
+
+# Every name stacks/environment_stack.py and the constructs derive from the
+# resource prefix (`<prefix>-...`), with the length AWS allows (or, where
+# stricter, the construct). The prefix's characters are checked with the
+# keys it comes from (lower-case letters, digits and single '-'), which every
+# one of these services accepts; only the lengths remain.
+DERIVED_NAMES: tuple[DerivedName, ...] = (
+    # Elastic Load Balancing: the WebSocket API's internal NLB and its target group.
+    DerivedName("{prefix}-ws", "WebSocket NLB name", "Elastic Load Balancing", 1, 32),
+    DerivedName("{prefix}-ws", "WebSocket NLB target group name", "Elastic Load Balancing", 1, 32),
+    # IAM roles.
+    *(
+        DerivedName(template, "IAM role name", "IAM", 1, 64, when)
+        for template, when in (
+            ("{prefix}-ecs-execution", None),
+            ("{prefix}-api-task", None),
+            ("{prefix}-worker-task", None),
+            ("{prefix}-vpc-flow-logs", None),
+            ("{prefix}-github-actions", lambda config: bool(config.github_repository)),
+            ("{prefix}-apigateway-cloudwatch", lambda config: config.manage_api_gateway_account),
+            ("{prefix}-ecs-updater", _with_updater),
+            ("{prefix}-trail-logs", _with_trail),
+            ("{prefix}-backup", _with_backup),
+        )
+    ),
+    # The ECR-push updater: Lambda function, its rule and queue.
+    DerivedName("{prefix}-ecs-updater", "Lambda function name", "Lambda", 1, 64, _with_updater),
+    DerivedName("{prefix}-ecs-updater", "ECR-push updater name", "the updater construct (its rule and queue append up to 9 characters)", 1, 52, _with_updater),
+    DerivedName("{prefix}-ecs-updater-ecr-push", "EventBridge rule name", "EventBridge", 1, 64, _with_updater),
+    DerivedName("{prefix}-ecs-updater-dlq", "SQS queue name", "SQS", 1, 80, _with_updater),
+    # SQS, DynamoDB, ECR, ECS.
+    DerivedName("{prefix}-jobs", "SQS queue name", "SQS", 1, 80),
+    DerivedName("{prefix}-jobs-dlq", "SQS queue name", "SQS", 1, 80),
+    DerivedName("{prefix}-conversations", "DynamoDB table name", "DynamoDB", 3, 255),
+    DerivedName("{prefix}-jobs", "DynamoDB table name", "DynamoDB", 3, 255),
+    DerivedName("{prefix}-worker", "ECR repository name", "ECR", 2, 256),
+    DerivedName("{prefix}-api", "ECR repository name", "ECR", 2, 256),
+    DerivedName("{prefix}-workers", "ECS cluster name", "ECS", 1, 255),
+    DerivedName("{prefix}-api", "ECS cluster name", "ECS", 1, 255),
+    DerivedName("{prefix}-worker", "ECS task definition family", "ECS", 1, 255),
+    DerivedName("{prefix}-api", "ECS task definition family", "ECS", 1, 255),
+    # Application Auto Scaling policies.
+    DerivedName("{prefix}-api-cpu", "scaling policy name", "Application Auto Scaling", 1, 256),
+    DerivedName("{prefix}-workers-scale-out", "scaling policy name", "Application Auto Scaling", 1, 256),
+    DerivedName(
+        "{prefix}-conversations-write-capacity", "scaling policy name", "Application Auto Scaling", 1, 256,
+        lambda config: config.dynamodb_billing_mode == "PROVISIONED",
+    ),
+    # CloudWatch Logs.
+    DerivedName("/ecs/{prefix}-worker", "log group name", "CloudWatch Logs", 1, 512),
+    DerivedName("/vpc/{prefix}/flow-logs", "log group name", "CloudWatch Logs", 1, 512),
+    DerivedName("/aws/apigateway/{prefix}-api", "log group name", "CloudWatch Logs", 1, 512),
+    DerivedName("/aws/lambda/{prefix}-ecs-updater", "log group name", "CloudWatch Logs", 1, 512, _with_updater),
+    DerivedName("/aws/cloudtrail/{prefix}-trail", "log group name", "CloudWatch Logs", 1, 512, _with_trail),
+    # Edge: APIs, frontend, sign-in.
+    DerivedName("{prefix}-api", "HTTP API name", "API Gateway", 1, 128),
+    DerivedName("{prefix}-api-jwt", "JWT authorizer name", "API Gateway", 1, 128, _with_sso),
+    DerivedName("{prefix}-ws", "WebSocket API name", "API Gateway", 1, 128),
+    DerivedName("{prefix}-frontend", "CloudFront origin access control name", "CloudFront", 1, 64),
+    DerivedName("{prefix}-frontend-security-headers", "CloudFront response headers policy name", "CloudFront", 1, 128),
+    DerivedName("{prefix}", "frontend name prefix", "the frontend construct", 1, 40),
+    DerivedName("{prefix}", "Cognito user pool name", "Cognito", 1, 128, _with_sso),
+    DerivedName("{prefix}-frontend", "Cognito app client name", "Cognito", 1, 128, _with_sso),
+    DerivedName(
+        "{prefix}", "Cognito domain prefix", "Cognito", 1, 63, lambda config: config.enable_cognito_sso and not config.cognito_domain_prefix
+    ),
+    # Operations: trail, keys, alarms, dashboard, backup.
+    DerivedName("{prefix}-trail", "CloudTrail trail name", "CloudTrail", 3, 128, _with_trail),
+    DerivedName(
+        "{prefix}-audit-logs", "CloudTrail bucket name", "S3", 3, 63, lambda config: config.enable_cloudtrail and not config.cloudtrail_bucket
+    ),
+    DerivedName("alias/{prefix}-secrets", "KMS alias", "KMS", 1, 256),
+    DerivedName("alias/{prefix}-cloudtrail", "KMS alias", "KMS", 1, 256, _with_trail),
+    DerivedName("alias/{prefix}-ecs-updater", "KMS alias", "KMS", 1, 256, _with_updater),
+    DerivedName("{prefix}-alarms", "SNS topic name", "SNS", 1, 256),
+    *(
+        DerivedName(template, "alarm name", "CloudWatch", 1, 255)
+        for template in (
+            "{prefix}-jobs-dlq-not-empty",
+            "{prefix}-api-5xx-rate",
+            "{prefix}-api-latency-p99",
+            "{prefix}-worker-service-tasks-below-desired",
+            "{prefix}-jobs-oldest-message-age",
+        )
+    ),
+    DerivedName("{prefix}-conversations-table-throttled", "alarm name", "CloudWatch", 1, 255),
+    DerivedName("{prefix}-ecs-updater-dlq-not-empty", "alarm name", "CloudWatch", 1, 255, _with_updater),
+    DerivedName("{prefix}", "dashboard name", "CloudWatch", 1, 255),
+    DerivedName("{prefix}-backup", "backup vault name", "AWS Backup", 2, 50, _with_backup),
+    DerivedName("{prefix}-backup-daily", "backup plan name", "AWS Backup", 1, 50, _with_backup),
+    DerivedName("{prefix}-backup-tables", "backup selection name", "AWS Backup", 1, 50, _with_backup),
+    # Elsewhere.
+    DerivedName("{prefix}-worker-tasks", "security group name", "EC2", 1, 255),
+    DerivedName("{prefix}/app", "secret name", "Secrets Manager", 1, 512),
+    DerivedName("{prefix}", "Cloud Map namespace label (`<prefix>.local`)", "Route 53", 1, 63),
+)
+
+
+def _prefix_sources(config: EnvironmentConfig) -> tuple[str, ...]:
+    """The keys the resource prefix is made of."""
+    if config.name_prefix:
+        return ("name_prefix",)
+    if config.environment == "production":
+        return ("project_name",)
+    return ("project_name", "environment")
+
+
+def _check_derived_names(config: EnvironmentConfig, report: Callable[..., None]) -> None:
+    """Every name in DERIVED_NAMES fits its service's length limit."""
+    sources = _prefix_sources(config)
+    limits = {"environment": (2, 16), "project_name": (3, 20), "name_prefix": (3, 28)}
+    if any(_name_problem(getattr(config, key), *limits[key]) for key in sources):
+        return  # the prefix itself is reported; its lengths would only add noise
+    prefix = config.resource_prefix
+    advice = "shorten name_prefix" if sources == ("name_prefix",) else f"shorten {' or '.join(sources)}, or set a shorter name_prefix"
+    got = ", ".join(f"{key} = {_shorten(getattr(config, key))}" for key in sources)
+    for name in DERIVED_NAMES:
+        if name.when is not None and not name.when(config):
+            continue
+        value = name.template.format(prefix=prefix)
+        if not name.low <= len(value) <= name.high:
+            report(
+                ", ".join(sources),
+                f"make the {name.what} {value!r} {len(value)} characters long, but {name.service} allows {name.low}-{name.high}: {advice}",
+                got,
+            )
+
+
+_RULES = (_check_strings, _check_network, _check_tasks, _check_workloads, _check_tables, _check_edge, _check_operations, _check_derived_names)
 
 
 # ---------------------------------------------------------------------------

@@ -122,7 +122,8 @@ def test_missing_environment_is_required(tmp_path):
         load_config(path)
     assert caught.value.problems == (
         f"{path}: environment: required key is missing; allowed: "
-        "lower-case letters, digits and '-', 2-16 characters, starting with a letter",
+        "lower-case letters, digits and '-', 2-16 characters, starting with a letter; short enough that the names derived "
+        "from the resource prefix fit (the WebSocket NLB's `<prefix>-ws` has at most 32 characters)",
     )
 
 

@@ -223,3 +223,45 @@ def test_long_values_and_odd_keys_are_shortened_in_messages(tmp_path):
         load_config(path)
     assert len(str(caught.value)) < 5_000
     assert all("\n" not in problem for problem in caught.value.problems)
+
+
+# -- 2. names derived from the resource prefix fit their service's limits -------------------
+
+def test_an_environment_that_makes_the_nlb_name_too_long_is_a_config_error(tmp_path):
+    # 15 characters: a valid environment name, but circle-of-trust-<it>-ws is 34 characters.
+    problems = problems_for(tmp_path, {"environment": "abcdefghijklmno"})
+    assert problems == [
+        f"{tmp_path / 'test.tfvars'}: project_name, environment: make the WebSocket NLB{kind} name 'circle-of-trust-abcdefghijklmno-ws' "
+        "34 characters long, but Elastic Load Balancing allows 1-32: shorten project_name or environment, or set a shorter name_prefix; "
+        "got project_name = 'circle-of-trust', environment = 'abcdefghijklmno'"
+        for kind in ("", " target group")
+    ]
+
+
+def test_the_longest_prefix_that_fits_loads(tmp_path):
+    config = load_config(write(tmp_path, {"environment": "abcdefghijklm"}))  # the NLB name is 32 characters
+    assert len(f"{config.resource_prefix}-ws") == 32
+
+
+def test_derived_names_name_the_keys_the_prefix_comes_from(tmp_path):
+    production = problems_for(tmp_path, {"environment": "production", "project_name": "a" * 20, "name_prefix": "b" * 28, "api_task_cpu": 300})
+    assert [problem.split(": ")[1] for problem in production] == ["api_task_cpu"]  # name_prefix fits
+    from_project = problems_for(tmp_path, {"environment": "production", "project_name": "p" * 20, "enable_ecr_push_updater": True, "api_task_cpu": 300})
+    assert [problem.split(": ")[1] for problem in from_project] == ["api_task_cpu"]  # production uses project_name alone: 23 characters
+    longest = problems_for(tmp_path, {"environment": "e" * 16, "project_name": "p" * 20, "enable_backup": True, "enable_ecr_push_updater": True})
+    whats = [problem.split(": make the ")[1].split(" '")[0] for problem in longest]
+    assert whats == ["WebSocket NLB name", "WebSocket NLB target group name", "backup selection name"]
+    without_backup = problems_for(tmp_path, {"environment": "e" * 16, "project_name": "p" * 20})
+    assert len(without_backup) == 2
+
+
+def test_every_prefixed_name_of_the_stack_is_in_the_table():
+    """A name the stack adds must be added to DERIVED_NAMES with its limit."""
+    import re
+
+    from stacks.config import DERIVED_NAMES
+
+    source = (Path(__file__).resolve().parents[1] / "stacks" / "environment_stack.py").read_text()
+    literals = set(re.findall(r'f"([^"{ ]*\{prefix\}[^"{ ]*)"', source))
+    templates = {name.template for name in DERIVED_NAMES}
+    assert literals - {"{prefix}.local"} <= templates, sorted(literals - templates)
