@@ -1058,21 +1058,42 @@ def config_warnings(config: EnvironmentConfig) -> list[str]:
     return []
 
 
-def load_configs(paths: Sequence[str | Path]) -> list[EnvironmentConfig]:
-    """Load several environments; also reject clashes between them."""
+def load_configs(paths: Sequence[str | Path], warnings: list[str] | None = None) -> list[EnvironmentConfig]:
+    """Load several environments; also reject clashes between them (and a file given twice).
+
+    ``warnings`` (when given) gets every config's warnings, each starting
+    with its file name.
+    """
     if not paths:
         raise ConfigError(["no config files given; allowed: one or more .tfvars, .tfvars.json or .json files"])
     configs: list[EnvironmentConfig] = []
     problems: list[str] = []
-    for path in paths:
+    loaded: list[Path] = []
+    first_given: dict[Any, int] = {}
+    given = [Path(path) for path in paths]
+    for index, path in enumerate(given):
+        first = given[first_given.setdefault(_file_identity(path), index)]
+        if first_given[_file_identity(path)] != index:
+            problems.append(f"{path}: given more than once (first as {first}); each file is one environment, so give it once")
+            continue
         try:
-            configs.append(load_config(path))
+            configs.append(load_config(path, warnings))
+            loaded.append(path)
         except ConfigError as error:
             problems.extend(error.problems)
     if problems:
         raise ConfigError(problems)
-    _check_unique(paths, configs)
+    _check_unique(loaded, configs)
     return configs
+
+
+def _file_identity(path: Path) -> Any:
+    """The same for two spellings of one file (./a, a, a symlink to it)."""
+    try:
+        status = path.stat()
+    except OSError:
+        return path.absolute()
+    return (status.st_dev, status.st_ino)
 
 
 def _check_unique(paths: Sequence[str | Path], configs: Sequence[EnvironmentConfig]) -> None:

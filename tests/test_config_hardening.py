@@ -265,3 +265,34 @@ def test_every_prefixed_name_of_the_stack_is_in_the_table():
     literals = set(re.findall(r'f"([^"{ ]*\{prefix\}[^"{ ]*)"', source))
     templates = {name.template for name in DERIVED_NAMES}
     assert literals - {"{prefix}.local"} <= templates, sorted(literals - templates)
+
+
+# -- 4. one file given twice, two files of one environment ----------------------------------
+
+def test_the_same_file_given_twice_is_a_config_error(tmp_path, monkeypatch):
+    path = write(tmp_path, {"environment": "qa"}, "qa.tfvars")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as caught:
+        load_configs([path, Path("qa.tfvars"), Path("./qa.tfvars")])
+    assert caught.value.problems == (
+        f"qa.tfvars: given more than once (first as {path}); each file is one environment, so give it once",
+        f"qa.tfvars: given more than once (first as {path}); each file is one environment, so give it once",
+    )
+
+
+def test_a_missing_file_given_twice_is_reported_once_as_missing_and_once_as_repeated(tmp_path):
+    missing = tmp_path / "missing.tfvars"
+    with pytest.raises(ConfigError) as caught:
+        load_configs([missing, missing])
+    assert caught.value.problems == (
+        f"{missing}: file not found",
+        f"{missing}: given more than once (first as {missing}); each file is one environment, so give it once",
+    )
+
+
+def test_two_files_of_one_environment_are_a_config_error(tmp_path):
+    first = write(tmp_path, {"environment": "qa"}, "a.tfvars")
+    second = write(tmp_path, {"environment": "qa", "s3_frontend_bucket": "other-bucket", "name_prefix": "cot-other"}, "b.json")
+    with pytest.raises(ConfigError) as caught:
+        load_configs([first, second])
+    assert caught.value.problems[0] == f"{second}: environment: must differ from {first} (each environment is its own stack); got the same value"
