@@ -63,7 +63,9 @@ _NAME = re.compile(r"[a-z][a-z0-9-]*[a-z0-9]")
 _IMAGE_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
 _DOMAIN = re.compile(r"(?=.{4,253}\Z)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 _GITHUB_REPOSITORY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
-_STATE_KEY = re.compile(r"[A-Za-z0-9!_.*'()/-]{1,1024}")
+_STATE_KEY_PREFIX = re.compile(r"[A-Za-z0-9!_.*'()/-]{1,900}")  # room for "/<layer>.tfstate" in S3's 1024
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+_ROLE_ARN = re.compile(r"arn:(?P<partition>aws|aws-cn|aws-us-gov):iam::(?P<account>[0-9]{12}):role/(?P<path>(?:[\x21-\x2e\x30-\x7e]+/)*)(?P<name>[\w+=,.@-]{1,64})", re.ASCII)
 _DYNAMODB_TABLE = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 
 
@@ -116,7 +118,7 @@ class EnvironmentConfig:
 
     # -- the seed's terraform.tfvars ------------------------------------------
     environment: str = _key(
-        "Environment name; names the stack (cdktf.out/stacks/<environment>) and the state key.",
+        "Environment name; names the stack (cdktf.out/stacks/<environment>) and, by default, the state key prefix.",
         allowed="lower-case letters, digits and '-', 2-16 characters, starting with a letter; short enough that the names derived from the resource prefix fit (the WebSocket NLB's `<prefix>-ws` has at most 32 characters)",
         seed=True,
     )
@@ -170,7 +172,11 @@ class EnvironmentConfig:
     )
     state_bucket: str = _key("S3 bucket holding the Terraform state (created by the bootstrap).", "circle-of-trust-terraform-state", allowed="an S3 bucket name")
     state_lock_table: str = _key("DynamoDB table for Terraform state locking.", "terraform-state-lock", allowed="a DynamoDB table name: 3-255 of A-Z a-z 0-9 _ . -")
-    state_key: str = _key("Object key of this environment's state. Empty: `<environment>/terraform.tfstate`.", "", allowed="empty or an S3 key without spaces")
+    state_key_prefix: str = _key(
+        "Prefix of this environment's state keys in state_bucket: the stack of layer L keeps its state at `<state_key_prefix>/L.tfstate`. Empty: the environment name. Replaces state_key.",
+        "",
+        allowed="empty, or 1-900 of A-Z a-z 0-9 and !_.*'()/-, not starting or ending with '/' and without '//'",
+    )
     state_region: str = _key("Region of the state bucket and lock table. Empty: aws_region.", "", allowed="empty or an AWS region code")
     vpc_cidr: str = _key("IPv4 range of the VPC; split into 16 equal blocks, private subnets first, public from the ninth.", "10.0.0.0/16", allowed="an IPv4 CIDR block from /16 to /24")
     az_count: int = _key("Availability zones the subnets span.", 2, allowed="2-6")
@@ -182,6 +188,23 @@ class EnvironmentConfig:
     single_nat_gateway: bool = _key("With enable_nat_gateway: one NAT gateway for all zones (cheaper) instead of one per zone (zone-independent).", True, allowed="true or false")
     flow_log_retention_days: int = _key("Retention of the VPC flow log group (days); a year of network history is what an incident review asks for.", 365, allowed="a CloudWatch Logs retention: " + ", ".join(map(str, LOG_RETENTION_DAYS)))
     github_repository: str = _key("GitHub repository (`owner/name`) whose workflows may deploy; empty: no deploy role.", "", allowed="empty or owner/name")
+
+    # -- guard rails: which account, which role, what may be destroyed ----------
+    allowed_account_ids: tuple[str, ...] = _key(
+        "AWS account IDs this environment may be applied to; every AWS provider of the stack gets them as allowed_account_ids, so credentials of another account fail before any change. Empty: any account, and a production-like environment (environment `production`, `prod` or starting with `prod-` or `production-`) gets a warning at synth.",
+        (),
+        allowed='a list of distinct 12-digit account IDs as strings, such as ["123456789012"] (quoted: a number would lose a leading zero)',
+    )
+    assume_role_arn: str = _key(
+        "IAM role every AWS provider of the stack assumes (from the credentials it starts with). Empty: the credentials are used as they are.",
+        "",
+        allowed="empty or an IAM role ARN `arn:<partition>:iam::<12 digits>:role/<path/><name>` of aws_region's partition, whose account is in allowed_account_ids when that is set",
+    )
+    protect_data: bool = _key(
+        "true: the data-bearing resources (tables, buckets, queues, keys, the backup vault) get `lifecycle { prevent_destroy = true }`, so a plan that would destroy one fails. false for a disposable environment.",
+        True,
+        allowed="true or false",
+    )
 
     # -- delivery: the GitHub Actions deploy role, the ECR-push updater ----------
     github_branch: str = _key(
@@ -366,8 +389,19 @@ class EnvironmentConfig:
         return tuple(f"{self.aws_region}{letter}" for letter in "abcdefgh"[: self.az_count])
 
     @property
-    def effective_state_key(self) -> str:
-        return self.state_key or f"{self.environment}/terraform.tfstate"
+    def effective_state_key_prefix(self) -> str:
+        return self.state_key_prefix or self.environment
+
+    def state_key(self, layer: str) -> str:
+        """The state object key of the stack of ``layer``: ``<state_key_prefix>/<layer>.tfstate``."""
+        if not re.fullmatch(r"[a-z][a-z0-9-]{0,62}", layer):
+            raise ValueError(f"layer must be 1-63 lower-case letters, digits and '-', starting with a letter, but {layer!r} was provided")
+        return f"{self.effective_state_key_prefix}/{layer}.tfstate"
+
+    @property
+    def production_like(self) -> bool:
+        """environment production or prod, or starting with production- or prod-: warned about what only production needs."""
+        return bool(re.fullmatch(r"prod(?:uction)?(?:-.*)?", self.environment, re.DOTALL))
 
     @property
     def effective_state_region(self) -> str:
@@ -442,8 +476,10 @@ def _check_strings(config: EnvironmentConfig, report: Callable[[str, str], None]
             report(key, f"is not a valid S3 bucket name: {problem}")
     if not _DYNAMODB_TABLE.fullmatch(config.state_lock_table):
         report("state_lock_table", "must be a DynamoDB table name: 3-255 of A-Z a-z 0-9 _ . -")
-    if config.state_key and (not _STATE_KEY.fullmatch(config.state_key) or config.state_key.startswith("/")):
-        report("state_key", "must be empty or an S3 key of letters, digits and !_.*'()/- not starting with '/'")
+    prefix = config.state_key_prefix
+    if prefix and (not _STATE_KEY_PREFIX.fullmatch(prefix) or prefix.startswith("/") or prefix.endswith("/") or "//" in prefix):
+        report("state_key_prefix", "must be empty or 1-900 of letters, digits and !_.*'()/-, not starting or ending with '/' and without '//'")
+    _check_accounts(config, report)
     if config.pingid_metadata_url and not re.fullmatch(r"https://[^\s/$.?#][^\s]*", config.pingid_metadata_url):
         report("pingid_metadata_url", "must be empty or an https:// URL")
     if config.domain_name and not _DOMAIN.fullmatch(config.domain_name):
@@ -454,6 +490,32 @@ def _check_strings(config: EnvironmentConfig, report: Callable[[str, str], None]
     if config.github_repository and not _GITHUB_REPOSITORY.fullmatch(config.github_repository):
         report("github_repository", "must be empty or owner/name, such as my-org/circle-of-trust")
     _check_delivery(config, report)
+
+
+def _partition(region: str) -> str:
+    return "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+
+
+def _check_accounts(config: EnvironmentConfig, report: Callable[[str, str], None]) -> None:
+    """allowed_account_ids and assume_role_arn, and that they agree."""
+    ids = config.allowed_account_ids
+    bad = [account for account in ids if not _ACCOUNT_ID.fullmatch(account)]
+    if bad:
+        report("allowed_account_ids", f"must hold 12-digit AWS account IDs; not {', '.join(_shorten(account) for account in bad[:5])}")
+    if len(set(ids)) != len(ids):
+        report("allowed_account_ids", "must not repeat an account ID")
+    arn = config.assume_role_arn
+    if not arn:
+        return
+    match = _ROLE_ARN.fullmatch(arn)
+    if not match or len(match["path"]) > 512:
+        report("assume_role_arn", "must be empty or an IAM role ARN such as arn:aws:iam::123456789012:role/deploy (a path may come before the name: role/ci/deploy)")
+        return
+    partition = _partition(config.aws_region)
+    if match["partition"] != partition:
+        report("assume_role_arn", f"must be in the partition of aws_region ({config.aws_region}): arn:{partition}:iam::...")
+    if ids and not bad and match["account"] not in ids:
+        report("assume_role_arn", f"must be a role of an account in allowed_account_ids ({', '.join(ids)}), not of {match['account']}")
 
 
 def _check_delivery(config: EnvironmentConfig, report: Callable[[str, str], None]) -> None:
@@ -811,7 +873,10 @@ def _coerce_strings(key: str, value: Any, report: Callable[[str, str], None]) ->
     """A list of strings, as a tuple."""
     if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
         return tuple(value)
-    report(key, "must be a list of strings")
+    if key == "allowed_account_ids":
+        report(key, 'must be a list of account IDs as quoted strings, such as ["012345678901"]: a number would lose a leading zero')
+    else:
+        report(key, "must be a list of strings")
     return dataclasses.MISSING
 
 
@@ -952,7 +1017,7 @@ def _read(path: Path) -> Mapping[str, Any]:
 
 
 # Keys that were renamed: the unknown-key message says what replaced them.
-_REPLACED_KEYS: dict[str, str] = {}
+_REPLACED_KEYS = {"state_key": "state_key_prefix; layer L keeps its state at <state_key_prefix>/L.tfstate"}
 
 
 def _alternate(value: Any) -> Any:
@@ -1055,7 +1120,13 @@ def load_config(path: str | Path, warnings: list[str] | None = None) -> Environm
 
 def config_warnings(config: EnvironmentConfig) -> list[str]:
     """What a valid config should still change, as ``<key>: <why>`` lines."""
-    return []
+    warnings = []
+    if config.production_like and not config.allowed_account_ids:
+        warnings.append(
+            f"allowed_account_ids: is empty, so {config.environment!r} may be applied with credentials of any account; "
+            'set it to the account(s) of this environment, such as ["123456789012"]'
+        )
+    return warnings
 
 
 def load_configs(paths: Sequence[str | Path], warnings: list[str] | None = None) -> list[EnvironmentConfig]:
@@ -1104,7 +1175,7 @@ def _check_unique(paths: Sequence[str | Path], configs: Sequence[EnvironmentConf
         for key, value, why in (
             ("environment", config.environment, "each environment is its own stack"),
             ("s3_frontend_bucket", config.s3_frontend_bucket, "bucket names are global"),
-            ("state_key", (config.state_bucket, config.effective_state_key), "two stacks would share one state"),
+            ("state_key_prefix", (config.state_bucket, config.effective_state_key_prefix), "two stacks would share one state"),
             ("name_prefix", config.resource_prefix, "resource names would collide"),
             # Only a name set by hand: default names differ when the prefixes do (checked above).
             ("cloudtrail_bucket", config.cloudtrail_bucket if config.enable_cloudtrail and config.cloudtrail_bucket else None, "bucket names are global"),

@@ -182,6 +182,8 @@ def test_construct_warnings_are_printed(synthesized):
     result = run_main("--config", "config/production.tfvars", "--output", str(synthesized.parent / "warned"))
     assert result.returncode == 0
     assert result.stderr == (
+        "warning: config/production.tfvars: allowed_account_ids: is empty, so 'production' may be applied with credentials of any account; "
+        'set it to the account(s) of this environment, such as ["123456789012"]\n'
         "warning: production: domain_name 'circleoftrust.yourdomain.com' is ignored: a custom domain needs "
         "hosted_zone_id (the Route 53 zone that validates its certificates); the app keeps the AWS default endpoints\n"
     )
@@ -381,3 +383,21 @@ def test_the_swap_replaces_an_existing_output_and_hands_back_the_old_one(tmp_pat
     # The exchange leaves the old output where the new one was; the fallback, in a folder beside it.
     assert old is not None
     assert (old / "stacks" / "old").is_dir() or (old / "cdktf.out" / "stacks" / "old").is_dir()
+
+
+def test_config_warnings_are_printed_with_their_file(tmp_path):
+    config = tmp_path / "prod-eu.tfvars"
+    config.write_text('environment = "prod-eu"\n')
+    result = subprocess.run(
+        [sys.executable, "-c", FAKE_SYNTH, "--config", str(config), "--output", str(tmp_path / "out")],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PAUSE": "none", "READY": str(tmp_path / "ready")},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == (
+        f"warning: {config}: allowed_account_ids: is empty, so 'prod-eu' may be applied with credentials of any account; "
+        'set it to the account(s) of this environment, such as ["123456789012"]\n'
+    )
