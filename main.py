@@ -12,12 +12,18 @@ runs this file (cdktf.json) and passes its output folder in CDKTF_OUTDIR.
 from __future__ import annotations
 
 import argparse
+import ctypes
+import ctypes.util
 import json
 import os
+import re
 import shutil
+import signal
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable, Iterator
 
 import constructs_lib  # noqa: F401  (first: cheap provider imports, no jsii banner)
 from stacks.config import ConfigError, EnvironmentConfig, load_configs
@@ -26,6 +32,21 @@ PROJECT_DIR = Path(__file__).resolve().parent
 DEFAULT_CONFIG_DIR = PROJECT_DIR / "config"
 CONFIG_SUFFIXES = (".tfvars", ".tfvars.json", ".json")
 EXIT_CONFIG_ERROR = 2
+# A run stopped by a signal exits as shells report it: 128 + the signal number.
+HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived; raised where the program was, so ``finally`` blocks clean up."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+        self.written = False  # whether the new output was already in place
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
 
 
 def default_config_paths(directory: Path = DEFAULT_CONFIG_DIR) -> list[Path]:
@@ -49,20 +70,39 @@ def build_app(configs: list[EnvironmentConfig], outdir: Path):
 def synthesize(config_paths: list[Path], outdir: Path) -> tuple[list[str], list[str]]:
     """Validate every config, synthesize, then swap the result into ``outdir``.
 
-    Returns the stack names and the warnings the constructs raised (cdktf
-    keeps them in manifest.json, where `cdktf synth` prints them from).
-    Raises ConfigError before anything is written when a config is bad.
+    Returns the stack names and the warnings: the configs' (each starting
+    with its file) and the constructs' (cdktf keeps them in manifest.json,
+    where `cdktf synth` prints them from). Raises ConfigError before
+    anything is written when a config is bad. Whatever happens (an error, a
+    signal turned into Interrupted), no temporary folder is left behind and
+    ``outdir`` holds either the previous output or the complete new one.
     """
-    configs = load_configs(config_paths)
+    warnings: list[str] = []
+    configs = load_configs(config_paths, warnings)
     outdir = outdir.resolve()
     outdir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=outdir.parent))
+    _remove_stale_temporaries(outdir)
+    staging: Path | None = None
+    retired: Path | None = None
+    written = False
     try:
-        build_app(configs, staging).synth()
-        stack_names, warnings = _read_manifest(staging / "manifest.json")
-        _replace_dir(staging, outdir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            with _signals_deferred():  # no instant where the folder exists but is not known here
+                staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.new-{os.getpid()}-", dir=outdir.parent))
+            build_app(configs, staging).synth()
+            stack_names, construct_warnings = _read_manifest(staging / "manifest.json")
+            warnings.extend(construct_warnings)
+            with _signals_deferred():
+                retired = _replace_dir(staging, outdir)
+                written = True
+        finally:
+            with _signals_deferred():
+                for folder in (staging, retired):
+                    if folder is not None:
+                        shutil.rmtree(folder, ignore_errors=True)
+    except Interrupted as interrupted:
+        interrupted.written = written
+        raise
     return stack_names, warnings
 
 
@@ -77,20 +117,118 @@ def _read_manifest(manifest: Path) -> tuple[list[str], list[str]]:
     ]
 
 
-def _replace_dir(new: Path, target: Path) -> None:
-    """Put ``new`` at ``target``; the old tree is moved aside, then removed."""
+# -- the output swap ---------------------------------------------------------------
+
+def _temporary_pattern(name: str) -> re.Pattern[str]:
+    """Names of the temporary folders beside the output: ``.<name>.new-<pid>-<random>`` and ``.old-``.
+
+    The older unnamed forms ``.<name>.<random>`` and ``.<name>.old.<random>``
+    (from before the pid was part of the name) match too, without a pid.
+    """
+    return re.compile(rf"\.{re.escape(name)}\.(?:(?P<kind>new|old)-(?P<pid>\d+)-|(?P<legacy>old\.)?)[a-z0-9_]{{8}}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_stale_temporaries(target: Path) -> None:
+    """Remove what runs killed beyond cleaning up (SIGKILL, a power cut) left beside ``target``.
+
+    A folder of a live process (another run writing the same output) is
+    left alone. A killed run's moved-aside old output is put back when
+    nothing is at ``target``: the kill came between the two renames.
+    """
+    pattern = _temporary_pattern(target.name)
+    for entry in sorted(target.parent.iterdir()):
+        match = pattern.fullmatch(entry.name)
+        if not match or entry.is_symlink() or not entry.is_dir():
+            continue
+        if match["pid"] and (int(match["pid"]) == os.getpid() or _alive(int(match["pid"]))):
+            continue
+        old = entry / target.name
+        if (match["kind"] == "old" or match["legacy"]) and old.is_dir() and not target.exists():
+            old.rename(target)
+        shutil.rmtree(entry, ignore_errors=True)
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back (they arrive when the block ends)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, HANDLED_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+_RENAME_EXCHANGE = 2  # linux/fs.h
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths in one atomic step (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd = -100
+    result = renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), _RENAME_EXCHANGE)
+    if result == 0:
+        return True
+    errno = ctypes.get_errno()
+    if errno in (22, 38, 95):  # EINVAL, ENOSYS, EOPNOTSUPP: this kernel or file system cannot
+        return False
+    raise OSError(errno, os.strerror(errno), str(first))
+
+
+def _between_renames() -> None:
+    """Called between the two renames of the fallback swap; tests replace it to act there."""
+
+
+def _replace_dir(new: Path, target: Path) -> Path | None:
+    """Put ``new`` at ``target``; return the folder now holding the old output, for the caller to remove.
+
+    Where the kernel can, the two folders are exchanged atomically, so at
+    every instant one complete output is at ``target``; the old one is then
+    at ``new``. Elsewhere the old one is renamed aside into a temporary
+    folder, then ``new`` into place, and renamed back if that fails. Call it
+    with SIGINT and SIGTERM held back (_signals_deferred); a kill that
+    cannot be held back (SIGKILL) between the renames leaves the old output
+    aside, and the next run puts it back (_remove_stale_temporaries).
+    """
     if not target.exists():
         new.rename(target)
-        return
-    retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
-    target.rename(retired / target.name)
+        return None
+    if _exchange(new, target):
+        return new
+    retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-{os.getpid()}-", dir=target.parent))
     try:
-        new.rename(target)
-    except OSError:
-        (retired / target.name).rename(target)
-        raise
-    finally:
+        target.rename(retired / target.name)
+        try:
+            _between_renames()
+            new.rename(target)
+        except BaseException:
+            (retired / target.name).rename(target)
+            raise
+    except BaseException:
         shutil.rmtree(retired, ignore_errors=True)
+        raise
+    return retired
+
+
+# -- the command ------------------------------------------------------------------------
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -111,18 +249,48 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise Interrupted(signum)
+
+
+@contextmanager
+def _signals_interrupt() -> Iterator[None]:
+    """SIGINT and SIGTERM raise Interrupted (instead of a KeyboardInterrupt traceback or a silent death)."""
+    previous = {signum: signal.signal(signum, _interrupt) for signum in HANDLED_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        stacks, warnings = synthesize(args.config or default_config_paths(), args.output)
+        with _signals_interrupt():
+            stacks, warnings = synthesize(args.config or default_config_paths(), args.output)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
+    except Interrupted as interrupted:
+        name = signal.Signals(interrupted.signum).name
+        state = "the new output is complete" if interrupted.written else "the previous output is unchanged"
+        print(f"interrupted by {name}: {state} in {args.output}", file=sys.stderr)
+        return interrupted.exit_code
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"synthesized {len(stacks)} stack(s) into {args.output}: {', '.join(stacks)}")
     return 0
 
 
+def _exit(code: int) -> None:
+    """Exit; after an interruption without the jsii runtime's exit handlers (its node process may be gone)."""
+    if code > 128:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    _exit(main())

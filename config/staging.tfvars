@@ -34,12 +34,15 @@ worker_scaling_steps = [[1, 1], [50, 2], [200, 4]]
 # Staging is disposable: `terraform destroy` may delete its tables.
 table_deletion_protection = false
 
-# Delivery. The GitHub repository is a placeholder (replace it with the real
-# owner/name): with it, staging synthesizes the GitHub Actions deploy role,
-# trusted for jobs in the GitHub environment "staging" (the shipped workflows
-# name their environment). Production has no role until it sets one.
-github_repository  = "circle-of-trust/circle-of-trust"
-github_environment = "staging"
+# Staging is disposable: no prevent_destroy on its data-bearing resources, so
+# `terraform destroy` can remove the whole environment.
+protect_data = false
+
+# Delivery. No GitHub deploy role until you set your repository: a placeholder
+# owner/name would trust whoever owns that name on GitHub. To deploy from the
+# shipped workflows (their jobs run in the GitHub environment "staging"), set:
+#   github_repository  = "<your-org>/<your-repo>"
+#   github_environment = "staging"
 
 # The seed's EventBridge alternative: staging deploys every pushed tag itself (the
 # deploy workflows then only build and push); production keeps the CI deploy step.

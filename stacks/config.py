@@ -31,7 +31,7 @@ from constructs_lib.limits import (
 )
 from constructs_lib import github_refs
 from constructs_lib.scaling_steps import scaling_step_problems
-from stacks.tfvars import TfvarsError, parse_tfvars
+from stacks.tfvars import MAX_NESTING, MAX_NUMBER_LENGTH, TfvarsError, parse_tfvars
 
 __all__ = [
     "AWS_REGIONS",
@@ -58,20 +58,50 @@ AWS_REGIONS = (
 )  # fmt: skip
 
 
-_NAME = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
-_IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
-_DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-_GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
-_STATE_KEY = re.compile(r"^[A-Za-z0-9!_.*'()/-]{1,1024}$")
-_DYNAMODB_TABLE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+# Every pattern is used with fullmatch: `$` would accept a trailing newline.
+_NAME = re.compile(r"[a-z][a-z0-9-]*[a-z0-9]")
+_IMAGE_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
+_DOMAIN = re.compile(r"(?=.{4,253}\Z)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
+_GITHUB_REPOSITORY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
+_STATE_KEY_PREFIX = re.compile(r"[A-Za-z0-9!_.*'()/-]{1,900}")  # room for "/<layer>.tfstate" in S3's 1024
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+_ROLE_ARN = re.compile(r"arn:(?P<partition>aws|aws-cn|aws-us-gov):iam::(?P<account>[0-9]{12}):role/(?P<path>(?:[\x21-\x2e\x30-\x7e]+/)*)(?P<name>[\w+=,.@-]{1,64})", re.ASCII)
+_DYNAMODB_TABLE = re.compile(r"[A-Za-z0-9_.-]{3,255}")
+
+
+# The message shows at most this many problems (then "... and N more"), so
+# that a file of 100,000 bad keys still gives a readable, bounded message.
+MAX_SHOWN_PROBLEMS = 50
+# Characters of a given value (its repr) or an unknown key shown in a problem.
+MAX_SHOWN_VALUE = 120
 
 
 class ConfigError(Exception):
-    """Every problem found in one or more config files, in one message."""
+    """Every problem found in one or more config files, in one message.
+
+    ``problems`` holds them all; the message shows the first
+    MAX_SHOWN_PROBLEMS and counts the rest.
+    """
 
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = tuple(problems)
-        super().__init__("invalid configuration:\n" + "\n".join(f"  {p}" for p in self.problems))
+        lines = [f"  {problem}" for problem in self.problems[:MAX_SHOWN_PROBLEMS]]
+        if len(self.problems) > MAX_SHOWN_PROBLEMS:
+            lines.append(f"  ... and {len(self.problems) - MAX_SHOWN_PROBLEMS} more")
+        super().__init__("invalid configuration:\n" + "\n".join(lines))
+
+
+def _shorten(value: Any) -> str:
+    """repr(value), cut to MAX_SHOWN_VALUE characters."""
+    text = repr(value)
+    if len(text) <= MAX_SHOWN_VALUE:
+        return text
+    return f"{text[:MAX_SHOWN_VALUE]}... ({len(text)} characters)"
+
+
+def _show_key(key: str) -> str:
+    """A key as written when it is a plain name, else its shortened repr (a JSON key may hold anything)."""
+    return key if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]{0,63}", key) else _shorten(key)
 
 
 def _key(doc: str, default: Any = dataclasses.MISSING, *, allowed: str, seed: bool = False) -> Any:
@@ -88,15 +118,15 @@ class EnvironmentConfig:
 
     # -- the seed's terraform.tfvars ------------------------------------------
     environment: str = _key(
-        "Environment name; names the stack (cdktf.out/stacks/<environment>) and the state key.",
-        allowed="lower-case letters, digits and '-', 2-16 characters, starting with a letter",
+        "Environment name; names the stack (cdktf.out/stacks/<environment>) and, by default, the state key prefix.",
+        allowed="lower-case letters, digits and '-', 2-16 characters, starting with a letter; short enough that the names derived from the resource prefix fit (the WebSocket NLB's `<prefix>-ws` has at most 32 characters)",
         seed=True,
     )
     aws_region: str = _key("Region every resource is created in.", "us-east-1", allowed="an AWS region code", seed=True)
     project_name: str = _key(
         "Prefix of resource names (the seed's `<project>-api`, `<project>-jobs`, ...) and the `project` tag.",
         "circle-of-trust",
-        allowed="lower-case letters, digits and '-', 3-20 characters, starting with a letter",
+        allowed="lower-case letters, digits and '-', 3-20 characters, starting with a letter; short enough that the names derived from the resource prefix fit (see environment)",
         seed=True,
     )
     s3_frontend_bucket: str = _key(
@@ -142,10 +172,11 @@ class EnvironmentConfig:
     )
     state_bucket: str = _key("S3 bucket holding the Terraform state (created by the bootstrap).", "circle-of-trust-terraform-state", allowed="an S3 bucket name")
     state_lock_table: str = _key("DynamoDB table for Terraform state locking.", "terraform-state-lock", allowed="a DynamoDB table name: 3-255 of A-Z a-z 0-9 _ . -")
-    state_key_prefix: str = _key("Prefix of this environment's state keys: layer L keeps its state at `<prefix>/L.tfstate`. Empty: the environment name.", "", allowed="empty or an S3 key prefix without spaces")
-    allowed_account_ids: tuple[str, ...] = _key("AWS account IDs this environment may be applied to.", (), allowed="12-digit account IDs")
-    assume_role_arn: str = _key("Role the provider assumes.", "", allowed="empty or an IAM role ARN")
-    protect_data: bool = _key("prevent_destroy on data-bearing resources.", True, allowed="true or false")
+    state_key_prefix: str = _key(
+        "Prefix of this environment's state keys in state_bucket: the stack of layer L keeps its state at `<state_key_prefix>/L.tfstate`. Empty: the environment name. Replaces state_key.",
+        "",
+        allowed="empty, or 1-900 of A-Z a-z 0-9 and !_.*'()/-, not starting or ending with '/' and without '//'",
+    )
     state_region: str = _key("Region of the state bucket and lock table. Empty: aws_region.", "", allowed="empty or an AWS region code")
     vpc_cidr: str = _key("IPv4 range of the VPC; split into 16 equal blocks, private subnets first, public from the ninth.", "10.0.0.0/16", allowed="an IPv4 CIDR block from /16 to /24")
     az_count: int = _key("Availability zones the subnets span.", 2, allowed="2-6")
@@ -157,6 +188,23 @@ class EnvironmentConfig:
     single_nat_gateway: bool = _key("With enable_nat_gateway: one NAT gateway for all zones (cheaper) instead of one per zone (zone-independent).", True, allowed="true or false")
     flow_log_retention_days: int = _key("Retention of the VPC flow log group (days); a year of network history is what an incident review asks for.", 365, allowed="a CloudWatch Logs retention: " + ", ".join(map(str, LOG_RETENTION_DAYS)))
     github_repository: str = _key("GitHub repository (`owner/name`) whose workflows may deploy; empty: no deploy role.", "", allowed="empty or owner/name")
+
+    # -- guard rails: which account, which role, what may be destroyed ----------
+    allowed_account_ids: tuple[str, ...] = _key(
+        "AWS account IDs this environment may be applied to; every AWS provider of the stack gets them as allowed_account_ids, so credentials of another account fail before any change. Empty: any account, and a production-like environment (environment `production`, `prod` or starting with `prod-` or `production-`) gets a warning at synth.",
+        (),
+        allowed='a list of distinct 12-digit account IDs as strings, such as ["123456789012"] (quoted: a number would lose a leading zero)',
+    )
+    assume_role_arn: str = _key(
+        "IAM role every AWS provider of the stack assumes (from the credentials it starts with). Empty: the credentials are used as they are.",
+        "",
+        allowed="empty or an IAM role ARN `arn:<partition>:iam::<12 digits>:role/<path/><name>` of aws_region's partition, whose account is in allowed_account_ids when that is set",
+    )
+    protect_data: bool = _key(
+        "true: the data-bearing resources (tables, buckets, queues, keys, the backup vault) get `lifecycle { prevent_destroy = true }`, so a plan that would destroy one fails. false for a disposable environment.",
+        True,
+        allowed="true or false",
+    )
 
     # -- delivery: the GitHub Actions deploy role, the ECR-push updater ----------
     github_branch: str = _key(
@@ -340,8 +388,20 @@ class EnvironmentConfig:
             return self.availability_zones
         return tuple(f"{self.aws_region}{letter}" for letter in "abcdefgh"[: self.az_count])
 
+    @property
+    def effective_state_key_prefix(self) -> str:
+        return self.state_key_prefix or self.environment
+
     def state_key(self, layer: str) -> str:
-        return f"{self.state_key_prefix or self.environment}/{layer}.tfstate"
+        """The state object key of the stack of ``layer``: ``<state_key_prefix>/<layer>.tfstate``."""
+        if not re.fullmatch(r"[a-z][a-z0-9-]{0,62}", layer):
+            raise ValueError(f"layer must be 1-63 lower-case letters, digits and '-', starting with a letter, but {layer!r} was provided")
+        return f"{self.effective_state_key_prefix}/{layer}.tfstate"
+
+    @property
+    def production_like(self) -> bool:
+        """environment production or prod, or starting with production- or prod-: warned about what only production needs."""
+        return bool(re.fullmatch(r"prod(?:uction)?(?:-.*)?", self.environment, re.DOTALL))
 
     @property
     def effective_state_region(self) -> str:
@@ -388,7 +448,7 @@ def _s3_bucket_name_problem(name: str) -> str | None:
 
 
 def _name_problem(value: str, low: int, high: int) -> str | None:
-    if not low <= len(value) <= high or not _NAME.match(value) or "--" in value:
+    if not low <= len(value) <= high or not _NAME.fullmatch(value) or "--" in value:
         return f"must be {low}-{high} lower-case letters, digits and single '-', starting with a letter"
     return None
 
@@ -414,20 +474,48 @@ def _check_strings(config: EnvironmentConfig, report: Callable[[str, str], None]
         problem = _s3_bucket_name_problem(getattr(config, key))
         if problem:
             report(key, f"is not a valid S3 bucket name: {problem}")
-    if not _DYNAMODB_TABLE.match(config.state_lock_table):
+    if not _DYNAMODB_TABLE.fullmatch(config.state_lock_table):
         report("state_lock_table", "must be a DynamoDB table name: 3-255 of A-Z a-z 0-9 _ . -")
-    if config.state_key_prefix and (not _STATE_KEY.match(config.state_key_prefix) or config.state_key_prefix.startswith("/")):
-        report("state_key_prefix", "must be empty or an S3 key of letters, digits and !_.*'()/- not starting with '/'")
+    prefix = config.state_key_prefix
+    if prefix and (not _STATE_KEY_PREFIX.fullmatch(prefix) or prefix.startswith("/") or prefix.endswith("/") or "//" in prefix):
+        report("state_key_prefix", "must be empty or 1-900 of letters, digits and !_.*'()/-, not starting or ending with '/' and without '//'")
+    _check_accounts(config, report)
     if config.pingid_metadata_url and not re.fullmatch(r"https://[^\s/$.?#][^\s]*", config.pingid_metadata_url):
         report("pingid_metadata_url", "must be empty or an https:// URL")
-    if config.domain_name and not _DOMAIN.match(config.domain_name):
+    if config.domain_name and not _DOMAIN.fullmatch(config.domain_name):
         report("domain_name", "must be empty or a lower-case DNS name such as app.example.com")
     for key in ("api_image_tag", "worker_image_tag"):
-        if not _IMAGE_TAG.match(getattr(config, key)):
+        if not _IMAGE_TAG.fullmatch(getattr(config, key)):
             report(key, "must be an image tag: 1-128 of A-Z a-z 0-9 _ . -, not starting with '.' or '-'")
-    if config.github_repository and not _GITHUB_REPOSITORY.match(config.github_repository):
+    if config.github_repository and not _GITHUB_REPOSITORY.fullmatch(config.github_repository):
         report("github_repository", "must be empty or owner/name, such as my-org/circle-of-trust")
     _check_delivery(config, report)
+
+
+def _partition(region: str) -> str:
+    return "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+
+
+def _check_accounts(config: EnvironmentConfig, report: Callable[[str, str], None]) -> None:
+    """allowed_account_ids and assume_role_arn, and that they agree."""
+    ids = config.allowed_account_ids
+    bad = [account for account in ids if not _ACCOUNT_ID.fullmatch(account)]
+    if bad:
+        report("allowed_account_ids", f"must hold 12-digit AWS account IDs; not {', '.join(_shorten(account) for account in bad[:5])}")
+    if len(set(ids)) != len(ids):
+        report("allowed_account_ids", "must not repeat an account ID")
+    arn = config.assume_role_arn
+    if not arn:
+        return
+    match = _ROLE_ARN.fullmatch(arn)
+    if not match or len(match["path"]) > 512:
+        report("assume_role_arn", "must be empty or an IAM role ARN such as arn:aws:iam::123456789012:role/deploy (a path may come before the name: role/ci/deploy)")
+        return
+    partition = _partition(config.aws_region)
+    if match["partition"] != partition:
+        report("assume_role_arn", f"must be in the partition of aws_region ({config.aws_region}): arn:{partition}:iam::...")
+    if ids and not bad and match["account"] not in ids:
+        report("assume_role_arn", f"must be a role of an account in allowed_account_ids ({', '.join(ids)}), not of {match['account']}")
 
 
 def _check_delivery(config: EnvironmentConfig, report: Callable[[str, str], None]) -> None:
@@ -435,8 +523,10 @@ def _check_delivery(config: EnvironmentConfig, report: Callable[[str, str], None
     for problem in github_refs.branch_problems(config.github_branch):
         report("github_branch", problem)
     if config.github_environment:
-        for problem in github_refs.environment_problems(config.github_environment):
-            report("github_environment", problem)
+        # github_refs.environment_problems uses re.match with `$`, which lets
+        # "staging\n" through; the same pattern with fullmatch does not.
+        if not github_refs.ENVIRONMENT_PATTERN.fullmatch(config.github_environment):
+            report("github_environment", f"must be {github_refs.ENVIRONMENT_RULE}")
         if config.github_branch != "main":
             report("github_branch", "has no effect with github_environment (jobs in an environment get the environment sub claim): leave it out, or leave github_environment empty")
     if not config.github_repository:
@@ -534,14 +624,14 @@ def _check_tables(config: EnvironmentConfig, report: Callable[[str, str], None])
 
 
 PRICE_CLASSES = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
-_HOSTED_ZONE_ID = re.compile(r"^[A-Z0-9]{1,32}$")
-_COGNITO_DOMAIN_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_HOSTED_ZONE_ID = re.compile(r"[A-Z0-9]{1,32}")
+_COGNITO_DOMAIN_PREFIX = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _COGNITO_RESERVED = ("aws", "amazon", "cognito")
 
 
 def _check_edge(config: EnvironmentConfig, report: Callable[[str, str], None]) -> None:
     if config.hosted_zone_id:
-        if not _HOSTED_ZONE_ID.match(config.hosted_zone_id):
+        if not _HOSTED_ZONE_ID.fullmatch(config.hosted_zone_id):
             report("hosted_zone_id", "must be empty or a Route 53 hosted zone ID: upper-case letters and digits such as Z0123456789ABCDEFGHIJ, without /hostedzone/")
         if not config.domain_name:
             report("hosted_zone_id", "has no effect without domain_name: set domain_name too, or leave hosted_zone_id empty")
@@ -558,7 +648,7 @@ def _check_edge(config: EnvironmentConfig, report: Callable[[str, str], None]) -
         report("api_access_log_retention_days", "must be one of " + ", ".join(map(str, LOG_RETENTION_DAYS)))
     prefix = config.effective_cognito_domain_prefix
     if config.cognito_domain_prefix or config.enable_cognito_sso:
-        if not _COGNITO_DOMAIN_PREFIX.match(prefix) or any(word in prefix for word in _COGNITO_RESERVED):
+        if not _COGNITO_DOMAIN_PREFIX.fullmatch(prefix) or any(word in prefix for word in _COGNITO_RESERVED):
             report(
                 "cognito_domain_prefix",
                 f"must be 1-63 lower-case letters, digits and '-' not containing aws, amazon or cognito (Cognito reserves them); {prefix!r} would be used",
@@ -567,7 +657,7 @@ def _check_edge(config: EnvironmentConfig, report: Callable[[str, str], None]) -
         report("enable_cognito_sso", "needs pingid_metadata_url (PingID's SAML metadata URL), which is empty")
 
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 MAX_MESSAGE_AGE_SECONDS = 1209600  # SQS keeps a message 14 days at most
 
 
@@ -584,7 +674,7 @@ def _check_operations(config: EnvironmentConfig, report: Callable[[str, str], No
                 report("cloudtrail_bucket", f"must differ from {other} ({bucket!r}): the trail's bucket holds only its log files")
     if config.cloudtrail_log_retention_days not in LOG_RETENTION_DAYS:
         report("cloudtrail_log_retention_days", "must be one of " + ", ".join(map(str, LOG_RETENTION_DAYS)))
-    if config.alarm_email and not _EMAIL.match(config.alarm_email):
+    if config.alarm_email and not _EMAIL.fullmatch(config.alarm_email):
         report("alarm_email", "must be empty or an e-mail address such as ops@example.com")
     _check_range(config, report, "alarm_api_5xx_percent", 1, 100)
     _check_range(config, report, "alarm_api_latency_p99_milliseconds", 50, 30000)
@@ -598,7 +688,166 @@ def _check_operations(config: EnvironmentConfig, report: Callable[[str, str], No
     _check_range(config, report, "backup_retention_days", 1, 36500)
 
 
-_RULES = (_check_strings, _check_network, _check_tasks, _check_workloads, _check_tables, _check_edge, _check_operations)
+@dataclass(frozen=True)
+class DerivedName:
+    """A name the stack builds from the resource prefix, and the limits on its length.
+
+    ``template`` has ``{prefix}`` for the resource prefix; ``when`` says
+    whether the resource exists with a config (None: always).
+    """
+
+    template: str
+    what: str
+    service: str
+    low: int
+    high: int
+    when: Callable[[EnvironmentConfig], bool] | None = None
+
+
+def _with_trail(config: EnvironmentConfig) -> bool:
+    return config.enable_cloudtrail
+
+
+def _with_updater(config: EnvironmentConfig) -> bool:
+    return config.enable_ecr_push_updater
+
+
+def _with_backup(config: EnvironmentConfig) -> bool:
+    return config.enable_backup
+
+
+def _with_sso(config: EnvironmentConfig) -> bool:
+    return config.enable_cognito_sso
+
+
+# Every name stacks/environment_stack.py and the constructs derive from the
+# resource prefix (`<prefix>-...`), with the length AWS allows (or, where
+# stricter, the construct). The prefix's characters are checked with the
+# keys it comes from (lower-case letters, digits and single '-'), which every
+# one of these services accepts; only the lengths remain.
+DERIVED_NAMES: tuple[DerivedName, ...] = (
+    # Elastic Load Balancing: the WebSocket API's internal NLB and its target group.
+    DerivedName("{prefix}-ws", "WebSocket NLB name", "Elastic Load Balancing", 1, 32),
+    DerivedName("{prefix}-ws", "WebSocket NLB target group name", "Elastic Load Balancing", 1, 32),
+    # IAM roles.
+    *(
+        DerivedName(template, "IAM role name", "IAM", 1, 64, when)
+        for template, when in (
+            ("{prefix}-ecs-execution", None),
+            ("{prefix}-api-task", None),
+            ("{prefix}-worker-task", None),
+            ("{prefix}-vpc-flow-logs", None),
+            ("{prefix}-github-actions", lambda config: bool(config.github_repository)),
+            ("{prefix}-apigateway-cloudwatch", lambda config: config.manage_api_gateway_account),
+            ("{prefix}-ecs-updater", _with_updater),
+            ("{prefix}-trail-logs", _with_trail),
+            ("{prefix}-backup", _with_backup),
+        )
+    ),
+    # The ECR-push updater: Lambda function, its rule and queue.
+    DerivedName("{prefix}-ecs-updater", "Lambda function name", "Lambda", 1, 64, _with_updater),
+    DerivedName("{prefix}-ecs-updater", "ECR-push updater name", "the updater construct (its rule and queue append up to 9 characters)", 1, 52, _with_updater),
+    DerivedName("{prefix}-ecs-updater-ecr-push", "EventBridge rule name", "EventBridge", 1, 64, _with_updater),
+    DerivedName("{prefix}-ecs-updater-dlq", "SQS queue name", "SQS", 1, 80, _with_updater),
+    # SQS, DynamoDB, ECR, ECS.
+    DerivedName("{prefix}-jobs", "SQS queue name", "SQS", 1, 80),
+    DerivedName("{prefix}-jobs-dlq", "SQS queue name", "SQS", 1, 80),
+    DerivedName("{prefix}-conversations", "DynamoDB table name", "DynamoDB", 3, 255),
+    DerivedName("{prefix}-jobs", "DynamoDB table name", "DynamoDB", 3, 255),
+    DerivedName("{prefix}-worker", "ECR repository name", "ECR", 2, 256),
+    DerivedName("{prefix}-api", "ECR repository name", "ECR", 2, 256),
+    DerivedName("{prefix}-workers", "ECS cluster name", "ECS", 1, 255),
+    DerivedName("{prefix}-api", "ECS cluster name", "ECS", 1, 255),
+    DerivedName("{prefix}-worker", "ECS task definition family", "ECS", 1, 255),
+    DerivedName("{prefix}-api", "ECS task definition family", "ECS", 1, 255),
+    # Application Auto Scaling policies.
+    DerivedName("{prefix}-api-cpu", "scaling policy name", "Application Auto Scaling", 1, 256),
+    DerivedName("{prefix}-workers-scale-out", "scaling policy name", "Application Auto Scaling", 1, 256),
+    DerivedName(
+        "{prefix}-conversations-write-capacity", "scaling policy name", "Application Auto Scaling", 1, 256,
+        lambda config: config.dynamodb_billing_mode == "PROVISIONED",
+    ),
+    # CloudWatch Logs.
+    DerivedName("/ecs/{prefix}-worker", "log group name", "CloudWatch Logs", 1, 512),
+    DerivedName("/vpc/{prefix}/flow-logs", "log group name", "CloudWatch Logs", 1, 512),
+    DerivedName("/aws/apigateway/{prefix}-api", "log group name", "CloudWatch Logs", 1, 512),
+    DerivedName("/aws/lambda/{prefix}-ecs-updater", "log group name", "CloudWatch Logs", 1, 512, _with_updater),
+    DerivedName("/aws/cloudtrail/{prefix}-trail", "log group name", "CloudWatch Logs", 1, 512, _with_trail),
+    # Edge: APIs, frontend, sign-in.
+    DerivedName("{prefix}-api", "HTTP API name", "API Gateway", 1, 128),
+    DerivedName("{prefix}-api-jwt", "JWT authorizer name", "API Gateway", 1, 128, _with_sso),
+    DerivedName("{prefix}-ws", "WebSocket API name", "API Gateway", 1, 128),
+    DerivedName("{prefix}-frontend", "CloudFront origin access control name", "CloudFront", 1, 64),
+    DerivedName("{prefix}-frontend-security-headers", "CloudFront response headers policy name", "CloudFront", 1, 128),
+    DerivedName("{prefix}", "frontend name prefix", "the frontend construct", 1, 40),
+    DerivedName("{prefix}", "Cognito user pool name", "Cognito", 1, 128, _with_sso),
+    DerivedName("{prefix}-frontend", "Cognito app client name", "Cognito", 1, 128, _with_sso),
+    DerivedName(
+        "{prefix}", "Cognito domain prefix", "Cognito", 1, 63, lambda config: config.enable_cognito_sso and not config.cognito_domain_prefix
+    ),
+    # Operations: trail, keys, alarms, dashboard, backup.
+    DerivedName("{prefix}-trail", "CloudTrail trail name", "CloudTrail", 3, 128, _with_trail),
+    DerivedName(
+        "{prefix}-audit-logs", "CloudTrail bucket name", "S3", 3, 63, lambda config: config.enable_cloudtrail and not config.cloudtrail_bucket
+    ),
+    DerivedName("alias/{prefix}-secrets", "KMS alias", "KMS", 1, 256),
+    DerivedName("alias/{prefix}-cloudtrail", "KMS alias", "KMS", 1, 256, _with_trail),
+    DerivedName("alias/{prefix}-ecs-updater", "KMS alias", "KMS", 1, 256, _with_updater),
+    DerivedName("{prefix}-alarms", "SNS topic name", "SNS", 1, 256),
+    *(
+        DerivedName(template, "alarm name", "CloudWatch", 1, 255)
+        for template in (
+            "{prefix}-jobs-dlq-not-empty",
+            "{prefix}-api-5xx-rate",
+            "{prefix}-api-latency-p99",
+            "{prefix}-worker-service-tasks-below-desired",
+            "{prefix}-jobs-oldest-message-age",
+        )
+    ),
+    DerivedName("{prefix}-conversations-table-throttled", "alarm name", "CloudWatch", 1, 255),
+    DerivedName("{prefix}-ecs-updater-dlq-not-empty", "alarm name", "CloudWatch", 1, 255, _with_updater),
+    DerivedName("{prefix}", "dashboard name", "CloudWatch", 1, 255),
+    DerivedName("{prefix}-backup", "backup vault name", "AWS Backup", 2, 50, _with_backup),
+    DerivedName("{prefix}-backup-daily", "backup plan name", "AWS Backup", 1, 50, _with_backup),
+    DerivedName("{prefix}-backup-tables", "backup selection name", "AWS Backup", 1, 50, _with_backup),
+    # Elsewhere.
+    DerivedName("{prefix}-worker-tasks", "security group name", "EC2", 1, 255),
+    DerivedName("{prefix}/app", "secret name", "Secrets Manager", 1, 512),
+    DerivedName("{prefix}", "Cloud Map namespace label (`<prefix>.local`)", "Route 53", 1, 63),
+)
+
+
+def _prefix_sources(config: EnvironmentConfig) -> tuple[str, ...]:
+    """The keys the resource prefix is made of."""
+    if config.name_prefix:
+        return ("name_prefix",)
+    if config.environment == "production":
+        return ("project_name",)
+    return ("project_name", "environment")
+
+
+def _check_derived_names(config: EnvironmentConfig, report: Callable[..., None]) -> None:
+    """Every name in DERIVED_NAMES fits its service's length limit."""
+    sources = _prefix_sources(config)
+    limits = {"environment": (2, 16), "project_name": (3, 20), "name_prefix": (3, 28)}
+    if any(_name_problem(getattr(config, key), *limits[key]) for key in sources):
+        return  # the prefix itself is reported; its lengths would only add noise
+    prefix = config.resource_prefix
+    advice = "shorten name_prefix" if sources == ("name_prefix",) else f"shorten {' or '.join(sources)}, or set a shorter name_prefix"
+    got = ", ".join(f"{key} = {_shorten(getattr(config, key))}" for key in sources)
+    for name in DERIVED_NAMES:
+        if name.when is not None and not name.when(config):
+            continue
+        value = name.template.format(prefix=prefix)
+        if not name.low <= len(value) <= name.high:
+            report(
+                ", ".join(sources),
+                f"make the {name.what} {value!r} {len(value)} characters long, but {name.service} allows {name.low}-{name.high}: {advice}",
+                got,
+            )
+
+
+_RULES = (_check_strings, _check_network, _check_tasks, _check_workloads, _check_tables, _check_edge, _check_operations, _check_derived_names)
 
 
 # ---------------------------------------------------------------------------
@@ -624,7 +873,10 @@ def _coerce_strings(key: str, value: Any, report: Callable[[str, str], None]) ->
     """A list of strings, as a tuple."""
     if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
         return tuple(value)
-    report(key, "must be a list of strings")
+    if key == "allowed_account_ids":
+        report(key, 'must be a list of account IDs as quoted strings, such as ["012345678901"]: a number would lose a leading zero')
+    else:
+        report(key, "must be a list of strings")
     return dataclasses.MISSING
 
 
@@ -641,80 +893,278 @@ def _coerce_pairs(key: str, value: Any, report: Callable[[str, str], None]) -> A
     return dataclasses.MISSING
 
 
+def _position(text: str, pos: int) -> str:
+    """``line L, column C`` (1-based) of character ``pos`` of ``text``."""
+    line = text.count("\n", 0, pos) + 1
+    return f"line {line}, column {pos - (text.rfind(chr(10), 0, pos) + 1) + 1}"
+
+
+def _decode(path: Path, data: bytes) -> str:
+    """UTF-8 text without a leading byte order mark (Terraform accepts one)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line_start = data.rfind(b"\n", 0, error.start) + 1
+        line = data.count(b"\n", 0, error.start) + 1
+        before = data[line_start : error.start].decode("utf-8", errors="replace").removeprefix("\ufeff")
+        raise ConfigError(
+            [f"{path}: line {line}, column {len(before) + 1}: not valid UTF-8 (byte 0x{data[error.start]:02x}); save the file as UTF-8"]
+        ) from None
+    return text.removeprefix("\ufeff")
+
+
+# The tokens that matter for nesting and keys: strings, brackets and colons.
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}:]', re.DOTALL)
+
+
+def _json_too_deep(text: str) -> int | None:
+    """Where lists and objects first nest deeper than a value may (the outer object is one more)."""
+    depth = 0
+    for token in _JSON_TOKEN.finditer(text):
+        char = token.group()[0]
+        if char in "[{":
+            depth += 1
+            if depth > MAX_NESTING + 1:
+                return token.start()
+        elif char in "]}":
+            depth -= 1
+    return None
+
+
+def _json_duplicate_keys(text: str) -> list[tuple[int, str]]:
+    """(position, key) of every key set again in the same object of valid JSON text."""
+    found: list[tuple[int, str]] = []
+    objects: list[set[str] | None] = []
+    tokens = list(_JSON_TOKEN.finditer(text))
+    for index, token in enumerate(tokens):
+        lexeme = token.group()
+        if lexeme in "[{":
+            objects.append(set() if lexeme == "{" else None)
+        elif lexeme in "]}":
+            objects.pop()
+        elif lexeme.startswith('"') and index + 1 < len(tokens) and tokens[index + 1].group() == ":":
+            key = json.loads(lexeme)
+            seen = objects[-1]
+            if seen is not None:
+                if key in seen:
+                    found.append((token.start(), key))
+                seen.add(key)
+    return found
+
+
+class _NumberTooLong(ValueError):
+    pass
+
+
+def _parse_int(literal: str) -> int:
+    if len(literal) > MAX_NUMBER_LENGTH:
+        raise _NumberTooLong(literal)
+    return int(literal)
+
+
+def _read_json(path: Path, text: str) -> Mapping[str, Any]:
+    deep = _json_too_deep(text)
+    if deep is not None:
+        raise ConfigError([f"{path}: {_position(text, deep)}: lists and objects nest deeper than {MAX_NESTING} levels"])
+    duplicated: list[str] = []
+
+    def unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in values:
+                duplicated.append(key)
+            values[key] = value
+        return values
+
+    try:
+        values = json.loads(text, object_pairs_hook=unique_pairs, parse_int=_parse_int)
+    except json.JSONDecodeError as error:
+        raise ConfigError([f"{path}: line {error.lineno}, column {error.colno}: invalid JSON: {error.msg}"]) from None
+    except _NumberTooLong as error:
+        where = _position(text, text.find(str(error)))
+        raise ConfigError([f"{path}: {where}: number literal longer than {MAX_NUMBER_LENGTH} characters"]) from None
+    if duplicated:
+        # Terraform rejects a key set twice; json.loads would keep the last value.
+        located = _json_duplicate_keys(text) or [(None, key) for key in duplicated]
+        raise ConfigError(
+            [
+                f"{path}: {_position(text, pos) + ': ' if pos is not None else ''}key {_shorten(key)} is set more than once in one object"
+                for pos, key in located
+            ]
+        )
+    if not isinstance(values, dict):
+        raise ConfigError([f"{path}: must hold a JSON object of key/value pairs"])
+    return values
+
+
 def _read(path: Path) -> Mapping[str, Any]:
     """Parse one file by its suffix; errors name the file and the position."""
+    if not path.name.endswith((".json", ".tfvars")):
+        raise ConfigError([f"{path}: unknown file type; allowed: .tfvars, .tfvars.json or .json"])
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError([f"{path}: file not found"]) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError([f"{path}: cannot be read ({error})"]) from None
+    except OSError as error:
+        raise ConfigError([f"{path}: cannot be read ({error.strerror or error})"]) from None
+    text = _decode(path, data)
     if path.name.endswith(".json"):
-        try:
-            values = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise ConfigError([f"{path}: line {error.lineno}, column {error.colno}: invalid JSON: {error.msg}"]) from None
-        if not isinstance(values, dict):
-            raise ConfigError([f"{path}: must hold a JSON object of key/value pairs"])
-        return values
-    if path.name.endswith(".tfvars"):
-        try:
-            return parse_tfvars(text)
-        except TfvarsError as error:
-            raise ConfigError([f"{path}: {error}"]) from None
-    raise ConfigError([f"{path}: unknown file type; allowed: .tfvars, .tfvars.json or .json"])
+        return _read_json(path, text)
+    try:
+        return parse_tfvars(text)
+    except TfvarsError as error:
+        raise ConfigError([f"{path}: {error}"]) from None
 
 
-def load_config(path: str | Path) -> EnvironmentConfig:
-    """Read and validate one environment's file."""
+# Keys that were renamed: the unknown-key message says what replaced them.
+_REPLACED_KEYS = {"state_key": "state_key_prefix; layer L keeps its state at <state_key_prefix>/L.tfstate"}
+
+
+def _alternate(value: Any) -> Any:
+    """A value of the same type that differs from ``value`` (see _check_rules)."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, str):
+        return value + "x"
+    return (*value, value[0]) if value else ("x",)
+
+
+def _check_rules(values: dict[str, Any], broken: Mapping[str, Any], report: Callable[..., None]) -> EnvironmentConfig:
+    """Run every rule; with keys whose value was unusable, only what does not depend on them.
+
+    A broken key (a wrong type, a missing required key) gets a stand-in
+    value. The rules run twice, with two different stand-ins, and only the
+    problems both runs find are reported: a problem that depends on a broken
+    key changes with its stand-in (or appears in one run only), while every
+    other key's problems stay the same. So one run lists the type errors and
+    the value problems of all other keys together.
+    """
+    runs: list[list[tuple[str, str, str | None]]] = []
+    config = None
+    for stand_ins in (dict(broken), {key: _alternate(value) for key, value in broken.items()}):
+        found: list[tuple[str, str, str | None]] = []
+        config = EnvironmentConfig(**values, **stand_ins)
+
+        def collect(key: str, message: str, got: str | None = None) -> None:
+            found.append((key, message, got))
+
+        for rule in _RULES:
+            rule(config, collect)
+        runs.append(found)
+        if not broken:
+            break
+    keep = set(runs[-1])
+    for key, message, got in runs[0]:
+        if (key, message, got) in keep and key not in broken:
+            report(key, message, got)
+    assert config is not None
+    return config
+
+
+def load_config(path: str | Path, warnings: list[str] | None = None) -> EnvironmentConfig:
+    """Read and validate one environment's file.
+
+    Raises one ConfigError with every problem: syntax errors stop at the
+    first (the rest of the file cannot be read), everything else is
+    collected: wrong types, unknown and missing keys, and the rules of all
+    keys whose value could be used. ``warnings`` (when given) gets the
+    config's warnings, each starting with the file name.
+    """
     path = Path(path)
     raw = _read(path)
     problems: list[str] = []
 
-    def report(key: str, message: str) -> None:
-        shown = repr(raw[key]) if key in raw else "the default"
+    def report(key: str, message: str, got: str | None = None) -> None:
+        shown = got if got is not None else _shorten(raw[key]) if key in raw else "the default"
         problems.append(f"{path}: {key}: {message}; got {shown}")
 
     fields = {f.name: f for f in config_keys()}
     hints = typing.get_type_hints(EnvironmentConfig)
     values: dict[str, Any] = {}
+    broken: dict[str, Any] = {}
+    unknown = 0
     for key, value in raw.items():
         if key not in fields:
-            close = difflib.get_close_matches(key, fields, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            problems.append(f"{path}: {key}: unknown key{hint}; allowed keys: {', '.join(sorted(fields))}")
+            hint = ""
+            if key in _REPLACED_KEYS:
+                hint = f" ({key} was replaced by {_REPLACED_KEYS[key]})"
+            elif unknown < MAX_SHOWN_PROBLEMS and len(key) <= 64:  # difflib is slow; only what is shown
+                close = difflib.get_close_matches(key, fields, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+            unknown += 1
+            problems.append(f"{path}: {_show_key(key)}: unknown key{hint}")
+            if unknown == 1:  # once, right after the first: the message may cut the rest
+                problems.append(f"{path}: allowed keys: {', '.join(sorted(fields))}")
             continue
         checked = _coerce(key, value, hints[key], report)
-        if checked is not dataclasses.MISSING:
+        if checked is dataclasses.MISSING:
+            broken[key] = fields[key].default
+        else:
             values[key] = checked
     for name, spec in fields.items():
         if name not in raw and spec.default is dataclasses.MISSING:
             problems.append(f"{path}: {name}: required key is missing; allowed: {spec.metadata['allowed']}")
+            broken[name] = "missing"
+    for name, stand_in in broken.items():
+        if stand_in is dataclasses.MISSING:  # a required key of the wrong type
+            broken[name] = "missing"
+    config = _check_rules(values, broken, report)
     if problems:
         raise ConfigError(problems)
-    config = EnvironmentConfig(**values)
-    for rule in _RULES:
-        rule(config, report)
-    if problems:
-        raise ConfigError(problems)
+    if warnings is not None:
+        warnings.extend(f"{path}: {warning}" for warning in config_warnings(config))
     return config
 
 
-def load_configs(paths: Sequence[str | Path]) -> list[EnvironmentConfig]:
-    """Load several environments; also reject clashes between them."""
+def config_warnings(config: EnvironmentConfig) -> list[str]:
+    """What a valid config should still change, as ``<key>: <why>`` lines."""
+    warnings = []
+    if config.production_like and not config.allowed_account_ids:
+        warnings.append(
+            f"allowed_account_ids: is empty, so {config.environment!r} may be applied with credentials of any account; "
+            'set it to the account(s) of this environment, such as ["123456789012"]'
+        )
+    return warnings
+
+
+def load_configs(paths: Sequence[str | Path], warnings: list[str] | None = None) -> list[EnvironmentConfig]:
+    """Load several environments; also reject clashes between them (and a file given twice).
+
+    ``warnings`` (when given) gets every config's warnings, each starting
+    with its file name.
+    """
     if not paths:
         raise ConfigError(["no config files given; allowed: one or more .tfvars, .tfvars.json or .json files"])
     configs: list[EnvironmentConfig] = []
     problems: list[str] = []
-    for path in paths:
+    loaded: list[Path] = []
+    first_given: dict[Any, int] = {}
+    given = [Path(path) for path in paths]
+    for index, path in enumerate(given):
+        first = given[first_given.setdefault(_file_identity(path), index)]
+        if first_given[_file_identity(path)] != index:
+            problems.append(f"{path}: given more than once (first as {first}); each file is one environment, so give it once")
+            continue
         try:
-            configs.append(load_config(path))
+            configs.append(load_config(path, warnings))
+            loaded.append(path)
         except ConfigError as error:
             problems.extend(error.problems)
     if problems:
         raise ConfigError(problems)
-    _check_unique(paths, configs)
+    _check_unique(loaded, configs)
     return configs
+
+
+def _file_identity(path: Path) -> Any:
+    """The same for two spellings of one file (./a, a, a symlink to it)."""
+    try:
+        status = path.stat()
+    except OSError:
+        return path.absolute()
+    return (status.st_dev, status.st_ino)
 
 
 def _check_unique(paths: Sequence[str | Path], configs: Sequence[EnvironmentConfig]) -> None:
@@ -725,7 +1175,7 @@ def _check_unique(paths: Sequence[str | Path], configs: Sequence[EnvironmentConf
         for key, value, why in (
             ("environment", config.environment, "each environment is its own stack"),
             ("s3_frontend_bucket", config.s3_frontend_bucket, "bucket names are global"),
-            ("state_key_prefix", (config.state_bucket, config.state_key("")), "two stacks would share one state"),
+            ("state_key_prefix", (config.state_bucket, config.effective_state_key_prefix), "two stacks would share one state"),
             ("name_prefix", config.resource_prefix, "resource names would collide"),
             # Only a name set by hand: default names differ when the prefixes do (checked above).
             ("cloudtrail_bucket", config.cloudtrail_bucket if config.enable_cloudtrail and config.cloudtrail_bucket else None, "bucket names are global"),

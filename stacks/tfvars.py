@@ -15,7 +15,15 @@ import json
 import re
 from typing import Any
 
-__all__ = ["TfvarsError", "parse_tfvars"]
+__all__ = ["MAX_NESTING", "TfvarsError", "parse_tfvars"]
+
+# Lists and maps may nest this deep in one value (config values nest 2
+# levels at most); deeper input is rejected before it can exhaust Python's
+# recursion limit.
+MAX_NESTING = 32
+# Longest number literal read: int() refuses more than 4300 digits, and no
+# config value needs more than a few.
+MAX_NUMBER_LENGTH = 100
 
 
 class TfvarsError(ValueError):
@@ -83,7 +91,7 @@ class _Reader:
                 raise self.error(f"expected '=' after {name!r}")
             self.pos += 1
             self.skip(newlines=False)
-            values[name] = self.value()
+            values[name] = self.value(0)
             self.skip(newlines=False)
             if self.peek() not in ("\n", ""):
                 raise self.error("expected a new line after the value")
@@ -95,20 +103,24 @@ class _Reader:
         self.pos = match.end()
         return match.group()
 
-    def value(self) -> Any:
+    def value(self, depth: int) -> Any:
         char = self.peek()
+        if char and char in "[{" and depth >= MAX_NESTING:
+            raise self.error(f"lists and maps nest deeper than {MAX_NESTING} levels")
         if char == '"':
             return self.string()
         if char == "[":
-            return self.sequence()
+            return self.sequence(depth + 1)
         if char == "{":
-            return self.mapping()
+            return self.mapping(depth + 1)
         if self.text.startswith("<<", self.pos):
             return self.heredoc()
         number = _NUMBER.match(self.text, self.pos)
         if number:
-            self.pos = number.end()
             literal = number.group()
+            if len(literal) > MAX_NUMBER_LENGTH:
+                raise self.error(f"number literal longer than {MAX_NUMBER_LENGTH} characters")
+            self.pos = number.end()
             return float(literal) if any(c in literal for c in ".eE") else int(literal)
         word = _IDENT.match(self.text, self.pos)
         if word and word.group() in ("true", "false", "null"):
@@ -139,7 +151,10 @@ class _Reader:
                     digits = text[self.pos + 2 : self.pos + 2 + width]
                     if not re.fullmatch(r"[0-9A-Fa-f]{%d}" % width, digits):
                         raise self.error("invalid unicode escape")
-                    out.append(chr(int(digits, 16)))
+                    code = int(digits, 16)
+                    if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+                        raise self.error(f"unicode escape \\{escape}{digits} is not a character")
+                    out.append(chr(code))
                     self.pos += 2 + width
                     continue
                 raise self.error(f"invalid escape sequence \\{escape}")
@@ -170,7 +185,7 @@ class _Reader:
         self.pos = end.end()
         return "".join(lines)
 
-    def sequence(self) -> list[Any]:
+    def sequence(self, depth: int) -> list[Any]:
         self.pos += 1
         items: list[Any] = []
         while True:
@@ -178,14 +193,14 @@ class _Reader:
             if self.peek() == "]":
                 self.pos += 1
                 return items
-            items.append(self.value())
+            items.append(self.value(depth))
             self.skip(newlines=True)
             if self.peek() == ",":
                 self.pos += 1
             elif self.peek() != "]":
                 raise self.error("expected ',' or ']' in a list")
 
-    def mapping(self) -> dict[str, Any]:
+    def mapping(self, depth: int) -> dict[str, Any]:
         self.pos += 1
         items: dict[str, Any] = {}
         while True:
@@ -202,7 +217,7 @@ class _Reader:
                 raise self.error(f"expected '=' or ':' after map key {key!r}")
             self.pos += 1
             self.skip(newlines=False)
-            items[key] = self.value()
+            items[key] = self.value(depth)
             self.skip(newlines=False)
             if self.peek() == ",":
                 self.pos += 1

@@ -58,14 +58,14 @@ def test_the_seed_tfvars_loads_unchanged_with_its_values():
     assert config.pingid_metadata_url == "https://sso.pingone.com/your-org-id/saml/metadata"
     # The seed's names: production keeps `<project>-...` without a suffix.
     assert config.resource_prefix == "circle-of-trust"
-    assert config.effective_state_key == "production/terraform.tfstate"
+    assert config.state_key("terraform") == "production/terraform.tfstate"
     assert config.effective_state_region == "us-east-1"
 
 
 def test_staging_gets_its_own_names_state_and_network():
     staging = load_config(PROJECT / "config" / "staging.tfvars")
     assert staging.resource_prefix == "circle-of-trust-staging"
-    assert staging.effective_state_key == "staging/terraform.tfstate"
+    assert staging.state_key("network") == "staging/network.tfstate"
     assert staging.enable_nat_gateway is True
     assert staging.vpc_cidr != load_config(PROJECT / "config" / "production.tfvars").vpc_cidr
 
@@ -80,11 +80,11 @@ def test_json_and_tfvars_give_the_same_config(tmp_path):
 
 def test_explicit_name_prefix_and_state_settings_win(tmp_path):
     config = load_config(
-        write(tmp_path, {"environment": "qa", "name_prefix": "cot-qa", "state_key": "x/qa.tfstate", "state_region": "eu-west-1"})
+        write(tmp_path, {"environment": "qa", "name_prefix": "cot-qa", "state_key_prefix": "x/qa", "state_region": "eu-west-1"})
     )
-    assert (config.resource_prefix, config.effective_state_key, config.effective_state_region) == (
+    assert (config.resource_prefix, config.state_key("data"), config.effective_state_region) == (
         "cot-qa",
-        "x/qa.tfstate",
+        "x/qa/data.tfstate",
         "eu-west-1",
     )
 
@@ -106,10 +106,13 @@ def test_wrong_types_are_named_with_the_expected_type(tmp_path, key, value, expe
     assert problem.startswith(str(tmp_path / "test.tfvars"))
 
 
-def test_unknown_key_suggests_the_close_one_and_lists_allowed_keys(tmp_path):
-    (problem,) = problems_for(tmp_path, api_task_mem=1024)
-    assert "api_task_mem: unknown key (did you mean 'api_task_memory'?)" in problem
-    assert "allowed keys: alarm_api_5xx_percent, alarm_api_latency_p99_milliseconds, alarm_email, alarm_job_age_seconds, api_access_log_retention_days" in problem
+def test_unknown_key_suggests_the_close_one_and_lists_allowed_keys_once(tmp_path):
+    first, allowed, second = problems_for(tmp_path, api_task_mem=1024, api_task_cpus=512)
+    assert first == f"{tmp_path / 'test.tfvars'}: api_task_mem: unknown key (did you mean 'api_task_memory'?)"
+    assert second == f"{tmp_path / 'test.tfvars'}: api_task_cpus: unknown key (did you mean 'api_task_cpu'?)"
+    assert allowed.startswith(
+        f"{tmp_path / 'test.tfvars'}: allowed keys: alarm_api_5xx_percent, alarm_api_latency_p99_milliseconds, alarm_email, alarm_job_age_seconds, allowed_account_ids, api_access_log_retention_days"
+    )
 
 
 def test_missing_environment_is_required(tmp_path):
@@ -119,7 +122,8 @@ def test_missing_environment_is_required(tmp_path):
         load_config(path)
     assert caught.value.problems == (
         f"{path}: environment: required key is missing; allowed: "
-        "lower-case letters, digits and '-', 2-16 characters, starting with a letter",
+        "lower-case letters, digits and '-', 2-16 characters, starting with a letter; short enough that the names derived "
+        "from the resource prefix fit (the WebSocket NLB's `<prefix>-ws` has at most 32 characters)",
     )
 
 
@@ -163,7 +167,9 @@ def test_missing_environment_is_required(tmp_path):
         ({"state_bucket": "192.168.1.1"}, "state_bucket: is not a valid S3 bucket name: must not be formatted as an IP address"),
         ({"s3_frontend_bucket": "xn--frontend"}, "s3_frontend_bucket: is not a valid S3 bucket name: must not use a prefix or suffix that S3 reserves"),
         ({"state_lock_table": "x"}, "state_lock_table: must be a DynamoDB table name: 3-255 of A-Z a-z 0-9 _ . -; got 'x'"),
-        ({"state_key": "/abs key"}, "state_key: must be empty or an S3 key of letters, digits and !_.*'()/- not starting with '/'; got '/abs key'"),
+        ({"state_key_prefix": "/abs key"}, "state_key_prefix: must be empty or 1-900 of letters, digits and !_.*'()/-, not starting or ending with '/' and without '//'; got '/abs key'"),
+        ({"state_key_prefix": "a//b"}, "state_key_prefix: must be empty or 1-900 of letters"),
+        ({"state_key_prefix": "a/"}, "state_key_prefix: must be empty or 1-900 of letters"),
         ({"pingid_metadata_url": "http://sso.example.com/metadata"}, "pingid_metadata_url: must be empty or an https:// URL; got 'http://sso.example.com/metadata'"),
         ({"domain_name": "Not A Domain"}, "domain_name: must be empty or a lower-case DNS name such as app.example.com; got 'Not A Domain'"),
         ({"api_image_tag": "-bad"}, "api_image_tag: must be an image tag: 1-128 of A-Z a-z 0-9 _ . -, not starting with '.' or '-'; got '-bad'"),
@@ -244,7 +250,7 @@ def test_environments_must_not_share_stack_bucket_state_or_names(tmp_path):
     assert caught.value.problems == (
         f"{second}: environment: must differ from {first} (each environment is its own stack); got the same value",
         f"{second}: s3_frontend_bucket: must differ from {first} (bucket names are global); got the same value",
-        f"{second}: state_key: must differ from {first} (two stacks would share one state); got the same value",
+        f"{second}: state_key_prefix: must differ from {first} (two stacks would share one state); got the same value",
         f"{second}: name_prefix: must differ from {first} (resource names would collide); got the same value",
     )
 

@@ -42,11 +42,11 @@ def test_production_keeps_the_seed_file_and_has_neither():
     assert {key: getattr(config, key) for key in DELIVERY_DEFAULTS} == DELIVERY_DEFAULTS
 
 
-def test_staging_has_the_role_for_its_github_environment_and_the_updater():
+def test_staging_has_the_updater_and_no_role_until_its_repository_is_set():
     config = load_config(PROJECT / "config" / "staging.tfvars")
-    assert config.github_repository == "circle-of-trust/circle-of-trust"
-    # The shipped workflows name the GitHub environment after the stack.
-    assert config.github_environment == config.environment == "staging"
+    # A placeholder owner/name would trust whoever owns it on GitHub: the team sets its own.
+    assert (config.github_repository, config.github_environment) == ("", "")
+    assert "#   github_environment = \"staging\"" in (PROJECT / "config" / "staging.tfvars").read_text()
     assert (config.github_branch, config.create_github_oidc_provider, config.enable_ecr_push_updater) == ("main", False, True)
 
 

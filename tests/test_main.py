@@ -189,6 +189,222 @@ def test_construct_warnings_are_printed(synthesized):
     result = run_main("--config", "config/production.tfvars", "--output", str(synthesized.parent / "warned"))
     assert result.returncode == 0
     assert result.stderr == (
+        "warning: config/production.tfvars: allowed_account_ids: is empty, so 'production' may be applied with credentials of any account; "
+        'set it to the account(s) of this environment, such as ["123456789012"]\n'
         "warning: production-edge: domain_name 'circleoftrust.yourdomain.com' is ignored: a custom domain needs "
         "hosted_zone_id (the Route 53 zone that validates its certificates); the app keeps the AWS default endpoints\n"
+    )
+
+
+# -- bad input never ends in a traceback ------------------------------------------------------
+
+def test_a_config_given_twice_exits_2_without_traceback(tmp_path, previous_output):
+    result = run_main("--config", "config/staging.tfvars", "--config", "./config/staging.tfvars", "--output", str(previous_output))
+    assert result.returncode == 2
+    assert result.stderr == (
+        "error: invalid configuration:\n"
+        "  config/staging.tfvars: given more than once (first as config/staging.tfvars); each file is one environment, so give it once\n"
+    )
+    assert_untouched(previous_output)
+
+
+def test_an_environment_too_long_for_the_derived_names_exits_2_without_traceback(tmp_path, previous_output):
+    config = tmp_path / "long.tfvars"
+    config.write_text('environment = "abcdefghijklmno"\n')
+    result = run_main("--config", str(config), "--output", str(previous_output))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "WebSocket NLB name 'circle-of-trust-abcdefghijklmno-ws' 34 characters long" in result.stderr
+    assert_untouched(previous_output)
+
+
+# -- signals: no traceback, no leftovers, old or new output whole -------------------------------
+
+# main.py with a fake app (no jsii: fast, and independent of the stack) and
+# hooks that pause where a test sends its signal.
+FAKE_SYNTH = """
+import os, sys, time
+from pathlib import Path
+import main
+
+class FakeApp:
+    def __init__(self, outdir):
+        self.outdir = Path(outdir)
+
+    def synth(self):
+        (self.outdir / "stacks" / "qa").mkdir(parents=True)
+        (self.outdir / "stacks" / "qa" / "cdk.tf.json").write_text('{"new": true}')
+        if os.environ["PAUSE"] == "synth":
+            Path(os.environ["READY"]).touch()
+            time.sleep(60)
+        (self.outdir / "manifest.json").write_text('{"stacks": {"qa": {"annotations": []}}}')
+
+def between_renames():
+    if os.environ["PAUSE"] == "between-renames":
+        Path(os.environ["READY"]).touch()
+        time.sleep(3)  # SIGINT and SIGTERM are held back here
+
+main.build_app = lambda configs, outdir: FakeApp(outdir)
+main._between_renames = between_renames
+if os.environ.get("NO_EXCHANGE"):
+    main._exchange = lambda first, second: False
+main._exit(main.main(sys.argv[1:]))
+"""
+
+NEW_OUTPUT = {
+    "manifest.json": hashlib.sha256(b'{"stacks": {"qa": {"annotations": []}}}').hexdigest(),
+    "stacks/qa/cdk.tf.json": hashlib.sha256(b'{"new": true}').hexdigest(),
+}
+
+
+def run_until(tmp_path: Path, out: Path, pause: str, signum: int, **env: str) -> subprocess.CompletedProcess:
+    """Run FAKE_SYNTH, send ``signum`` once it reaches ``pause``, and wait for it."""
+    import signal
+    import time
+
+    config = tmp_path / "qa.tfvars"
+    config.write_text('environment = "qa"\n')
+    ready = tmp_path / "ready"
+    process = subprocess.Popen(
+        [sys.executable, "-c", FAKE_SYNTH, "--config", str(config), "--output", str(out)],
+        cwd=PROJECT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PAUSE": pause, "READY": str(ready), **env},
+    )
+    deadline = time.monotonic() + 60
+    while not ready.exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "never reached the pause"
+        time.sleep(0.05)
+    process.send_signal(signum)
+    stdout, stderr = process.communicate(timeout=60)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+@pytest.mark.parametrize(("signame", "code"), [("SIGTERM", 143), ("SIGINT", 130)])
+def test_a_signal_during_synthesis_keeps_the_old_output_and_leaves_nothing(tmp_path, previous_output, signame, code):
+    import signal
+
+    result = run_until(tmp_path, previous_output, "synth", getattr(signal, signame))
+    assert result.returncode == code
+    assert result.stderr == f"interrupted by {signame}: the previous output is unchanged in {previous_output}\n"
+    assert result.stdout == ""
+    assert_untouched(previous_output)
+
+
+def test_a_signal_between_the_two_renames_waits_for_the_new_output(tmp_path, previous_output):
+    """Where the atomic exchange is not available: the signal is held back until the new output is in place."""
+    import signal
+
+    result = run_until(tmp_path, previous_output, "between-renames", signal.SIGTERM, NO_EXCHANGE="1")
+    assert result.returncode == 143
+    assert result.stderr == f"interrupted by SIGTERM: the new output is complete in {previous_output}\n"
+    assert tree_digest(previous_output) == NEW_OUTPUT
+    assert [p.name for p in previous_output.parent.iterdir() if p.name.startswith(".cdktf.out")] == []
+
+
+def test_ctrl_c_during_a_real_synth_exits_130_without_traceback_or_leftovers(tmp_path, previous_output):
+    """Ctrl-C signals the whole process group: main.py and the jsii node process."""
+    import signal
+    import time
+
+    process = subprocess.Popen(
+        [sys.executable, str(PROJECT / "main.py"), "--config", "config/staging.tfvars", "--output", str(previous_output)],
+        cwd=PROJECT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while not [p for p in previous_output.parent.iterdir() if p.name.startswith(".cdktf.out.new-")]:
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(1)  # inside the jsii synth
+    os.killpg(process.pid, signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert (process.returncode, stderr) == (130, f"interrupted by SIGINT: the previous output is unchanged in {previous_output}\n")
+    assert_untouched(previous_output)
+
+
+# -- the swap and stale leftovers, in process ---------------------------------------------------
+
+def test_a_failed_second_rename_puts_the_old_output_back(tmp_path, previous_output, monkeypatch):
+    new = tmp_path / "new"
+    (new / "stacks").mkdir(parents=True)
+    monkeypatch.setattr(main, "_exchange", lambda first, second: False)
+
+    def fail() -> None:
+        raise OSError("disk on fire")
+
+    monkeypatch.setattr(main, "_between_renames", fail)
+    with pytest.raises(OSError, match="disk on fire"):
+        main._replace_dir(new, previous_output)
+    assert_untouched(previous_output)
+    assert new.is_dir()
+
+
+def dead_pid() -> int:
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    return int(child.stdout)
+
+
+def test_leftovers_of_killed_runs_are_removed_and_an_old_output_put_back(tmp_path, previous_output):
+    pid = dead_pid()
+    # A run killed (SIGKILL) between the renames: its old output is aside, nothing at the target.
+    aside = tmp_path / f".cdktf.out.old-{pid}-abcd1234"
+    aside.mkdir()
+    previous_output.rename(aside / "cdktf.out")
+    # A run killed during synthesis, and one of the older unnamed form.
+    (tmp_path / f".cdktf.out.new-{pid}-efgh5678" / "stacks").mkdir(parents=True)
+    (tmp_path / ".cdktf.out.ijkl9012").mkdir()
+    # A live run's folder and unrelated files stay.
+    live = tmp_path / f".cdktf.out.new-{os.getppid()}-mnop3456"
+    live.mkdir()
+    (tmp_path / ".cdktf.out.notes").mkdir()
+    main._remove_stale_temporaries(previous_output)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".cdktf.out")) == sorted([".cdktf.out.notes", live.name])
+    live.rmdir()
+    (tmp_path / ".cdktf.out.notes").rmdir()
+    assert_untouched(previous_output)
+
+
+def test_a_stale_old_output_is_removed_when_the_target_exists(tmp_path, previous_output):
+    stale = tmp_path / f".cdktf.out.old-{dead_pid()}-abcd1234" / "cdktf.out"
+    stale.mkdir(parents=True)
+    (stale / "older").write_text("x")
+    main._remove_stale_temporaries(previous_output)
+    assert_untouched(previous_output)
+
+
+def test_the_swap_replaces_an_existing_output_and_hands_back_the_old_one(tmp_path, previous_output):
+    new = tmp_path / "new"
+    (new / "stacks" / "qa").mkdir(parents=True)
+    (new / "stacks" / "qa" / "cdk.tf.json").write_text('{"new": true}')
+    (new / "manifest.json").write_text('{"stacks": {"qa": {"annotations": []}}}')
+    old = main._replace_dir(new, previous_output)
+    assert tree_digest(previous_output) == NEW_OUTPUT
+    # The exchange leaves the old output where the new one was; the fallback, in a folder beside it.
+    assert old is not None
+    assert (old / "stacks" / "old").is_dir() or (old / "cdktf.out" / "stacks" / "old").is_dir()
+
+
+def test_config_warnings_are_printed_with_their_file(tmp_path):
+    config = tmp_path / "prod-eu.tfvars"
+    config.write_text('environment = "prod-eu"\n')
+    result = subprocess.run(
+        [sys.executable, "-c", FAKE_SYNTH, "--config", str(config), "--output", str(tmp_path / "out")],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PAUSE": "none", "READY": str(tmp_path / "ready")},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == (
+        f"warning: {config}: allowed_account_ids: is empty, so 'prod-eu' may be applied with credentials of any account; "
+        'set it to the account(s) of this environment, such as ["123456789012"]\n'
     )
