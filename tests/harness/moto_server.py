@@ -183,7 +183,10 @@ def ecs_rolling_deployments() -> None:
         images = [container.get("image") or container.get("Image") or "" for container in definition.container_definitions]
         return any(FAIL_TO_START in image for image in images)
 
-    def complete(service, deployment: dict) -> None:  # type: ignore[no-untyped-def, type-arg]
+    def complete(self: R, service, deployment: dict) -> None:  # type: ignore[no-untyped-def, type-arg]
+        cluster = self.ecs_backend._get_cluster(service.cluster_name)
+        self.ecs_backend.update_cluster_resources(cluster, deployment["desiredCount"] - service.running_count, task_state="RUNNING")
+        self.ecs_backend.update_cluster_resources(cluster, -service.pending_count, task_state="PENDING")
         deployment.update(
             rolloutState="COMPLETED",
             rolloutStateReason=f"ECS deployment {deployment['id']} completed.",
@@ -201,14 +204,14 @@ def ecs_rolling_deployments() -> None:
             return
         steps = state["steps"].get(primary["id"])
         if steps is None:  # CreateService's deployment
-            complete(service, primary)
+            complete(self, service, primary)
             state["completed"] = primary["taskDefinition"]
             return
         steps += 1
         state["steps"][primary["id"]] = steps
         if not cannot_start(self, primary["taskDefinition"]):
             if steps >= 2:
-                complete(service, primary)
+                complete(self, service, primary)
                 state["completed"] = primary["taskDefinition"]
             return
         primary.update(failedTasks=primary["failedTasks"] + primary["desiredCount"], pendingCount=primary["desiredCount"], updatedAt=utcnow())
