@@ -308,7 +308,8 @@ def test_rollback_of_an_unknown_service_says_so(ecs):
 # state and circuit breaker is turned on, the deployment transitions to a FAILED state";
 # DeploymentCircuitBreaker rollback: "the service is rolled back to the last deployment
 # that completed successfully", which ECS does with a NEW deployment of that revision;
-# the reason ECS gives is "ECS deployment circuit breaker: tasks failed to start."):
+# the reason ECS gives is "ECS deployment circuit breaker: tasks failed to start.", as quoted in
+# aws/containers-roadmap#1488; aws-actions/amazon-ecs-deploy-task-definition#191 and #860):
 #
 #   UpdateService            PRIMARY new IN_PROGRESS, ACTIVE old COMPLETED
 #   success                  PRIMARY new COMPLETED (the old deployment drained and is gone)
