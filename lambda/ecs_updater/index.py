@@ -22,16 +22,18 @@ whichever of the two deployed.
 Newest image wins. Two pushes close together, or a push whose event comes
 late (EventBridge and Lambda retry for up to an hour each), would otherwise
 let whichever deploy finishes last leave an OLDER image running. Before
-deploying, the function reads the image that revision (the one a deploy
-copies) names for the container; when that is another tag of the same
-repository, and ECR (DescribeImages, ``imagePushedAt``) says it was pushed
-after the pushed tag, the event is ignored. The function's reserved
-concurrency of 1 makes this check and the deploy one step: no second push
-deploys in between. Anything else (another repository, a digest, a tag ECR
-does not hold, such as the config's first ``latest``) deploys as before.
-The check sees deploys only through that revision: one Terraform registers
-after a deploy names the config's tag, which ECR does not hold, so until
-the next deploy a late older push deploys.
+deploying, the function reads two images of the mapped container: the one
+the family's newest ACTIVE revision names (the revision a deploy copies) and
+the one the revision the service runs names (its taskDefinition, the PRIMARY
+deployment's). When either is another tag of the same repository, and ECR
+(DescribeImages, ``imagePushedAt``) says it was pushed after the pushed tag,
+the event is ignored. Both are needed: right after Terraform registers a
+revision, the newest one names the config's tag, which was never pushed,
+while the service still runs the last deploy's image. The function's
+reserved concurrency of 1 makes this check and the deploy one step: no
+second push deploys in between. Anything else (another repository, a digest,
+a tag ECR does not hold, such as the config's first ``latest``) deploys as
+before.
 
 When it raises, and why:
 
@@ -150,25 +152,38 @@ def _is_image_not_found(error: ClientError) -> bool:
 
 
 def _newer_image(target: Mapping[str, str], repository: str, image_tag: str) -> str | None:
-    """Why deploying ``image_tag`` would replace a newer push of the repository, or None when it would not."""
-    current = ecs_deploy.current_image(_ecs(), target["cluster"], target["service"], container=target["container"])
+    """Why deploying ``image_tag`` would replace a newer push of the repository, or None when it would not.
+
+    Checks the image of the family's newest revision and the image of the revision the service runs.
+    """
+    ecs = _ecs()
+    cluster, service, container = target["cluster"], target["service"], target["container"]
+    images = {
+        "the service's newest revision names it": ecs_deploy.current_image(ecs, cluster, service, container=container),
+        "the service runs it": ecs_deploy.running_image(ecs, cluster, service, container=container),
+    }
     prefix = f"{target['repository_url']}:"
-    if not current.startswith(prefix) or current == prefix + image_tag:
-        return None  # another repository, a digest, or this very tag (a retry must still point the service at it)
-    other = current[len(prefix):]
-    try:
-        other_pushed_at = _pushed_at(repository, other)
-    except ClientError as error:
-        if _is_image_not_found(error):
-            return None  # such as the config's first tag, which was never pushed
-        raise
-    pushed_at = _pushed_at(repository, image_tag)  # just pushed: not finding it is a fault, not a reason to skip
-    if other_pushed_at <= pushed_at:
-        return None
-    return (
-        f"{other} (pushed {other_pushed_at.isoformat()}) is newer than {image_tag} (pushed {pushed_at.isoformat()}) "
-        f"and the service's newest revision names it; deploying {image_tag} would roll it back"
-    )
+    pushed_at: datetime | None = None
+    checked: set[str] = set()
+    for where, current in images.items():
+        if current in checked or not current.startswith(prefix) or current == prefix + image_tag:
+            continue  # another repository, a digest, or this very tag (a retry must still point the service at it)
+        checked.add(current)
+        other = current[len(prefix):]
+        try:
+            other_pushed_at = _pushed_at(repository, other)
+        except ClientError as error:
+            if _is_image_not_found(error):
+                continue  # such as the config's first tag, which was never pushed
+            raise
+        if pushed_at is None:
+            pushed_at = _pushed_at(repository, image_tag)  # just pushed: not finding it is a fault, not a reason to skip
+        if other_pushed_at > pushed_at:
+            return (
+                f"{other} (pushed {other_pushed_at.isoformat()}) is newer than {image_tag} (pushed {pushed_at.isoformat()}) "
+                f"and {where}; deploying {image_tag} would roll it back"
+            )
+    return None
 
 
 def _push_problem(event: Any) -> str | None:

@@ -38,7 +38,10 @@ from constructs_lib.terraform_state import TerraformState
 from tests.support import EXECUTION_ROLE, TASK_ROLE, api_service_props, at, data_sources, logical_id, ref, resources, synth_construct
 
 DEPLOY_TAG = {"deployed-by": "tools.ecs_deploy"}
-STATE = TerraformState(bucket="cot-state", key="staging/terraform.tfstate", lock_table="cot-lock", region="eu-west-1")
+# A layered environment: every layer's state under staging/ (staging/<layer>.tfstate).
+STATE = TerraformState(bucket="cot-state", key_prefix="staging", lock_table="cot-lock", region="eu-west-1")
+# A stack with its whole state in one object.
+ONE_STATE = TerraformState(bucket="cot-state", key="production/terraform.tfstate", lock_table="cot-lock", region="eu-west-1")
 ROLES: dict[str, GithubActionsRole] = {}
 
 
@@ -69,6 +72,7 @@ def doc():
         frontend.grant_invalidate(branch)
         STATE.grant_read(branch)
         service.grant_deploy(env)
+        ONE_STATE.grant_read(env)
 
     return synth_construct(build)
 
@@ -168,7 +172,7 @@ def test_roles_name_session_and_description(doc):
 # -- grants ---------------------------------------------------------------------------------
 def test_the_branch_role_gets_exactly_the_deploy_grants(doc):
     assert sorted(granted(doc, "branch")) == ["api-repository-push", "api-service-deploy", "frontend-invalidate", "frontend-upload", "terraform-state-read"]
-    assert sorted(granted(doc, "env")) == ["api-service-deploy"]
+    assert sorted(granted(doc, "env")) == ["api-service-deploy", "terraform-state-read"]
 
 
 def test_push_to_the_repository_and_log_in(doc):
@@ -246,22 +250,78 @@ def test_invalidate_only_this_distribution(doc):
     assert CLOUDFRONT_INVALIDATION_ACTIONS == ("cloudfront:CreateInvalidation", "cloudfront:GetInvalidation")
 
 
-def test_read_one_state_object_and_its_digest_item(doc):
+def test_read_the_environments_states_under_its_prefix_and_list_only_them(doc):
     c = context(doc)
     assert statements(doc, "branch/terraform-state-read-policy-document") == [
-        {"sid": "ListStateBucket", "effect": "Allow", "actions": list(S3_LIST_BUCKET_ACTIONS), "resources": [f"arn:{c['partition']}:s3:::cot-state"]},
-        {"sid": "ReadState", "effect": "Allow", "actions": list(S3_READ_STATE_ACTIONS), "resources": [f"arn:{c['partition']}:s3:::cot-state/staging/terraform.tfstate"]},
+        {
+            "sid": "ListStateBucket",
+            "effect": "Allow",
+            "actions": list(S3_LIST_BUCKET_ACTIONS),
+            "resources": [f"arn:{c['partition']}:s3:::cot-state"],
+            # Not the other environments' keys.
+            "condition": [{"test": "StringLike", "variable": "s3:prefix", "values": ["staging", "staging/*"]}],
+        },
+        {"sid": "ReadState", "effect": "Allow", "actions": list(S3_READ_STATE_ACTIONS), "resources": [f"arn:{c['partition']}:s3:::cot-state/staging/*"]},
         {
             "sid": "ReadStateDigest",
             "effect": "Allow",
             "actions": list(DYNAMODB_READ_STATE_DIGEST_ACTIONS),
             # The state's region, not the stack's.
             "resources": [f"arn:{c['partition']}:dynamodb:eu-west-1:{c['account']}:table/cot-lock"],
+            "condition": [{"test": "ForAllValues:StringLike", "variable": "dynamodb:LeadingKeys", "values": ["cot-state/staging/*-md5"]}],
+        },
+    ]
+
+
+def test_read_one_state_object_and_its_digest_item(doc):
+    c = context(doc)
+    assert statements(doc, "env/terraform-state-read-policy-document") == [
+        {
+            "sid": "ListStateBucket",
+            "effect": "Allow",
+            "actions": list(S3_LIST_BUCKET_ACTIONS),
+            "resources": [f"arn:{c['partition']}:s3:::cot-state"],
+            "condition": [{"test": "StringEquals", "variable": "s3:prefix", "values": ["production/terraform.tfstate"]}],
+        },
+        {
+            "sid": "ReadState",
+            "effect": "Allow",
+            "actions": list(S3_READ_STATE_ACTIONS),
+            "resources": [f"arn:{c['partition']}:s3:::cot-state/production/terraform.tfstate"],
+        },
+        {
+            "sid": "ReadStateDigest",
+            "effect": "Allow",
+            "actions": list(DYNAMODB_READ_STATE_DIGEST_ACTIONS),
+            "resources": [f"arn:{c['partition']}:dynamodb:eu-west-1:{c['account']}:table/cot-lock"],
             "condition": [
-                {"test": "ForAllValues:StringEquals", "variable": "dynamodb:LeadingKeys", "values": ["cot-state/staging/terraform.tfstate-md5"]}
+                {"test": "ForAllValues:StringEquals", "variable": "dynamodb:LeadingKeys", "values": ["cot-state/production/terraform.tfstate-md5"]}
             ],
         },
     ]
+
+
+def test_a_layers_state_key_is_under_the_prefix():
+    assert STATE.state_key("services") == "staging/services.tfstate"
+    with pytest.raises(ValueError, match="has no layers"):
+        ONE_STATE.state_key("services")
+
+
+@pytest.mark.parametrize(
+    ("names", "message"),
+    [
+        ({}, "exactly one of key_prefix"),
+        ({"key_prefix": "staging", "key": "staging/terraform.tfstate"}, "exactly one of key_prefix"),
+        ({"key_prefix": ""}, "key_prefix must be a non-empty S3 key"),
+        ({"key_prefix": "staging/"}, "without a leading or trailing '/'"),
+        ({"key_prefix": "/staging"}, "without a leading or trailing '/'"),
+        ({"key_prefix": "stag*"}, r"or any of \* \? \$"),
+        ({"key": "staging/?.tfstate"}, "key must be a non-empty S3 key"),
+    ],
+)
+def test_a_state_needs_one_plain_prefix_or_key(names, message):
+    with pytest.raises(ValueError, match=message):
+        TerraformState(bucket="cot-state", lock_table="cot-lock", region="eu-west-1", **names)
 
 
 def test_no_statement_of_either_role_uses_a_wildcard_action(doc):

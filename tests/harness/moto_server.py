@@ -115,6 +115,158 @@ def ecs_create_service_fields() -> None:
     R.create_service = create_service
 
 
+# An image reference containing this marker cannot start (like an image that is not in the
+# registry): with the ecs_rolling_deployments shim, a deployment of a revision naming it fails.
+FAIL_TO_START = "fail-to-start"
+# What ECS gives as the rolloutStateReason of a deployment the circuit breaker failed.
+CIRCUIT_BREAKER_FAILED_REASON = "ECS deployment circuit breaker: tasks failed to start."
+
+
+@shim
+def ecs_rolling_deployments() -> None:
+    """Gap: ECS runs no tasks and has no deployments to speak of: UpdateService
+    to a new revision starts no deployment (the service's one deployment keeps
+    the revision it was created with, IN_PROGRESS), and there is no deployment
+    circuit breaker (CreateService drops deploymentConfiguration). A deploy
+    tool that follows its deployment cannot be tested against that.
+
+    Roll out what UpdateService to another revision starts, one step per
+    DescribeServices of the service, as ECS does (Deployment.rolloutState,
+    DeploymentCircuitBreaker in the ECS API reference; the
+    amazon-ecs-deploy-task-definition #191 rollback sequence):
+
+    - UpdateService: a NEW deployment of the revision, PRIMARY, IN_PROGRESS;
+      the previous PRIMARY becomes ACTIVE.
+    - A revision whose images all start: IN_PROGRESS once more, then COMPLETED
+      with every task running; the other deployments are gone.
+    - A revision naming an image that contains FAIL_TO_START (the tasks
+      cannot start): IN_PROGRESS with failed tasks, then, with the circuit
+      breaker on, FAILED with CIRCUIT_BREAKER_FAILED_REASON. With rollback on
+      too, ECS at the same time starts a NEW PRIMARY deployment of the last
+      revision whose deployment completed (the service's taskDefinition goes
+      back to it), which completes like any other; the failed deployment is
+      then gone. Without the circuit breaker the deployment stays
+      IN_PROGRESS (ECS keeps replacing the tasks).
+
+    The deployment CreateService starts completes on the first
+    DescribeServices. What the shim keeps (the circuit breaker settings, each
+    deployment's progress) is shim state, so the services read back exactly as
+    before for everything else (Terraform reads them)."""
+    from moto.core.utils import utcnow
+    from moto.ecs.responses import EC2ContainerServiceResponse as R
+    from moto.moto_api._internal import mock_random
+
+    def rollouts(self: R) -> dict:  # type: ignore[type-arg]
+        return _shim_state(self.ecs_backend, "ecs_rollouts")
+
+    def new_deployment(service, task_definition: str, *, launch_type=None) -> dict:  # type: ignore[no-untyped-def]
+        deployment_id = f"ecs-svc/{mock_random.randint(0, 32**12)}"
+        now = utcnow()
+        template = service.deployments[0] if service.deployments else {}
+        return {
+            **template,
+            "id": deployment_id,
+            "status": "PRIMARY",
+            "taskDefinition": task_definition,
+            "desiredCount": service.desired_count,
+            "pendingCount": service.desired_count,
+            "runningCount": 0,
+            "failedTasks": 0,
+            "createdAt": now,
+            "updatedAt": now,
+            "rolloutState": "IN_PROGRESS",
+            "rolloutStateReason": f"ECS deployment {deployment_id} in progress.",
+        }
+
+    def cannot_start(self: R, task_definition: str) -> bool:
+        definition = self.ecs_backend.describe_task_definition(task_definition)
+        images = [container.get("image") or container.get("Image") or "" for container in definition.container_definitions]
+        return any(FAIL_TO_START in image for image in images)
+
+    def complete(self: R, service, deployment: dict) -> None:  # type: ignore[no-untyped-def, type-arg]
+        cluster = self.ecs_backend._get_cluster(service.cluster_name)
+        self.ecs_backend.update_cluster_resources(cluster, deployment["desiredCount"] - service.running_count, task_state="RUNNING")
+        self.ecs_backend.update_cluster_resources(cluster, -service.pending_count, task_state="PENDING")
+        deployment.update(
+            rolloutState="COMPLETED",
+            rolloutStateReason=f"ECS deployment {deployment['id']} completed.",
+            runningCount=deployment["desiredCount"],
+            pendingCount=0,
+            updatedAt=utcnow(),
+        )
+        service.deployments = [deployment]
+        service.running_count, service.pending_count = deployment["desiredCount"], 0
+
+    def advance(self: R, service) -> None:  # type: ignore[no-untyped-def]
+        state = rollouts(self).setdefault(service.arn, {"breaker": {}, "steps": {}, "completed": service.task_definition})
+        primary = next((d for d in service.deployments if d.get("status") == "PRIMARY"), None)
+        if primary is None or primary.get("rolloutState") != "IN_PROGRESS":
+            return
+        steps = state["steps"].get(primary["id"])
+        if steps is None:  # CreateService's deployment
+            complete(self, service, primary)
+            state["completed"] = primary["taskDefinition"]
+            return
+        steps += 1
+        state["steps"][primary["id"]] = steps
+        if not cannot_start(self, primary["taskDefinition"]):
+            if steps >= 2:
+                complete(self, service, primary)
+                state["completed"] = primary["taskDefinition"]
+            return
+        primary.update(failedTasks=primary["failedTasks"] + primary["desiredCount"], pendingCount=primary["desiredCount"], updatedAt=utcnow())
+        breaker = state["breaker"]
+        if steps < 2 or not breaker.get("enable"):
+            return
+        primary.update(rolloutState="FAILED", rolloutStateReason=CIRCUIT_BREAKER_FAILED_REASON)
+        if not breaker.get("rollback"):
+            return
+        rollback = new_deployment(service, state["completed"])
+        state["steps"][rollback["id"]] = 1  # completes on the next DescribeServices
+        primary["status"] = "ACTIVE"
+        service.deployments = [rollback, primary]
+        service.task_definition = state["completed"]
+
+    create = R.create_service
+
+    def create_service(self: R):  # type: ignore[no-untyped-def]
+        result = create(self)
+        service = self.ecs_backend._get_service(self._get_param("cluster", "default"), self._get_param("serviceName"))
+        breaker = (self._get_param("deploymentConfiguration") or {}).get("deploymentCircuitBreaker") or {}
+        rollouts(self)[service.arn] = {"breaker": dict(breaker), "steps": {}, "completed": service.task_definition}
+        return result
+
+    update = R.update_service
+
+    def update_service(self: R):  # type: ignore[no-untyped-def]
+        service = self.ecs_backend._get_service(self._get_param("cluster", "default"), self._get_param("service").split("/")[-1])
+        before = service.task_definition
+        result = update(self)
+        state = rollouts(self).setdefault(service.arn, {"breaker": {}, "steps": {}, "completed": before})
+        breaker = (self._get_param("deploymentConfiguration") or {}).get("deploymentCircuitBreaker")
+        if breaker is not None:
+            state["breaker"] = dict(breaker)
+        if self._get_param("taskDefinition") and service.task_definition != before:
+            deployment = new_deployment(service, service.task_definition)
+            state["steps"][deployment["id"]] = 0
+            for previous in service.deployments:
+                previous["status"] = "ACTIVE"
+            service.deployments = [deployment, *service.deployments]
+        return result
+
+    describe = R.describe_services
+
+    def describe_services(self: R):  # type: ignore[no-untyped-def]
+        found, _ = self.ecs_backend.describe_services(self._get_param("cluster", "default"), self._get_param("services") or [])
+        for service in found:
+            advance(self, service)
+        return describe(self)
+
+    R.create_service = create_service
+    R.update_service = update_service
+    R.describe_services = describe_services
+
+
 @shim
 def kms_rotation_period() -> None:
     """Gap: KMS EnableKeyRotation ignores RotationPeriodInDays and

@@ -313,6 +313,41 @@ def test_a_late_event_for_an_older_push_is_ignored_and_changes_nothing(ecs, monk
     assert log_lines(caplog)[-1] == {"message": "event ignored", "reason": reason, "event_id": push()["id"]}
 
 
+def test_a_late_event_is_ignored_when_the_running_revision_is_newer_than_the_newest_registered(ecs, monkeypatch, caplog):
+    """Terraform registered a revision after B was deployed: it names the config's tag (never pushed),
+    while the service still runs B. A's late event must not replace B."""
+    function = load_function(monkeypatch)
+    pushed("circle-of-trust-api", "aaaaaaa", T0)
+    pushed("circle-of-trust-api", "bbbbbbb", T0 + 60)
+    deployed_b = function.handler(push(**{"image-tag": "bbbbbbb"}), None)["task_definition"]
+    register_api_revision(ecs, f"{API_URL}:latest")  # Terraform's revision, not running
+    before = revisions(ecs, "circle-of-trust-api")
+
+    result = function.handler(push(**{"image-tag": "aaaaaaa"}), None)
+
+    assert result == {
+        "status": "ignored",
+        "reason": "bbbbbbb (pushed 2025-06-15T15:07:40+00:00) is newer than aaaaaaa (pushed 2025-06-15T15:06:40+00:00) "
+        "and the service runs it; deploying aaaaaaa would roll it back",
+    }
+    assert revisions(ecs, "circle-of-trust-api") == before
+    assert running(ecs, API) == deployed_b
+
+
+def test_a_push_newer_than_both_the_running_and_the_newest_image_deploys(ecs, monkeypatch):
+    function = load_function(monkeypatch)
+    pushed("circle-of-trust-api", "aaaaaaa", T0)
+    pushed("circle-of-trust-api", "bbbbbbb", T0 + 60)
+    pushed("circle-of-trust-api", "ccccccc", T0 + 120)
+    function.handler(push(**{"image-tag": "aaaaaaa"}), None)  # running: aaaaaaa
+    register_api_revision(ecs, f"{API_URL}:bbbbbbb")  # newest: bbbbbbb, not running
+
+    result = function.handler(push(**{"image-tag": "ccccccc"}), None)
+
+    assert result["status"] == "deployed"
+    assert containers(described(ecs, running(ecs, API))[0])["api"]["image"] == f"{API_URL}:ccccccc"
+
+
 def test_a_retry_of_the_deployed_tag_deploys_again(ecs, monkeypatch):
     """The newest revision names the pushed tag itself, e.g. registered by an attempt whose UpdateService failed: deploy it."""
     function = load_function(monkeypatch)
@@ -547,7 +582,7 @@ PROPERTY_SERVICES = {
 class RecordingDeploy(Exception):
     """Stands in for ecs_deploy: records deploy_image calls; the retired service fails as a deleted one would.
 
-    Every service's newest revision names a public image, so the newest-image check never asks ECR.
+    Every service's newest and running revisions name public images, so the newest-image check never asks ECR.
     """
 
     def __init__(self, real: ModuleType) -> None:
@@ -557,6 +592,9 @@ class RecordingDeploy(Exception):
 
     def current_image(self, ecs_client: Any, cluster: str, service: str, container: str | None = None) -> str:
         return "public.ecr.aws/docker/library/busybox:1.36"
+
+    def running_image(self, ecs_client: Any, cluster: str, service: str, container: str | None = None) -> str:
+        return "public.ecr.aws/docker/library/busybox:1.35"
 
     def deploy_image(self, ecs_client: Any, cluster: str, service: str, image: str, container: str | None = None) -> str:
         self.calls.append((cluster, service, image, container))

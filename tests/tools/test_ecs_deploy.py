@@ -9,7 +9,7 @@ import pytest
 from moto import mock_aws
 
 from tools import ecs_deploy
-from tools.ecs_deploy import DeployError, current_image, deploy_image, parse_task_definition, rollback, wait_stable
+from tools.ecs_deploy import DeployError, current_image, deploy_image, parse_task_definition, rollback, running_image
 
 REGION = "us-east-1"
 CLUSTER = "circle-of-trust-api"
@@ -209,6 +209,18 @@ def test_current_image_of_a_named_container_or_says_why_not(ecs):
         current_image(ecs, CLUSTER, "nope")
 
 
+def test_running_image_is_the_running_revisions_not_the_newest(ecs):
+    """What the service runs: Terraform's newer revision (never deployed) does not count."""
+    deploy_image(ecs, CLUSTER, SERVICE, f"{REPOSITORY}:abc123")  # 2, running
+    ecs.register_task_definition(**dict(TASK_DEFINITION, containerDefinitions=[dict(CONTAINER, image=f"{REPOSITORY}:terraform")]))  # 3
+    assert running_image(ecs, CLUSTER, SERVICE) == f"{REPOSITORY}:abc123"
+    assert current_image(ecs, CLUSTER, SERVICE) == f"{REPOSITORY}:terraform"
+    rollback(ecs, CLUSTER, SERVICE, to_revision=1)
+    assert running_image(ecs, CLUSTER, SERVICE, container="api") == f"{REPOSITORY}:latest"
+    with pytest.raises(DeployError, match="has no container 'web'; it has: api"):
+        running_image(ecs, CLUSTER, SERVICE, container="web")
+
+
 # -- rollback -------------------------------------------------------------------------
 def test_rollback_goes_to_the_previous_revision(ecs):
     deploy_image(ecs, CLUSTER, SERVICE, f"{REPOSITORY}:abc123")  # 2
@@ -286,55 +298,179 @@ def test_rollback_of_an_unknown_service_says_so(ecs):
         rollback(ecs, CLUSTER, "worker-service")
 
 
-# -- waiting and the CLI ----------------------------------------------------------------
-def _make_stable(client) -> None:
-    """moto places no tasks; setting the desired count marks them all running."""
-    client.update_service(cluster=CLUSTER, service=SERVICE, desiredCount=2)
+# -- waiting: --wait follows the deployment the command started ------------------------------
+# moto's UpdateService starts no deployment (its one deployment keeps the revision the
+# service was created with, IN_PROGRESS, forever), so these tests script the deployments
+# ECS reports, and nothing else: each DescribeServices answers with the next state of a
+# sequence ECS produces, the last state repeating. The sequences (AWS: Deployment
+# rolloutState "begins in an IN_PROGRESS state. When the service reaches a steady state,
+# the deployment transitions to a COMPLETED state. If the service fails to reach a steady
+# state and circuit breaker is turned on, the deployment transitions to a FAILED state";
+# DeploymentCircuitBreaker rollback: "the service is rolled back to the last deployment
+# that completed successfully", which ECS does with a NEW deployment of that revision;
+# the reason ECS gives is "ECS deployment circuit breaker: tasks failed to start.", as quoted in
+# aws/containers-roadmap#1488; aws-actions/amazon-ecs-deploy-task-definition#191 and #860):
+#
+#   UpdateService            PRIMARY new IN_PROGRESS, ACTIVE old COMPLETED
+#   success                  PRIMARY new COMPLETED (the old deployment drained and is gone)
+#   circuit breaker trips    PRIMARY rollback (old revision, new ID) IN_PROGRESS, ACTIVE new FAILED;
+#                            the service's taskDefinition is the old revision again
+#   rollback over            PRIMARY rollback COMPLETED; the failed deployment is gone
+CIRCUIT_BREAKER_REASON = "ECS deployment circuit breaker: tasks failed to start."
+NEW_ID, OLD_ID, ROLLBACK_ID, LATER_ID = "ecs-svc/1111111111111111111", "ecs-svc/2222222222222222222", "ecs-svc/3333333333333333333", "ecs-svc/4444444444444444444"
 
 
-def test_wait_stable_returns_for_a_stable_service(ecs):
-    _make_stable(ecs)
-    wait_stable(ecs, CLUSTER, SERVICE, delay_seconds=1, max_attempts=2)
+def _deployment(deployment_id: str, arn: str, status: str, rollout: str, reason: str | None = None, running: int = 0) -> dict:
+    if reason is None:
+        reason = f"ECS deployment {deployment_id} {'completed' if rollout == 'COMPLETED' else 'in progress'}."
+    return {
+        "id": deployment_id, "status": status, "taskDefinition": arn, "desiredCount": 2, "runningCount": running,
+        "pendingCount": 0, "failedTasks": 3 if rollout == "FAILED" else 0, "rolloutState": rollout, "rolloutStateReason": reason,
+    }
 
 
-def test_wait_stable_says_when_the_service_does_not_settle(ecs):
-    with pytest.raises(DeployError, match="service 'api-service' in cluster 'circle-of-trust-api' did not become stable"):
-        wait_stable(ecs, CLUSTER, SERVICE, delay_seconds=1, max_attempts=1)
+def started(old: str, new: str) -> tuple[str, list[dict]]:
+    return new, [_deployment(NEW_ID, new, "PRIMARY", "IN_PROGRESS"), _deployment(OLD_ID, old, "ACTIVE", "COMPLETED", running=2)]
 
 
-def test_wait_stable_reports_a_deployment_the_circuit_breaker_failed(ecs):
-    class FailedRollout:
-        """The moto client, but its deployment failed (moto never fails one)."""
-
-        def __getattr__(self, name):
-            return getattr(ecs, name)
-
-        def get_waiter(self, name):
-            class Stable:
-                def wait(self, **kwargs):
-                    return None
-
-            return Stable()
-
-        def describe_services(self, **kwargs):
-            response = ecs.describe_services(**kwargs)
-            response["services"][0]["deployments"][0].update(rolloutState="FAILED", rolloutStateReason="tasks failed to start")
-            return response
-
-    with pytest.raises(DeployError, match="deployment of service 'api-service' failed: tasks failed to start"):
-        wait_stable(FailedRollout(), CLUSTER, SERVICE)
+def completed(old: str, new: str) -> tuple[str, list[dict]]:
+    return new, [_deployment(NEW_ID, new, "PRIMARY", "COMPLETED", running=2)]
 
 
+def tripped(old: str, new: str) -> tuple[str, list[dict]]:
+    return old, [
+        _deployment(ROLLBACK_ID, old, "PRIMARY", "IN_PROGRESS", running=2),
+        _deployment(NEW_ID, new, "ACTIVE", "FAILED", CIRCUIT_BREAKER_REASON),
+    ]
+
+
+def rolled_back(old: str, new: str) -> tuple[str, list[dict]]:
+    return old, [_deployment(ROLLBACK_ID, old, "PRIMARY", "COMPLETED", running=2)]
+
+
+class RollingEcs:
+    """The moto client, with the deployments of one UpdateService scripted (see above)."""
+
+    def __init__(self, client, *states):
+        self.client, self.states, self.polls = client, states, 0
+        self.old = self.new = ""
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+    def update_service(self, **kwargs):
+        self.old = self.client.describe_services(cluster=kwargs["cluster"], services=[kwargs["service"]])["services"][0]["taskDefinition"]
+        self.new = kwargs["taskDefinition"]
+        response = self.client.update_service(**kwargs)
+        response["service"]["taskDefinition"], response["service"]["deployments"] = started(self.old, self.new)
+        return response
+
+    def describe_services(self, **kwargs):
+        response = self.client.describe_services(**kwargs)
+        if self.new:
+            state = self.states[min(self.polls, len(self.states) - 1)]
+            self.polls += 1
+            response["services"][0]["taskDefinition"], response["services"][0]["deployments"] = state(self.old, self.new)
+        return response
+
+
+def _waiting(slept: list | None = None, timeout: float = 60.0) -> ecs_deploy.Waiting:
+    return ecs_deploy.Waiting(poll_seconds=5, timeout_seconds=timeout, sleep=(slept if slept is not None else []).append)
+
+
+def test_wait_returns_when_its_deployment_completed(ecs):
+    slept: list = []
+    rolling = RollingEcs(ecs, started, started, completed)
+
+    arn = deploy_image(rolling, CLUSTER, SERVICE, f"{REPOSITORY}:abc123", wait=_waiting(slept))
+
+    assert parse_task_definition(arn) == (FAMILY, 2)
+    assert rolling.polls == 3 and slept == [5, 5]
+
+
+def test_wait_fails_after_a_circuit_breaker_rollback_it_only_sees_the_end_of(ecs):
+    """Issue 12: once the rollback is over the service is stable, on the old revision, with no FAILED deployment left."""
+    rolling = RollingEcs(ecs, started, rolled_back)
+
+    with pytest.raises(DeployError) as failure:
+        deploy_image(rolling, CLUSTER, SERVICE, f"{REPOSITORY}:abc123", wait=_waiting())
+
+    message = str(failure.value)
+    assert message.startswith(f"deployment {NEW_ID} of {FAMILY}:2 is gone from service 'api-service', which now runs {FAMILY}:1")
+    assert "the deployment circuit breaker rolled it back" in message
+
+
+def test_wait_fails_when_it_sees_its_deployment_failed(ecs):
+    rolling = RollingEcs(ecs, started, tripped, rolled_back)
+
+    with pytest.raises(DeployError, match=rf"deployment {NEW_ID} of {FAMILY}:2 failed \({CIRCUIT_BREAKER_REASON}\); service 'api-service' now runs {FAMILY}:1"):
+        deploy_image(rolling, CLUSTER, SERVICE, f"{REPOSITORY}:abc123", wait=_waiting())
+    assert rolling.polls == 2, "it stops at the first FAILED state"
+
+
+def test_wait_fails_when_a_later_deployment_replaced_its_own(ecs):
+    def replaced(old: str, new: str) -> tuple[str, list[dict]]:
+        later = f"{new[:-1]}9"
+        return later, [_deployment(LATER_ID, later, "PRIMARY", "IN_PROGRESS"), _deployment(NEW_ID, new, "ACTIVE", "IN_PROGRESS", running=1)]
+
+    with pytest.raises(DeployError, match=rf"deployment {NEW_ID} of {FAMILY}:2 is no longer the PRIMARY one; .* now deploys {FAMILY}:9"):
+        deploy_image(RollingEcs(ecs, started, replaced), CLUSTER, SERVICE, f"{REPOSITORY}:abc123", wait=_waiting())
+
+
+def test_wait_gives_up_after_its_timeout_and_says_where_the_deployment_is(ecs):
+    clock = iter(range(0, 1000, 10))
+    wait = ecs_deploy.Waiting(poll_seconds=10, timeout_seconds=30, sleep=lambda seconds: None, clock=lambda: next(clock))
+
+    with pytest.raises(DeployError, match=rf"deployment {NEW_ID} of {FAMILY}:2 did not complete within 30 s \(IN_PROGRESS: .*0 of 2 tasks running\)"):
+        deploy_image(RollingEcs(ecs, started), CLUSTER, SERVICE, f"{REPOSITORY}:abc123", wait=wait)
+
+
+def test_wait_follows_the_deployment_of_its_revision_not_whatever_is_primary(ecs):
+    """The ID comes from UpdateService's PRIMARY deployment of the new revision; another revision's PRIMARY is not ours."""
+    old, new = f"{FAMILY}:1", f"{FAMILY}:2"
+    assert ecs_deploy.own_deployment_id({"deployments": started(old, new)[1]}, new) == NEW_ID
+    assert ecs_deploy.own_deployment_id({"deployments": tripped(old, new)[1]}, new) is None
+
+
+def test_wait_without_a_deployment_of_the_revision_says_so(ecs):
+    """moto itself starts no deployment on UpdateService: nothing to follow is an error, not a success."""
+    with pytest.raises(DeployError, match="started no PRIMARY deployment of it, so there is nothing to wait for"):
+        deploy_image(ecs, CLUSTER, SERVICE, f"{REPOSITORY}:abc123", wait=_waiting())
+
+
+def test_rollback_waits_the_same_way(ecs):
+    deploy_image(ecs, CLUSTER, SERVICE, f"{REPOSITORY}:abc123")  # 2, running
+    assert parse_task_definition(rollback(RollingEcs(ecs, started, completed), CLUSTER, SERVICE, wait=_waiting())) == (FAMILY, 1)
+
+    deploy_image(ecs, CLUSTER, SERVICE, f"{REPOSITORY}:def456")  # 3, running
+    with pytest.raises(DeployError, match=rf"of {FAMILY}:2 failed \({CIRCUIT_BREAKER_REASON}\); service 'api-service' now runs {FAMILY}:3"):
+        rollback(RollingEcs(ecs, started, tripped), CLUSTER, SERVICE, to_revision=2, wait=_waiting())
+
+
+# -- the CLI ----------------------------------------------------------------------------------------
 def test_cli_deploy_then_rollback_prints_the_arn(ecs, capsys):
-    _make_stable(ecs)
     assert ecs_deploy.main(["deploy", "--cluster", CLUSTER, "--service", SERVICE, "--image", f"{REPOSITORY}:abc123"], ecs_client=ecs) == 0
     assert parse_task_definition(capsys.readouterr().out.strip()) == (FAMILY, 2)
 
     assert ecs_deploy.main(["rollback", "--cluster", CLUSTER, "--service", SERVICE], ecs_client=ecs) == 0
     assert parse_task_definition(capsys.readouterr().out.strip()) == (FAMILY, 1)
 
-    assert ecs_deploy.main(["rollback", "--cluster", CLUSTER, "--service", SERVICE, "--revision", "2", "--wait"], ecs_client=ecs) == 0
+    slept: list = []
+    rolling = RollingEcs(ecs, started, completed)
+    argv = ["rollback", "--cluster", CLUSTER, "--service", SERVICE, "--revision", "2", "--wait", "--poll-seconds", "7"]
+    assert ecs_deploy.main(argv, ecs_client=rolling, sleep=slept.append) == 0
     assert parse_task_definition(capsys.readouterr().out.strip()) == (FAMILY, 2)
+    assert slept == [7]
+
+
+def test_cli_deploy_wait_exits_1_naming_the_revision_that_runs_after_a_rollback(ecs, capsys):
+    argv = ["deploy", "--cluster", CLUSTER, "--service", SERVICE, "--image", f"{REPOSITORY}:abc123", "--wait"]
+
+    assert ecs_deploy.main(argv, ecs_client=RollingEcs(ecs, started, rolled_back), sleep=lambda seconds: None) == 1
+
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(f"error: deployment {NEW_ID} of {FAMILY}:2 is gone from service 'api-service', which now runs {FAMILY}:1")
 
 
 def test_cli_builds_its_own_client(ecs, capsys):
