@@ -252,9 +252,11 @@ class ServicesLayer(LayerStack):
                 service.grant_deploy(role, register_request_tags=DEPLOY_REQUEST_TAGS)
             edge.frontend.grant_upload(role)
             edge.frontend.grant_invalidate(role)
+            # The environment's layer states (the workflows read this layer's outputs; the
+            # remote-state reads of a plan need the layers below), no other environment's.
             TerraformState(
                 bucket=config.state_bucket,
-                key=config.state_key(self.layer),
+                key_prefix=config.effective_state_key_prefix,
                 lock_table=config.state_lock_table,
                 region=config.effective_state_region,
             ).grant_read(role)

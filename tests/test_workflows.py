@@ -121,7 +121,8 @@ def test_deploy_workflows_can_target_exactly_the_configured_environments():
         assert dispatch["default"] == "staging"
 
 
-def test_every_output_a_workflow_reads_is_an_output_of_every_stack(stack_outputs):
+def test_every_output_a_workflow_reads_is_an_output_of_every_services_layer(stack_outputs):
+    """The deploy workflows read one state per environment: its services layer's, which outputs all they need."""
     configs = {config.environment: config for config in load_configs(sorted((PROJECT / "config").glob("*.tfvars")))}
     read = {}
     for path in WORKFLOWS:
@@ -131,12 +132,12 @@ def test_every_output_a_workflow_reads_is_an_output_of_every_stack(stack_outputs
                 read[caller] = {name for script in scripts for name in OUTPUT_READ.findall(rendered(script, service))}
             continue
         read[path.name] = {name for script in scripts for name in OUTPUT_READ.findall(script)}
+    assert configs
     for name, names in read.items():
-        for stack, outputs in stack_outputs.items():
-            missing = names - outputs - {ROLE_OUTPUT}
+        for environment in configs:
+            stack = f"{environment}-services"
+            missing = names - stack_outputs[stack]
             assert not missing, f"{name} reads {sorted(missing)}, not outputs of the {stack} stack"
-            if stack in configs and configs[stack].github_repository:
-                assert ROLE_OUTPUT in outputs, f"the {stack} stack makes a deploy role but does not output {ROLE_OUTPUT}"
     assert read["deploy-backend-api.yml"] == {"ecr_api_repository_url", "api_cluster_name", "api_service_name", "deploys_on_push", ROLE_OUTPUT}
     assert read["deploy-backend-worker.yml"] == {"ecr_worker_repository_url", "worker_cluster_name", "worker_service_name", "deploys_on_push", ROLE_OUTPUT}
     assert read["deploy-frontend.yml"] == {"frontend_bucket_name", "cloudfront_distribution_id", "api_gateway_url", "websocket_gateway_url", ROLE_OUTPUT}
@@ -305,3 +306,25 @@ def test_terraform_output_is_read_without_the_setup_terraform_wrapper():
     (setup,) = [path for path in ACTIONS if path.parent.name == "setup"]
     terraform = next(step for step in load(setup)["runs"]["steps"] if step.get("uses", "").startswith("hashicorp/setup-terraform@"))
     assert terraform["with"]["terraform_wrapper"] is False
+
+
+def test_infrastructure_applies_each_layer_in_the_manifests_order_behind_the_plan_guard():
+    """Order from tools.layers (never a second hard-coded list); every plan is guarded before it is applied."""
+    document = load(WORKFLOWS_DIR / "infrastructure.yml")
+    jobs = document["jobs"]
+    assert set(jobs) == {"checks", "plan", "apply-staging", "apply-production"}
+    for job_name in ("plan", "apply-staging", "apply-production"):
+        (script,) = [step["run"] for step in jobs[job_name]["steps"] if "run" in step]
+        assert 'python -m tools.layers order --environment "$ENVIRONMENT"' in script, job_name
+        assert "-network" not in script and "-services" not in script, f"{job_name} names a layer itself"
+        lines = [line.strip() for line in script.splitlines()]
+        plan = next(i for i, line in enumerate(lines) if " plan " in line)
+        show = next(i for i, line in enumerate(lines) if " show -json tfplan" in line)
+        guard = next(i for i, line in enumerate(lines) if "python -m tools.plan_guard" in line)
+        assert plan < show < guard, job_name
+        applies = [i for i, line in enumerate(lines) if " apply " in line]
+        if job_name == "plan":
+            assert not applies
+        else:
+            assert applies and guard < applies[0] and lines[applies[0]].endswith("apply -input=false tfplan"), job_name
+    assert jobs["apply-production"]["needs"] == "apply-staging"
