@@ -7,6 +7,8 @@ a variant (the role for a branch, the provider created here).
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import re
 from pathlib import Path
@@ -34,7 +36,10 @@ IAM_INLINE_POLICY_LIMIT = 10240  # characters, all inline policies of a role tog
 def stacks() -> dict[str, tuple]:
     from stacks.config import EnvironmentConfig, load_configs
 
-    configs = load_configs([PROJECT / "config" / "production.tfvars", PROJECT / "config" / "staging.tfvars"])
+    production, staging = load_configs([PROJECT / "config" / "production.tfvars", PROJECT / "config" / "staging.tfvars"])
+    # The shipped staging trusts no repository until a team sets its own; here it has one, trusted for
+    # jobs in the GitHub environment "staging", as the shipped workflows name theirs.
+    configs = [production, dataclasses.replace(staging, github_repository="my-org/app", github_environment="staging")]
     configs.append(
         EnvironmentConfig(
             environment="variant",
@@ -89,7 +94,7 @@ def test_production_has_no_deploy_role_provider_or_updater(stacks):
 @pytest.mark.parametrize(
     ("env", "subject", "provider_created"),
     [
-        ("staging", "repo:circle-of-trust/circle-of-trust:environment:staging", False),
+        ("staging", "repo:my-org/app:environment:staging", False),
         ("variant", "repo:my-org/app:ref:refs/heads/release", True),
     ],
 )
@@ -144,9 +149,12 @@ def test_the_role_gets_exactly_the_deploy_grants_on_this_stacks_resources(stacks
     (distribution_id,) = resources(doc, "aws_cloudfront_distribution")
     assert invalidate["resources"] == [ref(doc, "aws_cloudfront_distribution", distribution_id, "arn")]
     list_state, read_state, digest = grants["terraform-state-read"]
-    assert read_state["resources"][0].endswith(f":s3:::{config.state_bucket}/{config.state_key('services')}")
+    # Every layer state of this environment (a plan's remote-state reads), no other environment's.
+    prefix = config.effective_state_key_prefix
+    assert config.state_key("services").startswith(f"{prefix}/")
+    assert read_state["resources"][0].endswith(f":s3:::{config.state_bucket}/{prefix}/*")
+    assert list_state["condition"][0]["values"] == [prefix, f"{prefix}/*"]
     assert digest["resources"][0].endswith(f":table/{config.state_lock_table}")
-    assert digest["condition"][0]["values"] == [f"{config.state_bucket}/{config.state_key('services')}-md5"]
 
 
 def test_the_roles_inline_policies_fit_iams_size_limit(stacks):

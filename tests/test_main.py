@@ -102,7 +102,7 @@ def test_production_uses_endpoints_and_staging_a_nat_gateway(synthesized):
 def test_outputs_keep_their_plain_names(synthesized):
     outputs = stack(synthesized, "production-network")["output"]
     assert {"vpc_id", "private_subnet_ids", "public_subnet_ids"} <= set(outputs)
-    assert outputs["vpc_id"]["value"] == "${aws_vpc.network_vpc}"
+    assert outputs["vpc_id"]["value"] == "${aws_vpc.network_vpc.id}"
 
 
 def test_same_config_gives_byte_identical_output(synthesized, tmp_path):

@@ -14,8 +14,8 @@ from tests.conftest import environment_configs
 
 PROJECT = Path(__file__).resolve().parents[1]
 RUNBOOK = PROJECT / "docs" / "runbook.md"
-OUTPUT_REFERENCE = re.compile(r"terraform output\s+-(?:raw|json)\s+([A-Za-z0-9_]+)")
-TOOL_COMMAND = re.compile(r"python -m (tools\.[a-z_]+)\s+(.*?)(?:\s+#.*)?$")
+OUTPUT_REFERENCE = re.compile(r"\$\(out\s+([A-Za-z0-9_]+)\)")
+TOOL_COMMAND = re.compile(r"(\$\()?python -m (tools\.[a-z_]+)\s+(.*?)(?:\s+#.*)?$")
 
 
 def runbook() -> str:
@@ -48,12 +48,25 @@ def test_the_runbook_reads_names_from_outputs():
         assert seed_name not in text, seed_name
 
 
-def test_every_output_the_runbook_uses_exists_in_every_synthesized_stack(synth_dir):
+def test_every_output_the_runbook_uses_exists_in_a_layer_of_every_environment(synth_dir):
+    """`out NAME` (tools.outputs) finds each one in some layer of each environment."""
+    from tools.outputs import OutputsError, owning_stack
+
     names = referenced_outputs()
-    for stack in sorted(environment_configs()):
-        outputs = json.loads((synth_dir / "stacks" / stack / "cdk.tf.json").read_text())["output"]
-        missing = sorted(names - set(outputs))
-        assert not missing, f"{stack}: docs/runbook.md reads outputs the stack does not have: {missing}"
+    for environment in sorted(environment_configs()):
+        missing = []
+        for name in sorted(names):
+            try:
+                owning_stack(synth_dir, environment, name)
+            except OutputsError:
+                missing.append(name)
+        assert not missing, f"{environment}: docs/runbook.md reads outputs no layer has: {missing}"
+
+
+def test_the_runbook_defines_out_and_never_reads_one_layer_by_hand():
+    text = runbook()
+    assert 'out() { python -m tools.outputs "$ENVIRONMENT" "$1"; }' in text
+    assert "terraform output -raw" not in text
 
 
 def test_the_output_table_lists_exactly_the_outputs_used():
@@ -77,7 +90,8 @@ def test_state_locks_are_released_with_force_unlock_never_by_deleting_the_item()
 def test_cleanup_destroys_each_stack_before_the_backend():
     text = runbook()
     cleanup = text[text.index("## Cleanup") :]
-    assert cleanup.index("terraform destroy") < cleanup.index("tools.bootstrap teardown")
+    destroy = cleanup.index('terraform -chdir="cdktf.out/stacks/$stack" destroy')
+    assert cleanup.index("--reverse") < destroy < cleanup.index("tools.bootstrap teardown")
 
 
 def _tool_invocations() -> list[tuple[str, list[str]]]:
@@ -85,8 +99,12 @@ def _tool_invocations() -> list[tuple[str, list[str]]]:
     for line in command_lines(runbook()):
         match = TOOL_COMMAND.search(line)
         if match:
-            args = [re.sub(r"^\$\{?[A-Z_]+\}?$", "placeholder", arg) for arg in shlex.split(match.group(2))]
-            invocations.append((match.group(1), args))
+            command = match.group(3)
+            if match.group(1):  # $(python -m ...): the command ends at its closing parenthesis
+                command = command.split(")", 1)[0]
+            command = command.split("; }", 1)[0]  # the body of a shell function
+            args = [re.sub(r"^\$\{?[A-Z_]+\}?$", "placeholder", arg) for arg in shlex.split(command)]
+            invocations.append((match.group(2), args))
     return invocations
 
 
@@ -100,7 +118,10 @@ def test_the_runbook_uses_the_rollback_and_teardown_commands():
 def test_every_tool_command_parses(module, args):
     tool = importlib.import_module(module)
     parsed = tool.parse_args(args)
-    assert parsed.command == args[0]
+    if hasattr(parsed, "command"):
+        assert parsed.command == args[0]
+    else:  # tools.outputs: ENVIRONMENT NAME
+        assert [parsed.environment, parsed.name] == args[:2]
 
 
 def test_every_alarm_that_pages_has_a_runbook_section(synth_dir):
@@ -108,8 +129,13 @@ def test_every_alarm_that_pages_has_a_runbook_section(synth_dir):
     headings = set(re.findall(r"^### (.+)$", runbook(), flags=re.MULTILINE))
     sections = {name.strip("`") for heading in headings for name in heading.split(", ")}
     paging = 0
-    for stack, config in sorted(environment_configs().items()):
-        alarms = json.loads((synth_dir / "stacks" / stack / "cdk.tf.json").read_text())["resource"]["aws_cloudwatch_metric_alarm"]
+    for environment, config in sorted(environment_configs().items()):
+        alarms = {
+            name: alarm
+            for layer in sorted((synth_dir / "stacks").glob(f"{environment}-*"))
+            for name, alarm in json.loads((layer / "cdk.tf.json").read_text()).get("resource", {}).get("aws_cloudwatch_metric_alarm", {}).items()
+        }
+        stack = environment
         for alarm in alarms.values():
             if "docs/runbook.md" not in alarm.get("alarm_description", ""):
                 continue  # scaling alarms act on a service, not on people

@@ -934,7 +934,8 @@ def stack_cost(stack: SynthStack, prices: PriceTable) -> StackCost:
         elif not is_free(rtype):
             stack.warn(f"{rtype} x{len(group)}: not in the price table (not priced)")
     cost.comparison = compare_nat_and_endpoints(stack, prices)
-    if cost.comparison is None:
+    if cost.comparison is None and stack.of("aws_vpc"):
+        # Only the layer that makes the VPC has a network to compare.
         stack.warn("no subnets or interface endpoints: no NAT-versus-endpoints comparison")
     cost.warnings = list(stack.warnings)
     return cost
@@ -1014,7 +1015,20 @@ def render_text(costs: Sequence[StackCost], prices: PriceTable) -> str:
             out.append(f"  WARNING: {warning}")
         if cost.comparison:
             out += ["  " + line for line in render_comparison(cost.comparison)]
+    totals = environment_totals(costs)
+    if totals:
+        out += ["", "== Environments (every layer) =="]
+        out += [f"  {name}: {_usd(total)}/month" for name, total in totals.items()]
     return "\n".join(out) + "\n"
+
+
+def environment_totals(costs: Sequence[StackCost]) -> dict[str, float]:
+    """Monthly total per environment: its layer stacks (``<environment>-<layer>``) added up."""
+    totals: dict[str, float] = {}
+    for cost in costs:
+        environment = cost.stack.rsplit("-", 1)[0]
+        totals[environment] = totals.get(environment, 0.0) + cost.total_monthly_usd
+    return dict(sorted(totals.items()))
 
 
 def to_data(costs: Sequence[StackCost], prices: PriceTable) -> dict[str, Any]:
@@ -1037,6 +1051,7 @@ def to_data(costs: Sequence[StackCost], prices: PriceTable) -> dict[str, Any]:
             }
             for c in costs
         ],
+        "environments": {name: round(total, 4) for name, total in environment_totals(costs).items()},
     }
 
 

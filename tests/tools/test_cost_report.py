@@ -627,17 +627,25 @@ def test_real_stacks(synth_dir: Path, capsys):
     assert main(["--output", str(synth_dir), "--format", "json"]) == 0
     stacks = {s["stack"]: s for s in json.loads(capsys.readouterr().out)["stacks"]}
 
-    production = stacks["production"]
+    production = stacks["production-network"]
     kinds = {i["resource_type"] for i in production["items"] if i["monthly_usd"] > 0}
     assert "aws_vpc_endpoint" in kinds and "aws_nat_gateway" not in kinds
     assert not any(i["what"] == "NAT gateway" for i in production["items"])
     assert production["nat_vs_endpoints"]["stack_uses"].endswith("interface endpoints")
 
-    staging = stacks["staging"]
+    staging = stacks["staging-network"]
     nat = [i for i in staging["items"] if i["what"] == "NAT gateway"]
     assert nat and nat[0]["count"] == 1 and nat[0]["monthly_usd"] == pytest.approx(32.85)
+    assert main(["--output", str(synth_dir), "--format", "json"]) == 0
+    environments = json.loads(capsys.readouterr().out)["environments"]
+    assert set(environments) == {"production", "staging"}
+    for name, total in environments.items():
+        layers = [s["total_monthly_usd"] for stack_name, s in stacks.items() if stack_name.startswith(f"{name}-")]
+        assert len(layers) == 5 and total == pytest.approx(sum(layers))
+    # Fargate runs in the services layer: the API's tasks cost something at idle in both.
+    for name in environments:
+        assert stacks[f"{name}-services"]["total_monthly_usd"] > 0
     for stack in stacks.values():
-        assert stack["total_monthly_usd"] > 0
         assert not [w for w in stack["warnings"] if "differs from the price table" in w]
         # Every type the stacks make is priced, usage-based or known to be free.
         assert not [w for w in stack["warnings"] if "not in the price table" in w]
