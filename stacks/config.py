@@ -720,7 +720,7 @@ def _with_sso(config: EnvironmentConfig) -> bool:
     return config.enable_cognito_sso
 
 
-# Every name stacks/environment_stack.py and the constructs derive from the
+# Every name the layer stacks (stacks/*_layer.py) and the constructs derive from the
 # resource prefix (`<prefix>-...`), with the length AWS allows (or, where
 # stricter, the construct). The prefix's characters are checked with the
 # keys it comes from (lower-case letters, digits and single '-'), which every

@@ -261,8 +261,11 @@ def test_every_prefixed_name_of_the_stack_is_in_the_table():
 
     from stacks.config import DERIVED_NAMES
 
-    source = (Path(__file__).resolve().parents[1] / "stacks" / "environment_stack.py").read_text()
+    stacks = Path(__file__).resolve().parents[1] / "stacks"
+    source = "\n".join(path.read_text() for path in sorted(stacks.glob("*.py")))
+    source = re.sub(r"\{(?:self\.)?config\.resource_prefix\}", "{prefix}", source)
     literals = set(re.findall(r'f"([^"{ ]*\{prefix\}[^"{ ]*)"', source))
+    assert len(literals) > 15, sorted(literals)
     templates = {name.template for name in DERIVED_NAMES}
     assert literals - {"{prefix}.local"} <= templates, sorted(literals - templates)
 

@@ -16,7 +16,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 
 PROBE = """
 import sys
-import stacks.environment_stack  # every construct the stacks use
+import stacks.environment  # every construct the stacks use
 package = sys.modules["cdktf_cdktf_provider_aws"]
 loaded = [name for name in sys.modules if name.startswith("cdktf_cdktf_provider_aws.")]
 print(len(loaded), hasattr(package, "accessanalyzer_analyzer"))
