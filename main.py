@@ -26,12 +26,14 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import constructs_lib  # noqa: F401  (first: cheap provider imports, no jsii banner)
+from stacks.addresses import AddressCollision
 from stacks.config import ConfigError, EnvironmentConfig, load_configs
 
 PROJECT_DIR = Path(__file__).resolve().parent
 DEFAULT_CONFIG_DIR = PROJECT_DIR / "config"
 CONFIG_SUFFIXES = (".tfvars", ".tfvars.json", ".json")
 EXIT_CONFIG_ERROR = 2
+EXIT_ADDRESS_COLLISION = 1
 # A run stopped by a signal exits as shells report it: 128 + the signal number.
 HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -272,6 +274,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
+    except AddressCollision as error:
+        # A code change, not a config: two constructs derive one Terraform address.
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_ADDRESS_COLLISION
     except Interrupted as interrupted:
         name = signal.Signals(interrupted.signum).name
         state = "the new output is complete" if interrupted.written else "the previous output is unchanged"

@@ -48,5 +48,6 @@ def build_environment(scope: Construct, config: EnvironmentConfig) -> Environmen
     operations = OperationsLayer(scope, config, data, edge, services)
     environment = Environment(network, data, edge, services, operations)
     for layer in environment.layers:
+        layer.check_addresses()
         layer.protect_data()
     return environment

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from cdktf import S3Backend, TerraformOutput, TerraformResource, TerraformStack
+from cdktf import S3Backend, TerraformElement, TerraformOutput, TerraformResource, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderAssumeRole, AwsProviderDefaultTags
 from constructs import Construct
 
@@ -81,6 +81,12 @@ class LayerStack(TerraformStack):
             # cross-stack-output-aws_sqs_queue.job_queue.arn -> cross_stack_output_aws_sqs_queue_job_queue_arn
             return terraform_name(relative)
         return self._addresses.allocate(relative)
+
+    def check_addresses(self) -> None:
+        """Derive every element's name now, in Python, so a collision is an AddressCollision before synth starts."""
+        for child in self.node.find_all():
+            if isinstance(child, TerraformElement) and child.node.path != self.node.path:
+                self._addresses.allocate(child.node.path[len(self.node.path) + 1 :])
 
     def output(self, name: str, value: object, description: str) -> TerraformOutput:
         """An output whose Terraform name is exactly ``name`` (CI and operators read these)."""
