@@ -93,6 +93,8 @@ def synthesize(config_paths: list[Path], outdir: Path) -> tuple[list[str], list[
                 staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.new-{os.getpid()}-", dir=outdir.parent))
             build_app(configs, staging).synth()
             stack_names, construct_warnings = _read_manifest(staging / "manifest.json")
+            for hcl in sorted(staging.glob("stacks/*/cdk.tf")):  # `cdktf synth --hcl`
+                unquote_references(hcl)
             warnings.extend(construct_warnings)
             with _signals_deferred():
                 retired = _replace_dir(staging, outdir)
@@ -106,6 +108,32 @@ def synthesize(config_paths: list[Path], outdir: Path) -> tuple[list[str], list[
         interrupted.written = written
         raise
     return stack_names, warnings
+
+
+_QUOTED_REFERENCE = re.compile(r'^"([A-Za-z_][A-Za-z0-9_.\[\]-]*)",$')
+# Meta-arguments whose list items are references (or attribute names), never strings.
+_REFERENCE_LISTS = ("depends_on = [", "ignore_changes = [")
+
+
+def unquote_references(path: Path) -> None:
+    """Write the items of ``depends_on`` and ``ignore_changes`` lists of exported HCL bare, as Terraform wants them.
+
+    cdktf 0.21's HCL renderer quotes them (``"aws_iam_role_policy.x",``,
+    ``"task_definition",``); Terraform accepts that with a deprecation warning
+    per item and says it will stop. The JSON output is right as it is (JSON
+    has only strings).
+    """
+    lines = path.read_text().split("\n")
+    inside = False
+    for index, line in enumerate(lines):
+        text = line.strip()
+        if text in _REFERENCE_LISTS:
+            inside = True
+        elif inside and text == "]":
+            inside = False
+        elif inside:
+            lines[index] = line[: len(line) - len(line.lstrip())] + _QUOTED_REFERENCE.sub(r"\1,", text)
+    path.write_text("\n".join(lines))
 
 
 def _read_manifest(manifest: Path) -> tuple[list[str], list[str]]:

@@ -357,7 +357,8 @@ class EcrPushUpdater(Construct):
             dead_letter_config=LambdaFunctionDeadLetterConfig(target_arn=self.dlq.queue_arn),
             # The log group first (or Lambda makes an unencrypted one without retention), and the
             # role's policies (CreateFunction checks that the role may send to the DLQ).
-            depends_on=[self.log_group.log_group, *own_grants],
+            # A log group given from another layer exists before this layer is applied.
+            depends_on=[*([] if props.log_group is not None else [self.log_group.log_group]), *own_grants],
         )
         for check_id, reason in CHECKS_NOT_APPLICABLE.items():
             skip_check(self.function, check_id, reason)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from cdktf import S3Backend, TerraformElement, TerraformOutput, TerraformResource, TerraformStack
+from cdktf import DataTerraformRemoteStateS3, S3Backend, TerraformElement, TerraformOutput, TerraformRemoteState, TerraformResource, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderAssumeRole, AwsProviderDefaultTags
 from constructs import Construct
 
@@ -37,6 +37,23 @@ def stack_name(config: EnvironmentConfig, layer: str) -> str:
     return f"{config.environment}-{layer}"
 
 
+class LayerBackend(S3Backend):
+    """The S3 backend of a layer, whose readers read its state without the lock table.
+
+    cdktf builds a reader's ``terraform_remote_state`` from the writer's
+    backend settings, lock table included; a read never takes the lock, and
+    Terraform 1.11 warns that ``dynamodb_table`` is deprecated there on every
+    validate and plan. The backend itself keeps DynamoDB locking.
+    """
+
+    def __init__(self, scope: Construct, *, bucket: str, key: str, region: str, dynamodb_table: str) -> None:
+        super().__init__(scope, bucket=bucket, key=key, region=region, encrypt=True, dynamodb_table=dynamodb_table)
+        self._read_settings = {"bucket": bucket, "key": key, "region": region, "encrypt": True}
+
+    def get_remote_state_data_source(self, scope: Construct, name: str, _from_stack: str) -> TerraformRemoteState:
+        return DataTerraformRemoteStateS3(scope, name, workspace="${terraform.workspace}", **self._read_settings)
+
+
 class LayerStack(TerraformStack):
     """One layer of one environment. Subclasses set ``layer`` and compose constructs."""
 
@@ -46,12 +63,11 @@ class LayerStack(TerraformStack):
         super().__init__(scope, stack_name(config, self.layer))
         self.config = config
         self._addresses = AddressBook(self.node.id)
-        S3Backend(
+        LayerBackend(
             self,
             bucket=config.state_bucket,
             key=config.state_key(self.layer),
             region=config.effective_state_region,
-            encrypt=True,
             dynamodb_table=config.state_lock_table,
         )
         self.provider = self.aws_provider("aws", config.aws_region)

@@ -1,8 +1,8 @@
 """CI deploys images by task-definition revision, rolls back, and Terraform never drifts.
 
-End to end on the emulator, with the production stack applied once by real
-terraform, and `tools.ecs_deploy` called exactly as CI calls it (a boto3 ECS
-client, the stack's outputs, `<repository_url>:<sha>`):
+End to end on the emulator, with every layer of production applied once by
+real terraform, and `tools.ecs_deploy` called exactly as CI calls it (a boto3
+ECS client, the services layer's outputs, `<repository_url>:<sha>`):
 
 1. deploy `sha1` to the API: the service runs revision first + 1, which
    differs from the revision before only in the image and the deploy tag;
@@ -15,7 +15,7 @@ client, the stack's outputs, `<repository_url>:<sha>`):
    by `main.py --config`) is applied: Terraform registers a revision of its
    own, the service stays on the revision CI deployed, the plan is empty, and
    the next CI deploy carries the new memory; the plan is empty;
-6. destroy.
+6. every layer plans clean, then all of them are destroyed in reverse order.
 
 The steps share one apply (two minutes against the emulator) and depend on
 each other's revisions, so they are one test: pytest-xdist hands the tests of
@@ -34,7 +34,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.harness.emulator import DeployedStack, deployed_stack, prepare_emulated_copy
+from tests.harness.emulator import DeployedStack, deployed_environment, prepare_emulated_copy
 from tools import ecs_deploy
 from tools.ecs_deploy import DEPLOY_TAG, deploy_image, parse_task_definition, rollback
 
@@ -42,9 +42,10 @@ from tools.ecs_deploy import DEPLOY_TAG, deploy_image, parse_task_definition, ro
 # tests/test_emulated_deploy.py).
 pytestmark = [pytest.mark.terraform, pytest.mark.emulated, pytest.mark.xdist_group("emulated-ci-deploy")]
 
-STACK = "production"
+ENVIRONMENT = "production"
+STACK = f"{ENVIRONMENT}-services"  # the layer CI reads and deploys to
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-CONFIG = PROJECT_ROOT / "config" / f"{STACK}.tfvars"
+CONFIG = PROJECT_ROOT / "config" / f"{ENVIRONMENT}.tfvars"
 # The Terraform-side change of step 5: more memory for the API tasks (a valid
 # Fargate size with the production API's 512 CPU units, and not its current one).
 VARIANT_API_MEMORY = 2048
@@ -98,23 +99,23 @@ def api_memory_variant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bac
 
 
 @pytest.fixture(scope="module")
-def ci_stack(
+def ci_environment(
     api_memory_variant: BackgroundSynth,  # first: it synthesizes while this applies
     synth_dir: Path,
     moto_endpoint: str,
     terraform_env: dict[str, str],
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[DeployedStack]:
-    """The production stack, applied once for the whole scenario."""
-    work = tmp_path_factory.mktemp("ci-deploy") / STACK
-    with deployed_stack(synth_dir / "stacks" / STACK, work, moto_endpoint, terraform_env) as stack:
-        yield stack
+) -> Iterator[dict[str, DeployedStack]]:
+    """Every layer of production, applied once for the whole scenario."""
+    work = tmp_path_factory.mktemp("ci-deploy")
+    with deployed_environment(synth_dir, ENVIRONMENT, work, moto_endpoint, terraform_env) as layers:
+        yield layers
 
 
 def test_ci_deploys_roll_back_and_leave_terraform_without_drift(
-    ci_stack: DeployedStack, api_memory_variant: BackgroundSynth, moto_endpoint: str
+    ci_environment: dict[str, DeployedStack], api_memory_variant: BackgroundSynth, moto_endpoint: str
 ) -> None:
-    stack = ci_stack
+    stack = ci_environment[STACK]
     ecs = stack.clients("ecs")
     outputs = stack.terraform.output()
     api = Service(ecs, outputs["api_cluster_name"], outputs["api_service_name"], outputs["api_task_definition_family"])
@@ -176,9 +177,12 @@ def test_ci_deploys_roll_back_and_leave_terraform_without_drift(
     assert api.memory() == str(VARIANT_API_MEMORY) and api.image() == f"{api_repo}:sha4"
     assert_plan_clean(stack, "after deploying sha4 on top of the Terraform change")
 
-    # 6. destroy
-    stack.destroy()
-    assert stack.managed_resources() == [], "resources left in state after destroy"
+    # 6. nothing CI did shows in any layer's plan; then destroy every layer, dependents first
+    for name, layer in ci_environment.items():
+        assert_plan_clean(layer, f"of {name} after the CI deploys and rollbacks")
+    for layer in reversed(ci_environment.values()):
+        layer.destroy()
+        assert layer.managed_resources() == [], f"{layer.name}: resources left in state after destroy"
     clusters = ecs.describe_clusters(clusters=[api.cluster, worker.cluster])["clusters"]
     assert all(cluster["status"] == "INACTIVE" for cluster in clusters), clusters
 

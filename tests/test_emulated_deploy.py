@@ -20,11 +20,12 @@ from stacks.config import EnvironmentConfig
 from stacks.environment import LAYERS
 from stacks.names import API_SERVICE_NAME
 from tests.conftest import environment_configs
-from tests.harness.emulator import DeployedStack, deployed_environment, read_stack
+from tests.harness.emulator import DeployedStack, cdktf_deployed_environment, deployed_environment, read_stack
 from tools.layers import apply_order, read_dependencies
 
 # With `-n 2 --dist loadgroup`, both environments run on one worker while the CI
 # deploy scenario (tests/test_emulated_ci_deploy.py, about as long) has the other.
+CDKTF_DEPLOYED = "staging"
 pytestmark = [pytest.mark.terraform, pytest.mark.emulated, pytest.mark.xdist_group("emulated-stacks")]
 
 
@@ -38,7 +39,13 @@ def test_environment_deploys_layer_by_layer_plans_clean_and_destroys(
     config = environment_configs()[environment_name]
     order = apply_order(read_dependencies(synth_dir), environment_name)
     assert [name.removeprefix(f"{environment_name}-") for name in order] == list(LAYERS)
-    with deployed_environment(synth_dir, environment_name, tmp_path, moto_endpoint, terraform_env) as layers:
+    # One environment the way a user deploys it (`npx cdktf deploy`, which reads the order from the
+    # manifest), the other with the plain terraform CLI layer by layer, as the README shows both.
+    deploy = cdktf_deployed_environment if environment_name == CDKTF_DEPLOYED else deployed_environment
+    with deploy(synth_dir, environment_name, tmp_path, moto_endpoint, terraform_env) as layers:
+        if environment_name == CDKTF_DEPLOYED:
+            log = next(iter(layers.values())).deploy_log
+            assert all(f"{name}  Apply complete!" in log or f"{name} Apply complete!" in log for name in order), log[-3000:]
         for name, stack in layers.items():
             stack_dir = synth_dir / "stacks" / name
             assert_backend_used(stack)

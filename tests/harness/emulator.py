@@ -9,7 +9,9 @@ lands in moto's S3 and locking really goes through moto's DynamoDB.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 import urllib.request
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -236,6 +238,7 @@ class DeployedStack:
     backend: dict[str, Any]
     clients: ClientFactory
     destroyed: bool = field(default=False, init=False)
+    deploy_log: str = field(default="", init=False)
 
     def state(self) -> dict[str, Any]:
         """The state file as stored in the emulated backend bucket."""
@@ -352,3 +355,71 @@ def deployed_environment(
         for name in order:
             deployed[name] = layers.enter_context(deployed_stack(Path(synth_dir) / "stacks" / name, Path(work_dir) / name, endpoint, env, reset=False))
         yield deployed
+
+
+CDKTF_CLI = Path(__file__).resolve().parents[2] / "node_modules" / ".bin" / "cdktf"
+
+
+@contextmanager
+def cdktf_deployed_environment(
+    synth_dir: Path,
+    environment: str,
+    work_dir: Path,
+    endpoint: str,
+    env: Mapping[str, str],
+    reset: bool = True,
+) -> Iterator[dict[str, DeployedStack]]:
+    """``npx cdktf deploy '<environment>-*'`` of a copy of the synthesized output, as a user runs it.
+
+    The copy's stacks get the emulator override; cdktf reads the manifest,
+    runs init, plan and apply for each layer in dependency order, and the
+    yielded stacks wrap the same folders for plans and the reverse-order
+    destroy. Each terraform starts its own provider from the mirror (no
+    reattach: the provider opens the Lambda's asset relative to its cwd).
+    """
+    from tools.layers import apply_order, read_dependencies
+
+    if reset:
+        reset_emulator(endpoint)
+    output = Path(work_dir) / "cdktf.out"
+    shutil.copytree(synth_dir, output)
+    order = apply_order(read_dependencies(output), environment)
+    for name in order:
+        stack_dir = output / "stacks" / name
+        stack = read_stack(stack_dir)
+        backend = read_backend(stack_dir)
+        create_backend(endpoint, backend["bucket"], backend.get("dynamodb_table"), backend["region"])
+        if "aws_iam_openid_connect_provider" in stack.get("data", {}):
+            create_github_oidc_provider(endpoint, backend["region"])
+        (stack_dir / OVERRIDE_FILE).write_text(json.dumps(emulator_override(stack, endpoint), indent=2))
+    run_env = {key: value for key, value in env.items() if key != REATTACH_VAR}
+    run_env.update(CHECKPOINT_DISABLE="1", CI="1", JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20")
+    result = subprocess.run(
+        [str(CDKTF_CLI), "deploy", f"{environment}-*", "--skip-synth", "--auto-approve", "--skip-provider-lock",
+         "--no-color", "--output", str(output)],
+        cwd=Path(__file__).resolve().parents[2],
+        env=run_env,
+        capture_output=True,
+        text=True,
+        timeout=1500,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"cdktf deploy failed ({result.returncode}):\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}")
+    deployed: dict[str, DeployedStack] = {}
+    for name in order:
+        stack_dir = output / "stacks" / name
+        backend = read_backend(stack_dir)
+        deployed[name] = DeployedStack(
+            name=name,
+            terraform=Terraform(stack_dir, run_env),
+            backend=backend,
+            clients=ClientFactory(endpoint, _default_region(read_stack(stack_dir), backend)),
+        )
+    deployed_stacks = list(deployed.values())
+    deployed_stacks[0].deploy_log = result.stdout
+    yield deployed
+    for stack in reversed(deployed_stacks):
+        if not stack.destroyed:
+            stack.destroy()
