@@ -523,10 +523,8 @@ def _check_delivery(config: EnvironmentConfig, report: Callable[[str, str], None
     for problem in github_refs.branch_problems(config.github_branch):
         report("github_branch", problem)
     if config.github_environment:
-        # github_refs.environment_problems uses re.match with `$`, which lets
-        # "staging\n" through; the same pattern with fullmatch does not.
-        if not github_refs.ENVIRONMENT_PATTERN.fullmatch(config.github_environment):
-            report("github_environment", f"must be {github_refs.ENVIRONMENT_RULE}")
+        for problem in github_refs.environment_problems(config.github_environment):
+            report("github_environment", problem)
         if config.github_branch != "main":
             report("github_branch", "has no effect with github_environment (jobs in an environment get the environment sub claim): leave it out, or leave github_environment empty")
     if not config.github_repository:
