@@ -44,6 +44,13 @@ protect_data = false
 #   github_repository  = "<your-org>/<your-repo>"
 #   github_environment = "staging"
 
+# The region's API Gateway logging setting (aws_api_gateway_account) is one per
+# account and region, and staging shares production's account: production owns
+# it (manage_api_gateway_account defaults to true there) and staging's WebSocket
+# stage logs with production's role. So in a shared account, apply production's
+# edge layer before staging's. In an account of its own, set this true.
+manage_api_gateway_account = false
+
 # The seed's EventBridge alternative: staging deploys every pushed tag itself (the
 # deploy workflows then only build and push); production keeps the CI deploy step.
 enable_ecr_push_updater = true

@@ -32,7 +32,7 @@ OIDC_THUMBPRINT = "6938fd4d98bab03faadb97b34396831e3780aea1"
 # letters, digits, '.', '_' and '-', not "." or "..".
 _OWNER = r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}"
 _NAME = r"[A-Za-z0-9._-]{1,100}"
-REPOSITORY_PATTERN = re.compile(rf"^{_OWNER}/{_NAME}$")
+REPOSITORY_PATTERN = re.compile(rf"{_OWNER}/{_NAME}")  # use with fullmatch: `$` would let a trailing "\n" through
 REPOSITORY_RULE = "owner/name: an owner of 1-39 letters, digits and single '-', a name of 1-100 letters, digits, '.', '_' and '-'"
 
 MAX_BRANCH_LENGTH = 255
@@ -40,13 +40,13 @@ BRANCH_RULE = (
     f"a git branch name of 1-{MAX_BRANCH_LENGTH} characters: no spaces, control characters or any of ~ ^ : ? * [ \\, "
     "no '..', '@{' or '//', not starting with '-' or '/', not ending with '/', '.' or '.lock', no part starting with '.'"
 )
-ENVIRONMENT_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,255}$")
+ENVIRONMENT_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,255}")  # use with fullmatch
 ENVIRONMENT_RULE = "a GitHub environment name of 1-255 letters, digits, '.', '_' and '-' (no ':', which separates the fields of the sub claim)"
 
 
 def repository_problems(repository: str) -> list[str]:
     """Why ``repository`` is not ``owner/name``; empty when it is."""
-    if REPOSITORY_PATTERN.match(repository) and repository.split("/")[1] not in (".", ".."):
+    if REPOSITORY_PATTERN.fullmatch(repository) and repository.split("/")[1] not in (".", ".."):
         return []
     return [f"must be {REPOSITORY_RULE}"]
 
@@ -75,7 +75,7 @@ def branch_problems(branch: str) -> list[str]:
 
 def environment_problems(environment: str) -> list[str]:
     """Why ``environment`` is not a usable GitHub environment name; empty when it is."""
-    return [] if ENVIRONMENT_PATTERN.match(environment) else [f"must be {ENVIRONMENT_RULE}"]
+    return [] if ENVIRONMENT_PATTERN.fullmatch(environment) else [f"must be {ENVIRONMENT_RULE}"]
 
 
 def oidc_subject(repository: str, *, branch: str = "main", environment: str = "") -> str:

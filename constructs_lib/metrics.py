@@ -15,7 +15,7 @@ from typing import Mapping
 STATISTICS = ("Average", "Maximum", "Minimum", "SampleCount", "Sum")
 # Percentiles p0-p100 with up to two decimals (``p99``, ``p99.9``): alarms set
 # them as ``extended_statistic``, dashboards and metric math as ``stat``.
-PERCENTILE = re.compile(r"^p(100(\.0{1,2})?|\d{1,2}(\.\d{1,2})?)$")
+PERCENTILE = re.compile(r"p(100(\.0{1,2})?|\d{1,2}(\.\d{1,2})?)")  # use with fullmatch: `$` would let "p99\n" through
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,7 +38,7 @@ class Metric:
 
     def __post_init__(self) -> None:
         problems = []
-        if self.statistic not in STATISTICS and not PERCENTILE.match(self.statistic):
+        if self.statistic not in STATISTICS and not PERCENTILE.fullmatch(self.statistic):
             problems.append(f"statistic must be one of {', '.join(STATISTICS)} or a percentile p0-p100 such as p99, but {self.statistic!r} was provided")
         if self.period_seconds not in (10, 30) and (self.period_seconds <= 0 or self.period_seconds % 60):
             problems.append(f"period_seconds must be 10, 30 or a multiple of 60, but {self.period_seconds} was provided")

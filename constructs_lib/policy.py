@@ -30,7 +30,7 @@ from cdktf import Aspects, IAspect, TerraformDataSource, TerraformResource, Terr
 from constructs import IConstruct
 
 SKIP_KEY = "checkov_skip"  # tools/policy_scan.py reads this key; keep both in step
-CHECK_ID_PATTERN = re.compile(r"^CKV2?_[A-Z]+_\d+$")
+CHECK_ID_PATTERN = re.compile(r"CKV2?_[A-Z]+_\d+")  # use with fullmatch: `$` would let "CKV_AWS_1\n" through
 MIN_REASON_LENGTH = 20  # long enough to say why, e.g. "key policy: '*' is this key"
 
 # element -> {check ID: reason}; jsii hands back the same Python object for a construct made in Python.
@@ -53,7 +53,7 @@ def skip_check(element: TerraformResource | TerraformDataSource, check_id: str, 
         raise TypeError(f"skip_check: expected a Terraform resource or data source, got {type(element).__name__}")
     existing = checkov_skips(element)
     problems = []
-    if not isinstance(check_id, str) or not CHECK_ID_PATTERN.match(check_id):
+    if not isinstance(check_id, str) or not CHECK_ID_PATTERN.fullmatch(check_id):
         problems.append(f"check_id must look like CKV_AWS_158 or CKV2_AWS_5, but {check_id!r} was provided")
     elif check_id in existing:
         problems.append(f"{check_id} is already skipped here (reason: {existing[check_id]!r})")

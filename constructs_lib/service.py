@@ -68,7 +68,7 @@ FARGATE_CAPACITY_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
 CONTAINER_INSIGHTS_NAMESPACE = "ECS/ContainerInsights"
 # Attributes CI and autoscaling own; see the module docstring.
 SERVICE_IGNORED_CHANGES = ("task_definition", "desired_count")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # use with fullmatch: `$` would let "NAME\n" through
 # Names that say "secret": such a value belongs in ``secrets``, not ``environment``.
 _SECRET_LIKE = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE_KEY|API_KEY|CREDENTIAL", re.IGNORECASE)
 _NAME = r"[A-Za-z0-9_-]{1,255}"
@@ -271,7 +271,7 @@ class FargateServiceProps:
         if self.service_registry_arn is not None and self.container_port is None:
             problems.add("container_port must be set with service_registry_arn (SRV records carry the port), but None was provided")
         for name in [*self.environment, *self.secrets]:
-            if not _ENV_NAME.match(name):
+            if not _ENV_NAME.fullmatch(name):
                 problems.add(f"environment and secrets names must be letters, digits and '_', not starting with a digit, but {name!r} was provided")
         for name in self.environment:
             if _SECRET_LIKE.search(name):

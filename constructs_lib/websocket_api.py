@@ -32,7 +32,8 @@ connection-minutes.
 
 Access logs of WebSocket (and REST) APIs are written with the account's
 API Gateway CloudWatch role, a per-region account setting
-(``ApiGatewayAccount``): without it the stage cannot be created.
+(``ApiGatewayAccount``): without it the stage cannot be created. One stack
+per account and region owns that setting (``manage_api_gateway_account``).
 """
 
 from __future__ import annotations
@@ -83,17 +84,22 @@ INTEGRATION_REQUEST_PARAMETERS = {f"integration.request.header.{CONNECTION_ID_HE
 MAX_INTEGRATION_TIMEOUT_MILLISECONDS = 29000  # the WebSocket API maximum
 # Post to, read and close one client connection (the API Gateway Management API).
 MANAGE_CONNECTIONS_ACTIONS = ("execute-api:ManageConnections",)
-# What API Gateway does with the account's CloudWatch role: create the
-# execution log groups and write access and execution logs (the actions of
+# What API Gateway does with the account's CloudWatch role: the actions of
 # the AWS managed policy AmazonAPIGatewayPushToCloudWatchLogs, without its
-# read actions).
-API_GATEWAY_LOGS_ACTIONS = (
-    "logs:CreateLogGroup",
-    "logs:CreateLogStream",
-    "logs:DescribeLogGroups",
-    "logs:DescribeLogStreams",
-    "logs:PutLogEvents",
-)
+# read actions (GetLogEvents, FilterLogEvents). Creating and writing is
+# limited to API Gateway's log groups (API_GATEWAY_LOG_GROUPS); listing
+# groups and streams (names and settings, no events) is not.
+API_GATEWAY_WRITE_LOGS_ACTIONS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents")
+API_GATEWAY_DESCRIBE_LOGS_ACTIONS = ("logs:DescribeLogGroups", "logs:DescribeLogStreams")
+API_GATEWAY_LOGS_ACTIONS = API_GATEWAY_WRITE_LOGS_ACTIONS + API_GATEWAY_DESCRIBE_LOGS_ACTIONS
+# The log groups API Gateway writes with that role, by name pattern:
+#   /aws/apigateway/<name>            access logs (access_log_group_props names
+#                                     every stage's group so), the welcome group
+#                                     API Gateway makes when the setting is saved,
+#                                     and WebSocket execution logs (/aws/apigateway/<api id>/<stage>)
+#   API-Gateway-Execution-Logs_<id>/<stage>   REST execution logs
+# Not the CloudTrail copy, the ECS, flow log or updater groups.
+API_GATEWAY_LOG_GROUPS = ("/aws/apigateway/*", "API-Gateway-Execution-Logs_*")
 _NAME = r"[A-Za-z0-9_.-]{1,128}"
 _ELB_NAME = r"[A-Za-z0-9]([A-Za-z0-9-]{0,30}[A-Za-z0-9])?"
 _STAGE = r"[A-Za-z0-9_-]{1,128}"
@@ -152,12 +158,14 @@ class ApiGatewayAccountProps:
 class ApiGatewayAccount(Construct):
     """The region's API Gateway CloudWatch role, which REST and WebSocket logging need.
 
-    It is ONE setting per account and region: every stack that manages it
-    points it at its own role, and the last apply wins. Each role may write
-    any log group of the account in the region (the setting serves every API
-    there), so whichever wins, all environments keep logging. Destroying the
-    environment whose role is current breaks the others' WebSocket logging
-    until their next apply puts their role back (a plan shows the drift).
+    It is ONE setting per account and region, serving every API there: so
+    exactly one stack per account and region makes this construct (the
+    config key ``manage_api_gateway_account``; ``load_configs`` refuses two
+    environments of one account and region that both set it). The others'
+    stages log with the owner's role, which may create and write API
+    Gateway's log groups of the region (``API_GATEWAY_LOG_GROUPS``: the
+    access log groups ``/aws/apigateway/<api name>`` of every environment,
+    and the execution log groups API Gateway makes) and no other group.
 
     The trust policy has no ``aws:SourceAccount``/``aws:SourceArn``
     condition, unlike ``ServiceRole``: API Gateway documents this role's
@@ -192,9 +200,18 @@ class ApiGatewayAccount(Construct):
             [
                 Statement(
                     sid="WriteApiGatewayLogs",
-                    actions=API_GATEWAY_LOGS_ACTIONS,
+                    actions=API_GATEWAY_WRITE_LOGS_ACTIONS,
+                    # A group, and the streams in it (log-group:<name>:log-stream:<stream>).
+                    resources=tuple(
+                        context.arn("logs", f"log-group:{pattern}{streams}") for pattern in API_GATEWAY_LOG_GROUPS for streams in ("", ":log-stream:*")
+                    ),
+                ),
+                Statement(
+                    sid="DescribeLogGroups",
+                    actions=API_GATEWAY_DESCRIBE_LOGS_ACTIONS,
+                    # Listing takes no group name: the region's groups (names and settings, never events).
                     resources=(context.arn("logs", "log-group:*"),),
-                )
+                ),
             ],
         )
         IamRolePolicy(self, "write-logs-policy", name="write-logs", role=self.role.id, policy=logs.json)

@@ -311,7 +311,7 @@ class EnvironmentConfig:
         allowed="a CloudWatch Logs retention: " + ", ".join(map(str, LOG_RETENTION_DAYS)),
     )
     manage_api_gateway_account: bool = _key(
-        "Point the region's API Gateway CloudWatch role (an account-wide setting that WebSocket access logs need) at this environment's role. Each environment's role can write every log group of the account and region, so several environments may all set it; set false where another stack owns the setting.",
+        "Own the region's API Gateway CloudWatch role setting (aws_api_gateway_account, one per account and region, which WebSocket access logs need): this environment makes the role `<prefix>-apigateway-cloudwatch`, which may create and write API Gateway's log groups of the region (`/aws/apigateway/*`, `API-Gateway-Execution-Logs_*`) and no other, and points the setting at it. Exactly one environment per account and region sets true (two loaded together that share an account and region are refused); the others' WebSocket stages log with its role, so it is applied first and destroyed last.",
         True,
         allowed="true or false",
     )
@@ -523,10 +523,8 @@ def _check_delivery(config: EnvironmentConfig, report: Callable[[str, str], None
     for problem in github_refs.branch_problems(config.github_branch):
         report("github_branch", problem)
     if config.github_environment:
-        # github_refs.environment_problems uses re.match with `$`, which lets
-        # "staging\n" through; the same pattern with fullmatch does not.
-        if not github_refs.ENVIRONMENT_PATTERN.fullmatch(config.github_environment):
-            report("github_environment", f"must be {github_refs.ENVIRONMENT_RULE}")
+        for problem in github_refs.environment_problems(config.github_environment):
+            report("github_environment", problem)
         if config.github_branch != "main":
             report("github_branch", "has no effect with github_environment (jobs in an environment get the environment sub claim): leave it out, or leave github_environment empty")
     if not config.github_repository:
@@ -1185,5 +1183,42 @@ def _check_unique(paths: Sequence[str | Path], configs: Sequence[EnvironmentConf
             first = seen.setdefault((key, value), path)
             if first != path:
                 problems.append(f"{path}: {key}: must differ from {first} ({why}); got the same value")
+    problems.extend(_api_gateway_account_owners(paths, configs))
     if problems:
         raise ConfigError(problems)
+
+
+def _same_account(first: EnvironmentConfig, second: EnvironmentConfig) -> bool:
+    """Whether two environments may be the same account: their allowed_account_ids overlap, or neither sets any."""
+    if not first.allowed_account_ids and not second.allowed_account_ids:
+        return True
+    return bool(set(first.allowed_account_ids) & set(second.allowed_account_ids))
+
+
+def _api_gateway_account_owners(paths: Sequence[str | Path], configs: Sequence[EnvironmentConfig]) -> list[str]:
+    """At most one environment per account and region owns the API Gateway account setting.
+
+    aws_api_gateway_account is one setting per account and region: two
+    owners would each point it at their own role, the last apply would win,
+    and destroying either would take the role the other's stages log with.
+    """
+    problems: list[str] = []
+    owners: list[tuple[Path, EnvironmentConfig]] = []
+    for path, config in zip(map(Path, paths), configs):
+        if not config.manage_api_gateway_account:
+            continue
+        for first_path, first in owners:
+            if first.aws_region == config.aws_region and _same_account(first, config):
+                problems.append(
+                    f"{path}: manage_api_gateway_account: {first_path} already owns the API Gateway account setting of "
+                    f"{config.aws_region} in the same account (allowed_account_ids {_accounts(first)} and {_accounts(config)}); "
+                    "set it false here: this environment's stages log with the owner's role"
+                )
+                break
+        else:
+            owners.append((path, config))
+    return problems
+
+
+def _accounts(config: EnvironmentConfig) -> str:
+    return ", ".join(config.allowed_account_ids) if config.allowed_account_ids else "empty"

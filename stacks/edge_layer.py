@@ -217,3 +217,11 @@ class EdgeLayer(LayerStack):
         if self.single_sign_on is None and config.pingid_metadata_url:
             # Without the pool, the API does SSO itself from PingID's metadata.
             self.api_environment["PINGID_METADATA_URL"] = config.pingid_metadata_url
+            if not config.enable_nat_gateway:
+                # Without NAT the private subnets reach AWS only, through VPC endpoints.
+                Annotations.of(self).add_warning(
+                    f"pingid_metadata_url {config.pingid_metadata_url!r} is given to the API tasks to fetch at runtime "
+                    "(enable_cognito_sso is false), but they cannot reach it: enable_nat_gateway is false, so the tasks "
+                    "have no path to the internet, only VPC endpoints to AWS. Set enable_cognito_sso = true (Cognito "
+                    "federates with PingID and fetches the metadata itself), or enable_nat_gateway = true"
+                )

@@ -6,6 +6,7 @@ the updater's DLQ). Exports nothing: it is the top of the environment.
 
 from __future__ import annotations
 
+from cdktf import Annotations
 from constructs import Construct
 
 from constructs_lib.alarms import (
@@ -111,6 +112,12 @@ class OperationsLayer(LayerStack):
                 action_arns=to_topic,
             )
         self.alarms = {construct_id: MetricAlarm(self, construct_id, props) for construct_id, props in alarms.items()}
+        if config.production_like and not config.alarm_email:
+            Annotations.of(self).add_warning(
+                f"alarm_email is empty, so the {len(self.alarms)} paging alarms of {config.environment!r} publish to the "
+                f"SNS topic {prefix}-alarms, to which this stack subscribes nobody: unless chat or paging is subscribed to "
+                "it out of band (output alarm_topic_arn), nobody is paged. Set alarm_email to the on-call address"
+            )
 
         tables = (("conversations", data.conversations_table), ("jobs", data.jobs_table))
         self.dashboard = Dashboard(

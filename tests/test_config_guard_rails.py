@@ -57,9 +57,9 @@ def test_the_old_state_key_says_what_replaced_it(tmp_path):
 
 def test_two_configs_with_one_state_prefix_in_one_bucket_clash(tmp_path):
     first = write(tmp_path, {"environment": "qa", "state_key_prefix": "shared"}, "a.tfvars")
-    second = write(tmp_path, {"environment": "qb", "s3_frontend_bucket": "bucket-b", "state_key_prefix": "shared"}, "b.tfvars")
+    second = write(tmp_path, {"environment": "qb", "s3_frontend_bucket": "bucket-b", "state_key_prefix": "shared", "manage_api_gateway_account": False}, "b.tfvars")
     # The default prefix of one is the environment name given by hand to the other.
-    third = write(tmp_path, {"environment": "qc", "s3_frontend_bucket": "bucket-c", "state_key_prefix": "qa"}, "c.tfvars")
+    third = write(tmp_path, {"environment": "qc", "s3_frontend_bucket": "bucket-c", "state_key_prefix": "qa", "manage_api_gateway_account": False}, "c.tfvars")
     with pytest.raises(ConfigError) as caught:
         load_configs([first, second])
     assert caught.value.problems == (f"{second}: state_key_prefix: must differ from {first} (two stacks would share one state); got the same value",)
@@ -67,7 +67,7 @@ def test_two_configs_with_one_state_prefix_in_one_bucket_clash(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_configs([default, third])
     assert caught.value.problems == (f"{third}: state_key_prefix: must differ from {default} (two stacks would share one state); got the same value",)
-    other_bucket = write(tmp_path, {"environment": "qd", "s3_frontend_bucket": "bucket-d", "state_key_prefix": "shared", "state_bucket": "other-state"}, "e.tfvars")
+    other_bucket = write(tmp_path, {"environment": "qd", "s3_frontend_bucket": "bucket-d", "state_key_prefix": "shared", "state_bucket": "other-state", "manage_api_gateway_account": False}, "e.tfvars")
     assert len(load_configs([first, other_bucket])) == 2
 
 
@@ -150,3 +150,46 @@ def test_shipped_configs_production_protects_its_data_and_staging_is_disposable(
     assert (production.allowed_account_ids, staging.allowed_account_ids) == ((), ())
     assert [warning.split(": ")[1] for warning in warnings] == ["allowed_account_ids"]  # production only
     assert production.github_repository == staging.github_repository == ""
+
+
+# -- the API Gateway account setting: one owner per account and region ----------------------------
+
+def test_shipped_configs_production_owns_the_api_gateway_account_setting_of_the_shared_account():
+    production, staging = load_configs([PROJECT / "config" / "production.tfvars", PROJECT / "config" / "staging.tfvars"])
+    assert (production.manage_api_gateway_account, staging.manage_api_gateway_account) == (True, False)
+    # Both leave allowed_account_ids empty (the same account, by staging's design) in one region.
+    assert production.aws_region == staging.aws_region
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ({}, {}),  # neither names an account: they may be the same one
+        ({"allowed_account_ids": ["111122223333"]}, {"allowed_account_ids": ["111122223333"]}),
+        ({"allowed_account_ids": ["111122223333", "444455556666"]}, {"allowed_account_ids": ["444455556666"]}),
+    ],
+)
+def test_two_owners_of_one_account_and_region_are_refused(tmp_path, first, second):
+    paths = [write(tmp_path, {"environment": "one", "s3_frontend_bucket": "b-one", **first}, "one.tfvars"),
+             write(tmp_path, {"environment": "two", "s3_frontend_bucket": "b-two", **second}, "two.tfvars")]  # fmt: skip
+    with pytest.raises(ConfigError) as caught:
+        load_configs(paths)
+    (problem,) = caught.value.problems
+    assert problem.startswith(f"{paths[1]}: manage_api_gateway_account: {paths[0]} already owns the API Gateway account setting of us-east-1 in the same account")
+    # Either one gives it up, and both load.
+    write(tmp_path, {"environment": "two", "s3_frontend_bucket": "b-two", "manage_api_gateway_account": False, **second}, "two.tfvars")
+    assert [config.manage_api_gateway_account for config in load_configs(paths)] == [True, False]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ({"allowed_account_ids": ["111122223333"]}, {"allowed_account_ids": ["444455556666"]}),  # two accounts
+        ({"allowed_account_ids": ["111122223333"]}, {}),  # one names its account, the other may be anywhere
+        ({}, {"aws_region": "eu-west-1"}),  # one setting per region
+    ],
+)
+def test_owners_in_different_accounts_or_regions_load(tmp_path, first, second):
+    paths = [write(tmp_path, {"environment": "one", "s3_frontend_bucket": "b-one", **first}, "one.tfvars"),
+             write(tmp_path, {"environment": "two", "s3_frontend_bucket": "b-two", **second}, "two.tfvars")]  # fmt: skip
+    assert [config.manage_api_gateway_account for config in load_configs(paths)] == [True, True]

@@ -133,10 +133,10 @@ def test_a_disabled_trail_ignores_clashes_with_its_default_bucket(tmp_path):
 
 def test_environments_must_not_share_a_cloudtrail_bucket_set_by_hand(tmp_path):
     first = write(tmp_path, {"environment": "qa", "s3_frontend_bucket": "bucket-a", "cloudtrail_bucket": "shared-trail"}, "a.tfvars")
-    second = write(tmp_path, {"environment": "qb", "s3_frontend_bucket": "bucket-b", "cloudtrail_bucket": "shared-trail", "state_key_prefix": "b"}, "b.tfvars")
+    second = write(tmp_path, {"environment": "qb", "s3_frontend_bucket": "bucket-b", "cloudtrail_bucket": "shared-trail", "state_key_prefix": "b", "manage_api_gateway_account": False}, "b.tfvars")
     with pytest.raises(ConfigError) as caught:
         load_configs([first, second])
     assert caught.value.problems == (f"{second}: cloudtrail_bucket: must differ from {first} (bucket names are global); got the same value",)
     # Without the trail the name is unused.
-    third = write(tmp_path, {"environment": "qc", "s3_frontend_bucket": "bucket-c", "cloudtrail_bucket": "shared-trail", "enable_cloudtrail": False}, "c.tfvars")
+    third = write(tmp_path, {"environment": "qc", "s3_frontend_bucket": "bucket-c", "cloudtrail_bucket": "shared-trail", "enable_cloudtrail": False, "manage_api_gateway_account": False}, "c.tfvars")
     assert [c.environment for c in load_configs([first, third])] == ["qa", "qc"]

@@ -285,3 +285,18 @@ def test_variant_without_the_updater_has_none_of_it(stacks):
     assert not [a for a in resources(doc, "aws_kms_alias").values() if a["name"].endswith("-ecs-updater")]
     assert "ecr_push_updater_function_name" not in doc["output"]
     assert not [a for a in resources(doc, "aws_cloudwatch_metric_alarm").values() if "ecs-updater" in a["alarm_name"]]
+
+
+# -- what the runbook promises of the images -----------------------------------------------------
+RUNBOOK = PROJECT / "docs" / "runbook.md"
+
+
+def test_the_runbook_restores_images_as_far_back_as_the_lifecycle_keeps_them(stacks):
+    (row,) = [line for line in RUNBOOK.read_text().splitlines() if line.startswith("| Container images |")]
+    kept = {int(number) for number in re.findall(r"last (\d+)", row)}
+    assert re.search(r"\| any of the last \d+ pushed images \|$", row), row
+    for env in stacks:
+        policies = resources(doc_of(stacks, env), "aws_ecr_lifecycle_policy").values()
+        assert len(policies) == 2, env  # the api and the worker repository
+        counts = {int(count) for policy in policies for count in re.findall(r'"?countNumber"?\s*[=:]\s*(\d+)', policy["policy"])}
+        assert counts == kept, (env, counts, row)

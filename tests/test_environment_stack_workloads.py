@@ -438,3 +438,37 @@ def test_services_wait_for_their_roles_policies(docs):
     assert set(api["depends_on"]) == policies_of("circle-of-trust-ecs-execution", "circle-of-trust-api-task")
     assert set(worker["depends_on"]) == policies_of("circle-of-trust-ecs-execution", "circle-of-trust-worker-task")
     assert len(api["depends_on"]) == 9 and len(worker["depends_on"]) == 7
+
+
+# -- the API Gateway account setting -------------------------------------------------------------
+def test_production_owns_the_api_gateway_account_setting_and_staging_logs_with_its_role(docs):
+    production, staging = docs["production"], docs["staging"]
+    (account,) = resources(production, "aws_api_gateway_account").values()
+    assert account["cloudwatch_role_arn"] == name_ref(production, "aws_iam_role", "circle-of-trust-apigateway-cloudwatch", "arn")
+    assert resources(staging, "aws_api_gateway_account") == {}
+    assert not [role for role in resources(staging, "aws_iam_role").values() if role["name"].endswith("-apigateway-cloudwatch")]
+
+
+def test_the_api_gateway_role_writes_every_environments_stage_log_groups_and_no_other_group(docs):
+    import fnmatch
+
+    (statements,) = role_policies(docs["production"], "circle-of-trust-apigateway-cloudwatch").values()
+    patterns = [
+        resource.split(":log-group:", 1)[1]
+        for statement in statements
+        if "logs:PutLogEvents" in statement["actions"] or "logs:CreateLogGroup" in statement["actions"]
+        for resource in statement["resources"]
+    ]
+    assert patterns and all(not pattern.startswith("*") for pattern in patterns)
+    written, others = set(), set()
+    for env in ("production", "staging"):  # one account: production's role serves staging's stages too
+        doc = docs[env]
+        groups = {ref(doc, "aws_cloudwatch_log_group", group_id, "arn"): group["name"] for group_id, group in resources(doc, "aws_cloudwatch_log_group").items()}
+        stage_groups = {groups[stage["access_log_settings"]["destination_arn"]] for stage in resources(doc, "aws_apigatewayv2_stage").values()}
+        assert len(stage_groups) == 2, env  # the HTTP and the WebSocket API's access logs
+        written |= stage_groups
+        others |= set(groups.values()) - stage_groups
+    assert {"/aws/cloudtrail/circle-of-trust-trail", "/ecs/circle-of-trust-api", "/aws/lambda/circle-of-trust-staging-ecs-updater"} <= others
+    for name in written | others:
+        writable = any(fnmatch.fnmatchcase(f"{name}:log-stream:x", pattern) for pattern in patterns)
+        assert writable is (name in written), name

@@ -193,6 +193,13 @@ def test_construct_warnings_are_printed(synthesized):
         'set it to the account(s) of this environment, such as ["123456789012"]\n'
         "warning: production-edge: domain_name 'circleoftrust.yourdomain.com' is ignored: a custom domain needs "
         "hosted_zone_id (the Route 53 zone that validates its certificates); the app keeps the AWS default endpoints\n"
+        "warning: production-edge: pingid_metadata_url 'https://sso.pingone.com/your-org-id/saml/metadata' is given to the API tasks "
+        "to fetch at runtime (enable_cognito_sso is false), but they cannot reach it: enable_nat_gateway is false, so the tasks have "
+        "no path to the internet, only VPC endpoints to AWS. Set enable_cognito_sso = true (Cognito federates with PingID and "
+        "fetches the metadata itself), or enable_nat_gateway = true\n"
+        "warning: production-operations: alarm_email is empty, so the 8 paging alarms of 'production' publish to the SNS topic "
+        "circle-of-trust-alarms, to which this stack subscribes nobody: unless chat or paging is subscribed to it out of band "
+        "(output alarm_topic_arn), nobody is paged. Set alarm_email to the on-call address\n"
     )
 
 

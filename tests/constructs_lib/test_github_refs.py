@@ -68,3 +68,9 @@ def test_environment_names(name, ok):
 )
 def test_repository_names(repository, ok):
     assert (github_refs.repository_problems(repository) == []) is ok
+
+
+# A pattern ending in `$` used with re.match accepts one trailing newline; the rules are whole-string.
+def test_a_trailing_newline_is_not_part_of_a_repository_or_environment_name():
+    assert github_refs.repository_problems("my-org/app\n") == [f"must be {github_refs.REPOSITORY_RULE}"]
+    assert github_refs.environment_problems("staging\n") == [f"must be {github_refs.ENVIRONMENT_RULE}"]

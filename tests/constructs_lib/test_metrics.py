@@ -20,6 +20,7 @@ def test_with_changes_only_what_is_given():
     [
         ({"statistic": "p999"}, "M: statistic must be one of Average, Maximum, Minimum, SampleCount, Sum or a percentile p0-p100 such as p99, but 'p999' was provided"),
         ({"statistic": "p100.5"}, "M: statistic must be one of Average, Maximum, Minimum, SampleCount, Sum or a percentile p0-p100 such as p99, but 'p100.5' was provided"),
+        ({"statistic": "p99\n"}, "M: statistic must be one of Average, Maximum, Minimum, SampleCount, Sum or a percentile p0-p100 such as p99, but 'p99\\n' was provided"),
         ({"statistic": "P99"}, "M: statistic must be one of Average, Maximum, Minimum, SampleCount, Sum or a percentile p0-p100 such as p99, but 'P99' was provided"),
         ({"period_seconds": 90}, "M: period_seconds must be 10, 30 or a multiple of 60, but 90 was provided"),
         ({"period_seconds": 0}, "M: period_seconds must be 10, 30 or a multiple of 60, but 0 was provided"),

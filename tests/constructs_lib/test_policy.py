@@ -101,7 +101,7 @@ def test_checkov_skips_reads_them_back(built: Built) -> None:
 
 
 # -- validation --------------------------------------------------------------------
-@pytest.mark.parametrize("check_id", ["ckv_aws_158", "CKV_AWS_", "CKV3_AWS_1", "BC_AWS_GENERAL_1", "CKV_AWS_1 ", ""])
+@pytest.mark.parametrize("check_id", ["ckv_aws_158", "CKV_AWS_", "CKV3_AWS_1", "BC_AWS_GENERAL_1", "CKV_AWS_1 ", "CKV_AWS_158\n", ""])
 def test_a_malformed_check_id_is_refused(built: Built, check_id: str) -> None:
     group = built.log_group()
     with pytest.raises(ValueError, match=r"check_id must look like CKV_AWS_158 or CKV2_AWS_5, but .* was provided"):

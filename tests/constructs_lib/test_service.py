@@ -190,6 +190,8 @@ def test_capacity_provider_strategies(doc):
         ({"container_port": 0}, "container_port must be between 1 and 65535, but 0 was provided"),
         ({"service_registry_arn": "arn:aws:servicediscovery:us-east-1:1:service/s"}, "container_port must be set with service_registry_arn (SRV records carry the port), but None was provided"),
         ({"environment": {"1BAD": "x"}}, "environment and secrets names must be letters, digits and '_', not starting with a digit, but '1BAD' was provided"),
+        ({"environment": {"APP_MODE\n": "x"}}, "environment and secrets names must be letters, digits and '_', not starting with a digit, but 'APP_MODE\\n' was provided"),
+        ({"secrets": {"APP_SECRET\n": SECRET}}, "environment and secrets names must be letters, digits and '_', not starting with a digit, but 'APP_SECRET\\n' was provided"),
         ({"environment": {"DB_PASSWORD": "hunter2"}}, "environment must not hold secret-like names (put 'DB_PASSWORD' in secrets, by ARN), but 'DB_PASSWORD' was provided"),
         ({"environment": {"OPENAI_API_KEY": "sk"}}, "put 'OPENAI_API_KEY' in secrets"),
         ({"environment": {"APP": "x"}, "secrets": {"APP": SECRET}}, "environment and secrets must not share names, but 'APP' is in both"),

@@ -278,12 +278,48 @@ def test_account_setting_points_at_a_role_api_gateway_assumes(account):
     assert "condition" not in trust
 
 
-def test_account_role_writes_log_groups_of_this_account_and_region(account):
-    (statement,) = at(data_sources(account, "aws_iam_policy_document"), "apigateway-account/write-logs-policy-document")["statement"]
-    assert statement["actions"] == list(API_GATEWAY_LOGS_ACTIONS)
-    (resource,) = statement["resources"]
-    assert resource.startswith("arn:${data.aws_partition.") and resource.endswith(":log-group:*")
-    assert ":logs:${data.aws_region." in resource and "${data.aws_caller_identity." in resource
+def test_account_role_creates_and_writes_only_api_gateway_log_groups_of_this_account_and_region(account):
+    write, describe = at(data_sources(account, "aws_iam_policy_document"), "apigateway-account/write-logs-policy-document")["statement"]
+    # Together, the managed policy AmazonAPIGatewayPushToCloudWatchLogs's actions without its reads.
+    assert sorted(write["actions"] + describe["actions"]) == sorted(API_GATEWAY_LOGS_ACTIONS) == sorted(
+        ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogGroups", "logs:DescribeLogStreams", "logs:PutLogEvents"]
+    )
+    assert sorted(write["actions"]) == ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
+    for resource in write["resources"] + describe["resources"]:
+        assert resource.startswith("arn:${data.aws_partition.") and ":logs:${data.aws_region." in resource and "${data.aws_caller_identity." in resource
+    # Access log groups (/aws/apigateway/<api name>) and the execution log groups API Gateway makes, and their streams: no other group.
+    assert [resource.split(":log-group:", 1)[1] for resource in write["resources"]] == [
+        "/aws/apigateway/*",
+        "/aws/apigateway/*:log-stream:*",
+        "API-Gateway-Execution-Logs_*",
+        "API-Gateway-Execution-Logs_*:log-stream:*",
+    ]
+    # Listing names no group: it reads names and settings, never events.
+    assert sorted(describe["actions"]) == ["logs:DescribeLogGroups", "logs:DescribeLogStreams"]
+    (listed,) = describe["resources"]
+    assert listed.endswith(":log-group:*")
+
+
+@pytest.mark.parametrize(
+    ("group", "writable"),
+    [
+        ("/aws/apigateway/circle-of-trust-ws", True),  # a WebSocket stage's access logs
+        ("/aws/apigateway/circle-of-trust-staging-ws", True),  # another environment's stage, same account and region
+        ("/aws/apigateway/welcome", True),
+        ("API-Gateway-Execution-Logs_a1b2c3/live", True),
+        ("/aws/cloudtrail/circle-of-trust", False),
+        ("/ecs/circle-of-trust-api", False),
+        ("/aws/lambda/circle-of-trust-ecs-updater", False),
+        ("/aws/vpc/flow-logs", False),
+    ],
+)
+def test_account_role_patterns_match_api_gateway_groups_only(account, group, writable):
+    import fnmatch
+
+    write, _ = at(data_sources(account, "aws_iam_policy_document"), "apigateway-account/write-logs-policy-document")["statement"]
+    patterns = [resource.split(":log-group:", 1)[1] for resource in write["resources"]]
+    for target in (group, f"{group}:log-stream:2024/01/01/abc"):
+        assert any(fnmatch.fnmatchcase(target, pattern) for pattern in patterns) is writable, target
 
 
 # -- props -----------------------------------------------------------------------------------
