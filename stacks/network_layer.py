@@ -13,11 +13,22 @@ from __future__ import annotations
 from constructs import Construct
 
 from constructs_lib.network import Network, NetworkProps
+from constructs_lib.policy import skip_check
 from constructs_lib.security_groups import AppSecurityGroup, AppSecurityGroupProps, HttpsEgress
 from constructs_lib.websocket_api import load_balancer_security_group_props
 from stacks.config import EnvironmentConfig
 from stacks.layer import LayerStack
 from stacks.names import websocket_api_name
+
+
+LAYERED_FLOW_LOGS_REASON = (
+    "The VPC's flow logs (all traffic, KMS-encrypted log group) are made in the data layer, "
+    "a separate stack (aws_flow_log.vpc_flow_log in <environment>-data)"
+)
+LAYERED_ATTACHMENT_REASON = (
+    "Attached in the layers above (ECS services, the HTTP API's VPC link, the WebSocket NLB), "
+    "separate stacks that read this group's ID from this layer's state"
+)
 
 
 class NetworkLayer(LayerStack):
@@ -63,6 +74,11 @@ class NetworkLayer(LayerStack):
         )
         for group in (self.api_security_group, self.worker_security_group):
             group.allow_https_egress(https)
+
+        # Checkov's graph checks see one stack at a time; what these attach to lives in the layers above.
+        skip_check(self.network.vpc, "CKV2_AWS_11", LAYERED_FLOW_LOGS_REASON)
+        for group in (self.api_security_group, self.worker_security_group, self.vpc_link_security_group, self.websocket_load_balancer_security_group):
+            skip_check(group.security_group, "CKV2_AWS_5", LAYERED_ATTACHMENT_REASON)
 
         self.output("vpc_id", self.network.vpc_id, "ID of the VPC.")
         self.output("private_subnet_ids", self.network.private_subnet_ids, "Subnets of the tasks and VPC links.")
