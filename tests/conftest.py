@@ -51,7 +51,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "stack_name" in metafunc.fixturenames:
         metafunc.parametrize("stack_name", sorted(stack_environments()))
     if "environment_name" in metafunc.fixturenames:
-        metafunc.parametrize("environment_name", sorted(environment_configs()))
+        # One xdist group per environment: their emulated deploys are the suite's longest tests,
+        # so with `-n 2 --dist loadgroup` they run on different workers.
+        metafunc.parametrize(
+            "environment_name",
+            [pytest.param(name, id=name, marks=pytest.mark.xdist_group(f"emulated-{name}")) for name in sorted(environment_configs())],
+        )
 
 
 @pytest.fixture(scope="session")

@@ -23,10 +23,10 @@ from tests.conftest import environment_configs
 from tests.harness.emulator import DeployedStack, cdktf_deployed_environment, deployed_environment, read_stack
 from tools.layers import apply_order, read_dependencies
 
-# With `-n 2 --dist loadgroup`, both environments run on one worker while the CI
-# deploy scenario (tests/test_emulated_ci_deploy.py, about as long) has the other.
+# Each environment is its own xdist group (tests/conftest.py), as is the CI deploy
+# scenario (tests/test_emulated_ci_deploy.py): the three longest tests spread over the workers.
 CDKTF_DEPLOYED = "staging"
-pytestmark = [pytest.mark.terraform, pytest.mark.emulated, pytest.mark.xdist_group("emulated-stacks")]
+pytestmark = [pytest.mark.terraform, pytest.mark.emulated]
 
 
 def test_environment_deploys_layer_by_layer_plans_clean_and_destroys(
