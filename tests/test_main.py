@@ -415,3 +415,29 @@ def test_config_warnings_are_printed_with_their_file(tmp_path):
         f"warning: {config}: allowed_account_ids: is empty, so 'prod-eu' may be applied with credentials of any account; "
         'set it to the account(s) of this environment, such as ["123456789012"]\n'
     )
+
+
+def test_exported_hcl_gets_bare_references_in_depends_on_and_ignore_changes(tmp_path):
+    """cdktf's HCL renderer quotes them (deprecated); strings elsewhere keep their quotes."""
+    hcl = tmp_path / "cdk.tf"
+    hcl.write_text(
+        'resource "aws_ecs_service" "api_service" {\n'
+        'name = "api-service"\n'
+        "depends_on = [\n"
+        '"aws_iam_role_policy.api_task_role_policy",\n'
+        '"data.aws_iam_policy_document.trust",\n'
+        "]\n"
+        "lifecycle {\n"
+        "  ignore_changes = [\n"
+        '"task_definition",\n'
+        '"desired_count",\n'
+        "]\n"
+        "}\n"
+        'tags = [\n"not-a-reference",\n]\n'
+        "}\n"
+    )
+    main.unquote_references(hcl)
+    text = hcl.read_text()
+    assert "\naws_iam_role_policy.api_task_role_policy,\ndata.aws_iam_policy_document.trust,\n" in text
+    assert "\ntask_definition,\ndesired_count,\n" in text
+    assert 'name = "api-service"' in text and '"not-a-reference",' in text

@@ -146,7 +146,7 @@ def _describe_task_definition(ecs_client, task_definition: str) -> tuple[dict, l
 
 def image_problem(image: str) -> str | None:
     """Why ``image`` is not one deploy_image accepts, or None (the ECR-push updater checks pushes with it)."""
-    if _IMAGE.match(image):
+    if _IMAGE.fullmatch(image):
         return None
     return f"image must be <repository_url>:<tag> or <repository_url>@sha256:<digest>, but {image!r} was provided"
 

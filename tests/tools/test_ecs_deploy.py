@@ -161,7 +161,7 @@ def test_deploy_picks_the_named_container_when_there_are_several(ecs):
     assert {c["name"]: c["image"] for c in containers} == {"api": f"{REPOSITORY}:abc123", "sidecar": "public.ecr.aws/nginx/nginx:1.27"}
 
 
-@pytest.mark.parametrize("image", ["", "abc123", f"{REPOSITORY}", f"{REPOSITORY}:", f"{REPOSITORY}:-bad", f"{REPOSITORY}@sha256:xyz"])
+@pytest.mark.parametrize("image", ["", "abc123", f"{REPOSITORY}", f"{REPOSITORY}:", f"{REPOSITORY}:-bad", f"{REPOSITORY}@sha256:xyz", f"{REPOSITORY}:abc123\n"])
 def test_deploy_rejects_an_image_without_a_tag_or_digest(ecs, image):
     with pytest.raises(DeployError, match="image must be <repository_url>:<tag> or <repository_url>@sha256:<digest>"):
         deploy_image(ecs, CLUSTER, SERVICE, image)
