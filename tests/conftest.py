@@ -47,16 +47,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Run a test that takes `stack_name` once per synthesized stack, `environment_name` once per environment."""
+    """Run a test that takes `stack_name` once per synthesized stack."""
     if "stack_name" in metafunc.fixturenames:
         metafunc.parametrize("stack_name", sorted(stack_environments()))
-    if "environment_name" in metafunc.fixturenames:
-        # One xdist group per environment: their emulated deploys are the suite's longest tests,
-        # so with `-n 2 --dist loadgroup` they run on different workers.
-        metafunc.parametrize(
-            "environment_name",
-            [pytest.param(name, id=name, marks=pytest.mark.xdist_group(f"emulated-{name}")) for name in sorted(environment_configs())],
-        )
 
 
 @pytest.fixture(scope="session")

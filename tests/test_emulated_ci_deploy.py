@@ -1,8 +1,11 @@
 """CI deploys images by task-definition revision, rolls back, and Terraform never drifts.
 
 End to end on the emulator, with every layer of production applied once by
-real terraform, and `tools.ecs_deploy` called exactly as CI calls it (a boto3
-ECS client, the services layer's outputs, `<repository_url>:<sha>`):
+real terraform, layer by layer in the manifest's order, and `tools.ecs_deploy`
+called exactly as CI calls it (a boto3 ECS client, the services layer's
+outputs, `<repository_url>:<sha>`). This is also production's emulated deploy:
+first the checks every environment gets (tests/test_emulated_deploy.py:
+complete, reading the layers below, plan-clean, data protected), then:
 
 1. deploy `sha1` to the API: the service runs revision first + 1, which
    differs from the revision before only in the image and the deploy tag;
@@ -35,11 +38,12 @@ from typing import Any, Iterator
 import pytest
 
 from tests.harness.emulator import DeployedStack, deployed_environment, prepare_emulated_copy
+from tests.test_emulated_deploy import check_deployed_environment, destroy_environment
 from tools import ecs_deploy
 from tools.ecs_deploy import DEPLOY_TAG, deploy_image, parse_task_definition, rollback
 
-# With `-n 2 --dist loadgroup` this scenario has a worker to itself (see
-# tests/test_emulated_deploy.py).
+# Its own xdist group: with `-n 2 --dist loadgroup` it runs beside staging's deploy
+# (tests/test_emulated_deploy.py). It is also production's emulated deploy.
 pytestmark = [pytest.mark.terraform, pytest.mark.emulated, pytest.mark.xdist_group("emulated-ci-deploy")]
 
 ENVIRONMENT = "production"
@@ -113,8 +117,10 @@ def ci_environment(
 
 
 def test_ci_deploys_roll_back_and_leave_terraform_without_drift(
-    ci_environment: dict[str, DeployedStack], api_memory_variant: BackgroundSynth, moto_endpoint: str
+    ci_environment: dict[str, DeployedStack], api_memory_variant: BackgroundSynth, moto_endpoint: str, synth_dir: Path
 ) -> None:
+    # The deploy checks every environment gets (tests/test_emulated_deploy.py), on the layers as applied.
+    vpc_id = check_deployed_environment(ci_environment, synth_dir, ENVIRONMENT)
     stack = ci_environment[STACK]
     ecs = stack.clients("ecs")
     outputs = stack.terraform.output()
@@ -180,9 +186,7 @@ def test_ci_deploys_roll_back_and_leave_terraform_without_drift(
     # 6. nothing CI did shows in any layer's plan; then destroy every layer, dependents first
     for name, layer in ci_environment.items():
         assert_plan_clean(layer, f"of {name} after the CI deploys and rollbacks")
-    for layer in reversed(ci_environment.values()):
-        layer.destroy()
-        assert layer.managed_resources() == [], f"{layer.name}: resources left in state after destroy"
+    destroy_environment(ci_environment, vpc_id)
     clusters = ecs.describe_clusters(clusters=[api.cluster, worker.cluster])["clusters"]
     assert all(cluster["status"] == "INACTIVE" for cluster in clusters), clusters
 

@@ -12,6 +12,7 @@ teardown, in the emulated copy.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -20,51 +21,62 @@ from stacks.config import EnvironmentConfig
 from stacks.environment import LAYERS
 from stacks.names import API_SERVICE_NAME
 from tests.conftest import environment_configs
-from tests.harness.emulator import DeployedStack, cdktf_deployed_environment, deployed_environment, read_stack
+from tests.harness.emulator import DeployedStack, cdktf_deployed_environment, read_stack
 from tools.layers import apply_order, read_dependencies
 
-# Each environment is its own xdist group (tests/conftest.py), as is the CI deploy
-# scenario (tests/test_emulated_ci_deploy.py): the three longest tests spread over the workers.
+# The production layers are deployed with the terraform CLI, layer by layer, by the CI
+# deploy scenario (tests/test_emulated_ci_deploy.py), which runs these same checks on them
+# (`check_deployed_environment`, `destroy_environment`) before and after its CI deploys:
+# each environment is deployed once per run. The two are separate xdist groups.
 CDKTF_DEPLOYED = "staging"
-pytestmark = [pytest.mark.terraform, pytest.mark.emulated]
+pytestmark = [pytest.mark.terraform, pytest.mark.emulated, pytest.mark.xdist_group(f"emulated-{CDKTF_DEPLOYED}")]
 
 
-def test_environment_deploys_layer_by_layer_plans_clean_and_destroys(
-    environment_name: str,
+def test_staging_deploys_with_npx_cdktf_deploy_plans_clean_and_destroys(
     synth_dir: Path,
     moto_endpoint: str,
     terraform_env: dict[str, str],
     tmp_path: Path,
 ) -> None:
-    config = environment_configs()[environment_name]
-    order = apply_order(read_dependencies(synth_dir), environment_name)
-    assert [name.removeprefix(f"{environment_name}-") for name in order] == list(LAYERS)
-    # One environment the way a user deploys it (`npx cdktf deploy`, which reads the order from the
-    # manifest), the other with the plain terraform CLI layer by layer, as the README shows both.
-    deploy = cdktf_deployed_environment if environment_name == CDKTF_DEPLOYED else deployed_environment
-    with deploy(synth_dir, environment_name, tmp_path, moto_endpoint, terraform_env) as layers:
-        if environment_name == CDKTF_DEPLOYED:
-            log = next(iter(layers.values())).deploy_log
-            assert all(f"{name}  Apply complete!" in log or f"{name} Apply complete!" in log for name in order), log[-3000:]
-        for name, stack in layers.items():
-            stack_dir = synth_dir / "stacks" / name
-            assert_backend_used(stack)
-            assert_every_resource_deployed(stack, stack_dir)
-        network = layers[f"{environment_name}-network"]
-        vpc_id = assert_vpc_deployed(network, synth_dir / "stacks" / network.name, config)
-        assert_layers_read_each_other(layers)
+    """Deployed as a user deploys it: `npx cdktf deploy 'staging-*'`, which reads the order from the manifest."""
+    order = apply_order(read_dependencies(synth_dir), CDKTF_DEPLOYED)
+    with cdktf_deployed_environment(synth_dir, CDKTF_DEPLOYED, tmp_path, moto_endpoint, terraform_env) as layers:
+        log = next(iter(layers.values())).deploy_log
+        for name in order:
+            assert re.search(rf"^{re.escape(name)}\s+Apply complete!", log, flags=re.MULTILINE), f"{name}:\n{log[-3000:]}"
+        vpc_id = check_deployed_environment(layers, synth_dir, CDKTF_DEPLOYED)
+        destroy_environment(layers, vpc_id)
 
-        for name, stack in layers.items():
-            plan = stack.terraform.plan()
-            assert not plan.has_changes, f"{name}: the plan right after apply is not empty:\n{plan.output}"
 
-        protected = assert_data_is_protected(layers, config)
-        for name in reversed(order):
-            layers[name].destroy()
-            assert layers[name].managed_resources() == [], f"{name}: resources left in state after destroy"
-        assert protected or not config.protect_data
-        ec2 = network.clients("ec2")
-        assert ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Vpcs"] == []
+def check_deployed_environment(layers: dict[str, DeployedStack], synth_dir: Path, environment: str) -> str:
+    """Every layer applied in the manifest's order, complete, reading the layers below, plan-clean and protected as configured.
+
+    Returns the VPC's ID (for `destroy_environment`).
+    """
+    config = environment_configs()[environment]
+    assert list(layers) == apply_order(read_dependencies(synth_dir), environment)
+    assert [name.removeprefix(f"{environment}-") for name in layers] == list(LAYERS)
+    for name, stack in layers.items():
+        assert_backend_used(stack)
+        assert_every_resource_deployed(stack, synth_dir / "stacks" / name)
+    network = layers[f"{environment}-network"]
+    vpc_id = assert_vpc_deployed(network, synth_dir / "stacks" / network.name, config)
+    assert_layers_read_each_other(layers)
+    for name, stack in layers.items():
+        plan = stack.terraform.plan()
+        assert not plan.has_changes, f"{name}: the plan right after apply is not empty:\n{plan.output}"
+    refused = assert_data_is_protected(layers, config)
+    assert bool(refused) == config.protect_data
+    return vpc_id
+
+
+def destroy_environment(layers: dict[str, DeployedStack], vpc_id: str) -> None:
+    """Destroy the layers in reverse order (protection lifted in the test's copy only); nothing is left."""
+    for name in reversed(list(layers)):
+        layers[name].destroy()
+        assert layers[name].managed_resources() == [], f"{name}: resources left in state after destroy"
+    ec2 = next(iter(layers.values())).clients("ec2")
+    assert ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Vpcs"] == []
 
 
 def assert_layers_read_each_other(layers: dict[str, DeployedStack]) -> None:

@@ -210,6 +210,14 @@ def create_github_oidc_provider(endpoint: str, region: str) -> None:
         pass
 
 
+def create_prerequisites(stack_dir: Path, endpoint: str) -> None:
+    """What must exist before the stack's init and apply: its backend and, if it looks one up, the GitHub OIDC provider."""
+    backend = read_backend(stack_dir)
+    create_backend(endpoint, backend["bucket"], backend.get("dynamodb_table"), backend["region"])
+    if "aws_iam_openid_connect_provider" in read_stack(stack_dir).get("data", {}):
+        create_github_oidc_provider(endpoint, backend["region"])
+
+
 def _default_region(stack: Mapping[str, Any], backend: Mapping[str, Any]) -> str:
     """Region of the default (unaliased) aws provider, else the backend's."""
     for provider in stack.get("provider", {}).get("aws", []):
@@ -239,6 +247,17 @@ class DeployedStack:
     clients: ClientFactory
     destroyed: bool = field(default=False, init=False)
     deploy_log: str = field(default="", init=False)
+
+    @classmethod
+    def of(cls, stack_dir: Path, terraform: Terraform, endpoint: str) -> "DeployedStack":
+        """The synthesized stack at ``stack_dir``, deployed (or to be) by ``terraform`` to the emulator."""
+        backend = read_backend(stack_dir)
+        return cls(
+            name=Path(stack_dir).name,
+            terraform=terraform,
+            backend=backend,
+            clients=ClientFactory(endpoint, _default_region(read_stack(stack_dir), backend)),
+        )
 
     def state(self) -> dict[str, Any]:
         """The state file as stored in the emulated backend bucket."""
@@ -303,10 +322,7 @@ def deployed_stack(
     """
     if reset:
         reset_emulator(endpoint)
-    backend = read_backend(stack_dir)
-    create_backend(endpoint, backend["bucket"], backend.get("dynamodb_table"), backend["region"])
-    if "aws_iam_openid_connect_provider" in read_stack(stack_dir).get("data", {}):
-        create_github_oidc_provider(endpoint, backend["region"])
+    create_prerequisites(stack_dir, endpoint)
     workdir = prepare_emulated_copy(stack_dir, work_dir, endpoint)
     with ExitStack() as resources:
         if REATTACH_VAR in env:
@@ -316,14 +332,8 @@ def deployed_stack(
             # cwd, and the shared process's cwd is wherever pytest runs.
             log = workdir.parent / f"{workdir.name}.provider.log"
             env = resources.enter_context(ProviderServer(env, log, cwd=workdir)).env
-        terraform = Terraform(workdir, env)
-        terraform.init(backend=True)
-        stack = DeployedStack(
-            name=Path(stack_dir).name,
-            terraform=terraform,
-            backend=backend,
-            clients=ClientFactory(endpoint, _default_region(read_stack(stack_dir), backend)),
-        )
+        stack = DeployedStack.of(stack_dir, Terraform(workdir, env), endpoint)
+        stack.terraform.init(backend=True)
         terraform.apply()
         yield stack
         if not stack.destroyed:
@@ -386,12 +396,8 @@ def cdktf_deployed_environment(
     order = apply_order(read_dependencies(output), environment)
     for name in order:
         stack_dir = output / "stacks" / name
-        stack = read_stack(stack_dir)
-        backend = read_backend(stack_dir)
-        create_backend(endpoint, backend["bucket"], backend.get("dynamodb_table"), backend["region"])
-        if "aws_iam_openid_connect_provider" in stack.get("data", {}):
-            create_github_oidc_provider(endpoint, backend["region"])
-        (stack_dir / OVERRIDE_FILE).write_text(json.dumps(emulator_override(stack, endpoint), indent=2))
+        create_prerequisites(stack_dir, endpoint)
+        (stack_dir / OVERRIDE_FILE).write_text(json.dumps(emulator_override(read_stack(stack_dir), endpoint), indent=2))
     run_env = {key: value for key, value in env.items() if key != REATTACH_VAR}
     run_env.update(CHECKPOINT_DISABLE="1", CI="1", JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20")
     result = subprocess.run(
@@ -407,16 +413,7 @@ def cdktf_deployed_environment(
     )
     if result.returncode != 0:
         raise RuntimeError(f"cdktf deploy failed ({result.returncode}):\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}")
-    deployed: dict[str, DeployedStack] = {}
-    for name in order:
-        stack_dir = output / "stacks" / name
-        backend = read_backend(stack_dir)
-        deployed[name] = DeployedStack(
-            name=name,
-            terraform=Terraform(stack_dir, run_env),
-            backend=backend,
-            clients=ClientFactory(endpoint, _default_region(read_stack(stack_dir), backend)),
-        )
+    deployed = {name: DeployedStack.of(output / "stacks" / name, Terraform(output / "stacks" / name, run_env), endpoint) for name in order}
     deployed_stacks = list(deployed.values())
     deployed_stacks[0].deploy_log = result.stdout
     yield deployed
