@@ -1,4 +1,4 @@
-"""Synthesize one Terraform stack per environment config.
+"""Synthesize the layer stacks (`<environment>-<layer>`) of every environment config.
 
     python main.py                       # every config/*.tfvars and *.json
     python main.py --config config/staging.tfvars --output /tmp/out

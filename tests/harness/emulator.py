@@ -334,7 +334,7 @@ def deployed_stack(
             env = resources.enter_context(ProviderServer(env, log, cwd=workdir)).env
         stack = DeployedStack.of(stack_dir, Terraform(workdir, env), endpoint)
         stack.terraform.init(backend=True)
-        terraform.apply()
+        stack.terraform.apply()
         yield stack
         if not stack.destroyed:
             stack.destroy()
