@@ -48,6 +48,5 @@ def build_environment(scope: Construct, config: EnvironmentConfig) -> Environmen
     operations = OperationsLayer(scope, config, data, edge, services)
     environment = Environment(network, data, edge, services, operations)
     for layer in environment.layers:
-        layer.check_addresses()
-        layer.protect_data()
+        layer.finalize()
     return environment

@@ -11,6 +11,7 @@ and locks the operations layer alone, never the tables.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, ClassVar
 
 from cdktf import DataTerraformRemoteStateS3, S3Backend, TerraformElement, TerraformOutput, TerraformRemoteState, TerraformResource, TerraformStack
@@ -63,6 +64,7 @@ class LayerStack(TerraformStack):
         super().__init__(scope, stack_name(config, self.layer))
         self.config = config
         self._addresses = AddressBook(self.node.id)
+        self._names: dict[int, str] = {}  # id(element) -> its name, filled by finalize()
         LayerBackend(
             self,
             bucket=config.state_bucket,
@@ -91,6 +93,9 @@ class LayerStack(TerraformStack):
         )
 
     def _allocate_logical_id(self, tf_element: Any) -> str:  # jsii override of allocateLogicalId
+        named = self._names.get(id(tf_element))
+        if named is not None:  # named by finalize(), without a round trip to the jsii runtime
+            return named
         node = getattr(tf_element, "node", tf_element)
         relative = node.path[len(self.node.path) + 1 :]
         if relative.startswith(_CROSS_STACK_PREFIXES):
@@ -98,11 +103,29 @@ class LayerStack(TerraformStack):
             return terraform_name(relative)
         return self._addresses.allocate(relative)
 
-    def check_addresses(self) -> None:
-        """Derive every element's name now, in Python, so a collision is an AddressCollision before synth starts."""
+    def finalize(self) -> list[TerraformResource]:
+        """Once the layer is composed: name every element now and protect the data-bearing resources.
+
+        Naming here, in Python, makes a collision an AddressCollision before
+        synth starts, and spares synth a round trip per element. Protection:
+        with ``protect_data``, ``lifecycle.prevent_destroy`` on every
+        data-bearing resource, so Terraform refuses any plan that would
+        destroy or replace one (a deliberate teardown sets ``protect_data =
+        false`` first; staging ships that way). Returns the data-bearing
+        resources.
+        """
+        prefix = len(self.node.path) + 1
+        data_bearing = []
         for child in self.node.find_all():
-            if isinstance(child, TerraformElement) and child.node.path != self.node.path:
-                self._addresses.allocate(child.node.path[len(self.node.path) + 1 :])
+            if not isinstance(child, TerraformElement) or child is self:
+                continue
+            self._names[id(child)] = self._addresses.allocate(child.node.path[prefix:])
+            if isinstance(child, TerraformResource) and _resource_type(type(child)) in DATA_BEARING_TYPES:
+                data_bearing.append(child)
+        if self.config.protect_data:
+            for resource in data_bearing:
+                resource.add_override("lifecycle.prevent_destroy", True)
+        return data_bearing
 
     def output(self, name: str, value: object, description: str) -> TerraformOutput:
         """An output whose Terraform name is exactly ``name`` (CI and operators read these)."""
@@ -110,19 +133,8 @@ class LayerStack(TerraformStack):
         output.override_logical_id(name)
         return output
 
-    def protect_data(self) -> list[TerraformResource]:
-        """``lifecycle.prevent_destroy`` on every data-bearing resource, where the environment protects data.
 
-        Called once the layer is composed. Terraform then refuses any plan
-        that would destroy or replace one of them; a deliberate teardown
-        sets ``protect_data = false`` first (staging ships that way).
-        """
-        protected = [
-            child
-            for child in self.node.find_all()
-            if isinstance(child, TerraformResource) and child.terraform_resource_type in DATA_BEARING_TYPES
-        ]
-        if self.config.protect_data:
-            for resource in protected:
-                resource.add_override("lifecycle.prevent_destroy", True)
-        return protected
+@functools.cache
+def _resource_type(resource_class: type) -> str:
+    """The Terraform type of a generated resource class, read once per class."""
+    return resource_class.TF_RESOURCE_TYPE

@@ -65,7 +65,7 @@ def test_a_collision_in_a_layer_fails_before_synth_with_both_paths(tmp_path):
     app = App(outdir=str(tmp_path / "out"))
     stack = Clashing(app, EnvironmentConfig(environment="qa", s3_frontend_bucket="qa-frontend-bucket"))
     with pytest.raises(AddressCollision, match=r"'a-b/c' and 'a/b-c' both derive the Terraform name 'a_b_c'"):
-        stack.check_addresses()
+        stack.finalize()
 
 
 def test_no_synthesized_address_has_a_hash(synth_dir):
