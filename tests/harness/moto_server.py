@@ -316,6 +316,26 @@ def logs_associate_kms_key() -> None:
 
 
 @shim
+def dynamodb_update_table_sse() -> None:
+    """Gap: UpdateTable ignores SSESpecification, so a table switched to a
+    customer managed key in place (an adopted table) never reports it and
+    every plan wants to set it again. Keep it, as CreateTable does."""
+    from moto.dynamodb.responses import DynamoHandler as R
+
+    update = R.update_table
+
+    def update_table(self: R) -> str:
+        body = update(self)
+        sse = self.body.get("SSESpecification")
+        if sse:
+            table = self.dynamodb_backend.get_table(self.body["TableName"])
+            table.sse_specification = dict(sse) if sse.get("Enabled") is not False else None
+        return body
+
+    R.update_table = update_table
+
+
+@shim
 def ec2_security_group_rule_descriptions() -> None:
     """Gap: DescribeSecurityGroupRules returns a rule's Description only for
     CIDR rules; for rules that reference a security group or a prefix list it
