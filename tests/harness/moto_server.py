@@ -115,6 +115,48 @@ def ecs_create_service_fields() -> None:
     R.create_service = create_service
 
 
+@shim
+def ecs_deployment_configuration() -> None:
+    """Gap: ECS CreateService drops deploymentConfiguration (DescribeServices
+    then has none, where AWS reports the service's maximumPercent and
+    minimumHealthyPercent, 200 and 100 by default for a REPLICA service), and
+    UpdateService replaces the whole stored deploymentConfiguration with the
+    request's, where AWS keeps the fields the request leaves out. The provider
+    sends only what changed (an adopted service that gains a circuit breaker:
+    only deploymentCircuitBreaker), so the service then reads back without
+    maximumPercent and the plan after apply wants deployment_maximum_percent
+    0 -> 200 again. Store it at create over AWS's defaults; merge at update."""
+    from moto.ecs.responses import EC2ContainerServiceResponse as R
+
+    def defaults(strategy: str | None) -> dict:  # type: ignore[type-arg]
+        if strategy == "DAEMON":
+            return {"maximumPercent": 100, "minimumHealthyPercent": 0}
+        return {"maximumPercent": 200, "minimumHealthyPercent": 100}
+
+    create = R.create_service
+
+    def create_service(self: R):  # type: ignore[no-untyped-def]
+        result = create(self)
+        service = self.ecs_backend._get_service(self._get_param("cluster", "default"), self._get_param("serviceName"))
+        given = self._get_param("deploymentConfiguration") or {}
+        service.deployment_configuration = {**defaults(service.scheduling_strategy), **given}
+        return result
+
+    update = R.update_service
+
+    def update_service(self: R):  # type: ignore[no-untyped-def]
+        service = self.ecs_backend._get_service(self._get_param("cluster", "default"), self._get_param("service").split("/")[-1])
+        before = dict(getattr(service, "deployment_configuration", None) or defaults(service.scheduling_strategy))
+        given = self._get_param("deploymentConfiguration")
+        result = update(self)
+        if given is not None:
+            service.deployment_configuration = {**before, **given}
+        return result
+
+    R.create_service = create_service
+    R.update_service = update_service
+
+
 # An image reference containing this marker cannot start (like an image that is not in the
 # registry): with the ecs_rolling_deployments shim, a deployment of a revision naming it fails.
 FAIL_TO_START = "fail-to-start"
