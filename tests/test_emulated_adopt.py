@@ -6,7 +6,10 @@ adopted: ``python -m tools.adopt plan`` (matching, states, migration file,
 the plan proof) and ``push`` run as an operator runs them, as subprocesses
 reading only the standard AWS variables and their flags. One legacy apply per
 fixture is shared by its assertions (the module's fixtures), to keep the
-emulated suite short.
+emulated suite short: the refusals run on hand-edited copies of the pulled
+flat state, at the same time as the flat plan (they stop at matching, before
+any terraform); the modular project runs on a moto server and provider
+process of its own, in a thread, while the flat one is adopted.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import re
 import subprocess
 import sys
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +29,8 @@ import pytest
 from tests.conftest import PROJECT_ROOT
 from tests.harness.emulator import ClientFactory, emulator_override, prepare_emulated_copy, read_stack, reset_emulator
 from tests.harness.legacy import LEGACY_BACKEND, apply_legacy, read_object
-from tests.harness.terraform import Terraform
+from tests.harness.moto_server import MotoServer
+from tests.harness.terraform import ProviderServer, Terraform
 from tools.adopt import PROTECTED_TYPES
 
 pytestmark = [pytest.mark.terraform, pytest.mark.emulated, pytest.mark.xdist_group("emulated-adopt")]
@@ -57,10 +62,10 @@ def adopt(env: dict[str, str], *args: str | Path) -> subprocess.CompletedProcess
     return proc
 
 
-def plan_args(tmp: Path, legacy_state: Path, out: str, *extra: str) -> list[str | Path]:
+def plan_args(tmp: Path, legacy_state: Path, out: str, *extra: str, migrations: str = "migrations") -> list[str | Path]:
     return [
         "plan", "--config", CONFIG, "--legacy-state", legacy_state, "--out", tmp / out,
-        "--migrations-dir", tmp / "migrations", "--override", tmp / "emulator.tf.json", *extra,
+        "--migrations-dir", tmp / migrations, "--override", tmp / "emulator.tf.json", *extra,
     ]  # fmt: skip
 
 
@@ -109,35 +114,100 @@ class Adoption:
         return out
 
 
+def plan_apply_replan(adoption: Adoption, synth: Path, stack: str) -> tuple[dict[str, Any], Any]:
+    """Init a synthesized stack against the emulator, save its plan, apply exactly that plan, and plan again
+    (with a refresh: what the emulator now reports). Returns (the plan's JSON, the plan after)."""
+    workdir = prepare_emulated_copy(synth / "stacks" / stack, adoption.root / "apply" / stack, adoption.endpoint)
+    terraform = Terraform(workdir, adoption.terraform_env)
+    terraform.init(backend=True)
+    plan = terraform.plan_json()
+    terraform.run("apply", "-input=false", f"-parallelism={terraform.parallelism}", "tfplan")
+    return plan, terraform.plan()
+
+
+def without_reattach(env: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in env.items() if k != "TF_REATTACH_PROVIDERS"}
+
+
 @pytest.fixture(scope="module")
-def flat(moto_endpoint: str, terraform_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Adoption:
-    return Adoption("flat", tmp_path_factory.mktemp("adopt-flat"), moto_endpoint, terraform_env)
+def background() -> Any:
+    pool = ThreadPoolExecutor(1, thread_name_prefix="adopt-modular")
+    yield pool
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+def run_modular(root: Path, terraform_env: dict[str, str]) -> dict[str, Any]:
+    """The modular project, on a moto server and an aws provider process of its own (one provider
+    process holds one configuration, so it cannot serve the flat project's terraform at the same time):
+    legacy apply, adopt plan, the synthesis with its migration file, push, and the network layer's
+    plan, apply and plan after it."""
+    with MotoServer(root / "moto") as server, ProviderServer(without_reattach(terraform_env), root / "provider.log") as provider:
+        adoption = Adoption("modular", root, server.endpoint, provider.env)
+        result: dict[str, Any] = {"adoption": adoption}
+        result["plan"] = adopt(adoption.env, *plan_args(root, adoption.legacy_state, "out"))
+        if result["plan"].returncode != 0:
+            return result
+        result["migration"] = adoption.migration()
+        result["synth"] = synth = adoption.synthesize_with_kept_values()
+        result["push"] = adopt(adoption.env, "push", "--config", CONFIG, "--from", root / "out", "--legacy-key", LEGACY_KEY, "--backend-config", "use_path_style=true")
+        if result["push"].returncode != 0:
+            return result
+        started = time.monotonic()
+        result["network_plan"], result["network_after"] = plan_apply_replan(adoption, synth, "production-network")
+        TIMINGS["modular network apply"] = time.monotonic() - started
+    return result
+
+
+@pytest.fixture(scope="module")
+def modular(background: ThreadPoolExecutor, terraform_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> "Future[dict[str, Any]]":
+    return background.submit(run_modular, tmp_path_factory.mktemp("adopt-modular"), terraform_env)
+
+
+@pytest.fixture(scope="module")
+def flat(modular: "Future[dict[str, Any]]", moto_endpoint: str, terraform_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Adoption:
+    """The flat project applied once; its plan and both refusals run at the same time on that one pulled state
+    (the modular project, requested first, is already running beside it)."""
+    adoption = Adoption("flat", tmp_path_factory.mktemp("adopt-flat"), moto_endpoint, terraform_env)
+    state = adoption.legacy
+    (table,) = [r for r in state["resources"] if r["type"] == "aws_dynamodb_table" and r["name"] == "jobs"]
+    table["instances"][0]["attributes"]["hash_key"] = "id"
+    edited = adoption.root / "key-schema.tfstate"
+    edited.write_text(json.dumps(state))
+    root = adoption.root
+    runs = {
+        "plan": plan_args(root, adoption.legacy_state, "out", "--retire", "aws_dynamodb_table.sessions"),
+        "refused-key": plan_args(root, edited, "refused-key", "--retire", "aws_dynamodb_table.sessions", migrations="refused-key-migrations"),
+        "refused-unmatched": plan_args(root, adoption.legacy_state, "refused-unmatched", migrations="refused-unmatched-migrations"),
+    }
+    with ThreadPoolExecutor(len(runs)) as pool:
+        futures = {name: pool.submit(adopt, adoption.env, *args) for name, args in runs.items()}
+    adoption.plan = futures["plan"].result()
+    adoption.refusals = {name: futures[name].result() for name in ("refused-key", "refused-unmatched")}
+    return adoption
 
 
 def test_a_table_whose_key_schema_differs_is_refused_with_the_reason(flat: Adoption) -> None:
-    state = flat.legacy
-    (table,) = [r for r in state["resources"] if r["type"] == "aws_dynamodb_table" and r["name"] == "jobs"]
-    table["instances"][0]["attributes"]["hash_key"] = "id"
-    edited = flat.root / "key-schema.tfstate"
-    edited.write_text(json.dumps(state))
-    proc = adopt(flat.env, *plan_args(flat.root, edited, "refused-key", "--retire", "aws_dynamodb_table.sessions"))
+    proc = flat.refusals["refused-key"]
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert re.search(r"REFUSED aws_dynamodb_table\.jobs -> production-data aws_dynamodb_table\.jobs_table: hash_key is 'id' .* 'job_id'", proc.stderr), proc.stderr
     assert "key schema" in proc.stderr
     assert not (flat.root / "refused-key").exists(), "a refused plan writes nothing"
+    assert not (flat.root / "refused-key-migrations" / "production.json").exists()
 
 
 def test_an_unmatched_legacy_table_is_refused_until_retired(flat: Adoption) -> None:
-    proc = adopt(flat.env, *plan_args(flat.root, flat.legacy_state, "refused-unmatched"))
+    proc = flat.refusals["refused-unmatched"]
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "aws_dynamodb_table.sessions (aws_dynamodb_table, id circle-of-trust-sessions) matches no resource of the design" in proc.stderr
     assert "--retire aws_dynamodb_table.sessions" in proc.stderr
     assert not (flat.root / "refused-unmatched").exists()
+    assert not (flat.root / "refused-unmatched-migrations" / "production.json").exists()
+    # Retired, the same state is adopted: the flat plan below (test_flat_project_...) passes --retire.
 
 
 def test_flat_project_is_adopted_pushed_applied_and_rolled_back(flat: Adoption) -> None:
     out = flat.root / "out"
-    proc = adopt(flat.env, *plan_args(flat.root, flat.legacy_state, "out", "--retire", "aws_dynamodb_table.sessions"))
+    proc = flat.plan
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-6000:]
     report = proc.stdout
     assert "adopt plan: proved" in report
@@ -182,6 +252,10 @@ def test_flat_project_is_adopted_pushed_applied_and_rolled_back(flat: Adoption) 
 
     # Push: backups, then the states; a second push is refused.
     push = ["push", "--config", CONFIG, "--from", out, "--legacy-key", LEGACY_KEY, "--backend-config", "use_path_style=true"]
+    # The synthesis with the migration file needs nothing from the push: it runs meanwhile.
+    synthesis = ThreadPoolExecutor(1)
+    synthesized = synthesis.submit(flat.synthesize_with_kept_values)
+    synthesis.shutdown(wait=False)
     proc = adopt(flat.env, *push)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     undo = [line.strip() for line in proc.stdout.split("To undo it", 1)[1].splitlines() if line.strip().startswith("aws ")]
@@ -193,22 +267,17 @@ def test_flat_project_is_adopted_pushed_applied_and_rolled_back(flat: Adoption) 
 
     # Every stack, in apply order, synthesized with the kept values: no protected resource replaced,
     # destroyed or created a second time; apply; a clean plan after it.
-    synth = flat.synthesize_with_kept_values()
+    synth = synthesized.result()
     started = time.monotonic()
     for stack in ORDER:
-        workdir = prepare_emulated_copy(synth / "stacks" / stack, flat.root / "apply" / stack, flat.endpoint)
-        terraform = Terraform(workdir, flat.terraform_env)
-        terraform.init(backend=True)
-        plan = terraform.plan_json()
+        adopted = {f"{r['type']}.{r['name']}" for r in json.loads((out / f"{stack}.tfstate").read_text())["resources"]}
+        plan, after = plan_apply_replan(flat, synth, stack)
         for change in plan.get("resource_changes", ()):
             actions = change["change"]["actions"]
             if change["type"] in PROTECTED_TYPES:
                 assert "delete" not in actions, f"{stack}: {change['address']} {actions}"
-        adopted = {f"{r['type']}.{r['name']}" for r in json.loads((out / f"{stack}.tfstate").read_text())["resources"]}
         created = {c["address"] for c in plan.get("resource_changes", ()) if c["change"]["actions"] == ["create"]}
         assert not adopted & created, f"{stack}: adopted resources planned as new: {adopted & created}"
-        terraform.apply()
-        after = terraform.plan()
         assert not after.has_changes, f"{stack}: not clean after apply:\n{after.output[-4000:]}"
     TIMINGS["apply of the 5 adopted stacks"] = time.monotonic() - started
 
@@ -240,15 +309,11 @@ def restore_with(adoption: Adoption, commands: list[str]) -> None:
             raise AssertionError(f"unexpected undo command: {command}")
 
 
-@pytest.fixture(scope="module")
-def modular(moto_endpoint: str, terraform_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Adoption:
-    return Adoption("modular", tmp_path_factory.mktemp("adopt-modular"), moto_endpoint, terraform_env)
-
-
-def test_modular_project_with_count_indexed_subnets_keeps_their_cidrs(modular: Adoption) -> None:
-    proc = adopt(modular.env, *plan_args(modular.root, modular.legacy_state, "out"))
+def test_modular_project_with_count_indexed_subnets_keeps_their_cidrs(modular: "Future[dict[str, Any]]") -> None:
+    result = modular.result()
+    proc = result["plan"]
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-6000:]
-    migration = modular.migration()
+    migration = result["migration"]
     moves = {m["legacy"]: (m["stack"], m["address"]) for m in migration["moves"]}
     left = {entry["legacy"] for entry in migration["left_in_legacy_state"]}
     assert moves["module.vpc.aws_vpc.this"] == ("production-network", "aws_vpc.network_vpc")
@@ -266,18 +331,17 @@ def test_modular_project_with_count_indexed_subnets_keeps_their_cidrs(modular: A
     # The worker service already runs on capacity providers: nothing to keep there.
     assert ("aws_ecs_service.worker_service", "capacity_provider_strategy") not in kept
     # A plain synthesis with this migration file carries the kept CIDRs.
-    synth = modular.synthesize_with_kept_values()
-    subnets = read_stack(synth / "stacks" / "production-network")["resource"]["aws_subnet"]
+    subnets = read_stack(result["synth"] / "stacks" / "production-network")["resource"]["aws_subnet"]
     assert subnets["network_private_1"]["cidr_block"] == "10.0.2.0/24"
 
-    proc = adopt(modular.env, "push", "--config", CONFIG, "--from", modular.root / "out", "--legacy-key", LEGACY_KEY, "--backend-config", "use_path_style=true")
+    proc = result["push"]
     assert proc.returncode == 0, proc.stdout + proc.stderr
     # The network layer, the one whose kept values matter most, applies and plans clean.
-    workdir = prepare_emulated_copy(synth / "stacks" / "production-network", modular.root / "apply" / "production-network", modular.endpoint)
-    terraform = Terraform(workdir, modular.terraform_env)
-    terraform.init(backend=True)
-    plan = terraform.plan_json()
+    plan = result["network_plan"]
     assert not [c["address"] for c in plan["resource_changes"] if c["type"] in PROTECTED_TYPES and "delete" in c["change"]["actions"]]
-    terraform.apply()
-    assert not terraform.plan().has_changes
+    adopted = {f"{r['type']}.{r['name']}" for r in json.loads((result["adoption"].root / "out" / "production-network.tfstate").read_text())["resources"]}
+    created = {c["address"] for c in plan["resource_changes"] if c["change"]["actions"] == ["create"]}
+    assert not adopted & created, f"adopted resources planned as new: {adopted & created}"
+    after = result["network_after"]
+    assert not after.has_changes, after.output[-4000:]
     print("timings:", json.dumps({k: round(v) for k, v in TIMINGS.items()}))
