@@ -6,10 +6,12 @@ adopted: ``python -m tools.adopt plan`` (matching, states, migration file,
 the plan proof) and ``push`` run as an operator runs them, as subprocesses
 reading only the standard AWS variables and their flags. One legacy apply per
 fixture is shared by its assertions (the module's fixtures), to keep the
-emulated suite short: the refusals run on hand-edited copies of the pulled
-flat state, at the same time as the flat plan (they stop at matching, before
-any terraform); the modular project runs on a moto server and provider
-process of its own, in a thread, while the flat one is adopted.
+emulated suite short. The flat project is the critical path (legacy apply,
+adopt plan, push, the five stacks applied); the refusals (on hand-edited
+copies of the pulled flat state: no second apply; they stop at matching,
+before any terraform) and the whole modular project (on a moto server and a
+provider process of its own) run beside the flat stacks' applies, which
+mostly wait on the provider's propagation delays.
 """
 
 from __future__ import annotations
@@ -129,13 +131,6 @@ def without_reattach(env: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in env.items() if k != "TF_REATTACH_PROVIDERS"}
 
 
-@pytest.fixture(scope="module")
-def background() -> Any:
-    pool = ThreadPoolExecutor(1, thread_name_prefix="adopt-modular")
-    yield pool
-    pool.shutdown(wait=True, cancel_futures=True)
-
-
 def run_modular(root: Path, terraform_env: dict[str, str]) -> dict[str, Any]:
     """The modular project, on a moto server and an aws provider process of its own (one provider
     process holds one configuration, so it cannot serve the flat project's terraform at the same time):
@@ -158,54 +153,55 @@ def run_modular(root: Path, terraform_env: dict[str, str]) -> dict[str, Any]:
     return result
 
 
-@pytest.fixture(scope="module")
-def modular(background: ThreadPoolExecutor, terraform_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> "Future[dict[str, Any]]":
-    return background.submit(run_modular, tmp_path_factory.mktemp("adopt-modular"), terraform_env)
+class Beside:
+    """The work that needs no more than the flat legacy state: both refusals (on copies of that one
+    pulled state, hand-edited: no second apply) and the whole modular project (on a moto server and
+    provider process of its own). It runs beside the flat stacks' applies, which mostly wait on the
+    provider's propagation delays; started on first need, so each test can also start it."""
+
+    def __init__(self, terraform_env: dict[str, str], modular_root: Path):
+        self.terraform_env, self.modular_root = terraform_env, modular_root
+        self.pool = ThreadPoolExecutor(3, thread_name_prefix="adopt-beside")
+        self.futures: dict[str, Future[Any]] = {}
+
+    def start(self, flat: Adoption) -> None:
+        if self.futures:
+            return
+        state = flat.legacy
+        (table,) = [r for r in state["resources"] if r["type"] == "aws_dynamodb_table" and r["name"] == "jobs"]
+        table["instances"][0]["attributes"]["hash_key"] = "id"
+        edited = flat.root / "key-schema.tfstate"
+        edited.write_text(json.dumps(state))
+        root = flat.root
+        self.futures["modular"] = self.pool.submit(run_modular, self.modular_root, self.terraform_env)
+        self.futures["refused-key"] = self.pool.submit(
+            adopt, flat.env, *plan_args(root, edited, "refused-key", "--retire", "aws_dynamodb_table.sessions", migrations="refused-key-migrations")
+        )
+        self.futures["refused-unmatched"] = self.pool.submit(
+            adopt, flat.env, *plan_args(root, flat.legacy_state, "refused-unmatched", migrations="refused-unmatched-migrations")
+        )
+
+    def result(self, flat: Adoption, name: str) -> Any:
+        self.start(flat)
+        return self.futures[name].result()
 
 
 @pytest.fixture(scope="module")
-def flat(modular: "Future[dict[str, Any]]", moto_endpoint: str, terraform_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Adoption:
-    """The flat project applied once; its plan and both refusals run at the same time on that one pulled state
-    (the modular project, requested first, is already running beside it)."""
+def flat(moto_endpoint: str, terraform_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Adoption:
+    """The flat project applied once, and its adopt plan."""
     adoption = Adoption("flat", tmp_path_factory.mktemp("adopt-flat"), moto_endpoint, terraform_env)
-    state = adoption.legacy
-    (table,) = [r for r in state["resources"] if r["type"] == "aws_dynamodb_table" and r["name"] == "jobs"]
-    table["instances"][0]["attributes"]["hash_key"] = "id"
-    edited = adoption.root / "key-schema.tfstate"
-    edited.write_text(json.dumps(state))
-    root = adoption.root
-    runs = {
-        "plan": plan_args(root, adoption.legacy_state, "out", "--retire", "aws_dynamodb_table.sessions"),
-        "refused-key": plan_args(root, edited, "refused-key", "--retire", "aws_dynamodb_table.sessions", migrations="refused-key-migrations"),
-        "refused-unmatched": plan_args(root, adoption.legacy_state, "refused-unmatched", migrations="refused-unmatched-migrations"),
-    }
-    with ThreadPoolExecutor(len(runs)) as pool:
-        futures = {name: pool.submit(adopt, adoption.env, *args) for name, args in runs.items()}
-    adoption.plan = futures["plan"].result()
-    adoption.refusals = {name: futures[name].result() for name in ("refused-key", "refused-unmatched")}
+    adoption.plan = adopt(adoption.env, *plan_args(adoption.root, adoption.legacy_state, "out", "--retire", "aws_dynamodb_table.sessions"))
     return adoption
 
 
-def test_a_table_whose_key_schema_differs_is_refused_with_the_reason(flat: Adoption) -> None:
-    proc = flat.refusals["refused-key"]
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert re.search(r"REFUSED aws_dynamodb_table\.jobs -> production-data aws_dynamodb_table\.jobs_table: hash_key is 'id' .* 'job_id'", proc.stderr), proc.stderr
-    assert "key schema" in proc.stderr
-    assert not (flat.root / "refused-key").exists(), "a refused plan writes nothing"
-    assert not (flat.root / "refused-key-migrations" / "production.json").exists()
+@pytest.fixture(scope="module")
+def beside(terraform_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Any:
+    work = Beside(terraform_env, tmp_path_factory.mktemp("adopt-modular"))
+    yield work
+    work.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def test_an_unmatched_legacy_table_is_refused_until_retired(flat: Adoption) -> None:
-    proc = flat.refusals["refused-unmatched"]
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "aws_dynamodb_table.sessions (aws_dynamodb_table, id circle-of-trust-sessions) matches no resource of the design" in proc.stderr
-    assert "--retire aws_dynamodb_table.sessions" in proc.stderr
-    assert not (flat.root / "refused-unmatched").exists()
-    assert not (flat.root / "refused-unmatched-migrations" / "production.json").exists()
-    # Retired, the same state is adopted: the flat plan below (test_flat_project_...) passes --retire.
-
-
-def test_flat_project_is_adopted_pushed_applied_and_rolled_back(flat: Adoption) -> None:
+def test_flat_project_is_adopted_pushed_applied_and_rolled_back(flat: Adoption, beside: Beside) -> None:
     out = flat.root / "out"
     proc = flat.plan
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-6000:]
@@ -268,6 +264,7 @@ def test_flat_project_is_adopted_pushed_applied_and_rolled_back(flat: Adoption) 
     # Every stack, in apply order, synthesized with the kept values: no protected resource replaced,
     # destroyed or created a second time; apply; a clean plan after it.
     synth = synthesized.result()
+    beside.start(flat)  # the refusals and the modular project, while the applies below wait on the provider
     started = time.monotonic()
     for stack in ORDER:
         adopted = {f"{r['type']}.{r['name']}" for r in json.loads((out / f"{stack}.tfstate").read_text())["resources"]}
@@ -286,6 +283,25 @@ def test_flat_project_is_adopted_pushed_applied_and_rolled_back(flat: Adoption) 
     assert s3.get_object(Bucket=BUCKET, Key=LEGACY_KEY)["Body"].read() == flat.legacy_bytes
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]}
     assert not any(key.startswith("production/") for key in keys), keys
+
+
+def test_a_table_whose_key_schema_differs_is_refused_with_the_reason(flat: Adoption, beside: Beside) -> None:
+    proc = beside.result(flat, "refused-key")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert re.search(r"REFUSED aws_dynamodb_table\.jobs -> production-data aws_dynamodb_table\.jobs_table: hash_key is 'id' .* 'job_id'", proc.stderr), proc.stderr
+    assert "key schema" in proc.stderr
+    assert not (flat.root / "refused-key").exists(), "a refused plan writes nothing"
+    assert not (flat.root / "refused-key-migrations" / "production.json").exists()
+
+
+def test_an_unmatched_legacy_table_is_refused_until_retired(flat: Adoption, beside: Beside) -> None:
+    proc = beside.result(flat, "refused-unmatched")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "aws_dynamodb_table.sessions (aws_dynamodb_table, id circle-of-trust-sessions) matches no resource of the design" in proc.stderr
+    assert "--retire aws_dynamodb_table.sessions" in proc.stderr
+    assert not (flat.root / "refused-unmatched").exists()
+    assert not (flat.root / "refused-unmatched-migrations" / "production.json").exists()
+    # Retired, the same state is adopted: the flat plan (test_flat_project_...) passes --retire.
 
 
 def restore_with(adoption: Adoption, commands: list[str]) -> None:
@@ -309,8 +325,8 @@ def restore_with(adoption: Adoption, commands: list[str]) -> None:
             raise AssertionError(f"unexpected undo command: {command}")
 
 
-def test_modular_project_with_count_indexed_subnets_keeps_their_cidrs(modular: "Future[dict[str, Any]]") -> None:
-    result = modular.result()
+def test_modular_project_with_count_indexed_subnets_keeps_their_cidrs(flat: Adoption, beside: Beside) -> None:
+    result = beside.result(flat, "modular")
     proc = result["plan"]
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-6000:]
     migration = result["migration"]
