@@ -28,6 +28,7 @@ from typing import Callable, Iterator
 import constructs_lib  # noqa: F401  (first: cheap provider imports, no jsii banner)
 from stacks.addresses import AddressCollision
 from stacks.config import ConfigError, EnvironmentConfig, load_configs
+from stacks.migrations import MigrationError
 
 PROJECT_DIR = Path(__file__).resolve().parent
 DEFAULT_CONFIG_DIR = PROJECT_DIR / "config"
@@ -300,6 +301,10 @@ def main(argv: list[str] | None = None) -> int:
         with _signals_interrupt():
             stacks, warnings = synthesize(args.config or default_config_paths(), args.output)
     except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    except MigrationError as error:
+        # migrations/<environment>.json is an input like the config.
         print(f"error: {error}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
     except AddressCollision as error:

@@ -18,6 +18,7 @@ from stacks.config import EnvironmentConfig
 from stacks.data_layer import DataLayer
 from stacks.edge_layer import EdgeLayer
 from stacks.layer import LayerStack
+from stacks.migrations import apply_kept_values
 from stacks.network_layer import NetworkLayer
 from stacks.operations_layer import OperationsLayer
 from stacks.services_layer import ServicesLayer
@@ -49,4 +50,6 @@ def build_environment(scope: Construct, config: EnvironmentConfig) -> Environmen
     environment = Environment(network, data, edge, services, operations)
     for layer in environment.layers:
         layer.finalize()
+    # Legacy values a move from the HCL project keeps (migrations/<environment>.json, tools/adopt.py).
+    apply_kept_values(config.environment, environment.layers)
     return environment

@@ -441,3 +441,17 @@ def test_exported_hcl_gets_bare_references_in_depends_on_and_ignore_changes(tmp_
     assert "\naws_iam_role_policy.api_task_role_policy,\ndata.aws_iam_policy_document.trust,\n" in text
     assert "\ntask_definition,\ndesired_count,\n" in text
     assert 'name = "api-service"' in text and '"not-a-reference",' in text
+
+
+def test_a_broken_migration_file_is_one_error_not_a_traceback(tmp_path):
+    """migrations/<environment>.json (written by tools.adopt) is input too: exit 2, the file named, no traceback."""
+    from stacks import migrations
+
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "staging.json").write_text('{"kept": [}')
+    with migrations.reading_from(folder), pytest.raises(migrations.MigrationError, match=r"staging\.json: not a migration file"):
+        migrations.kept_values("staging")
+    (folder / "staging.json").write_text('{"kept": {"stack": "x"}}')
+    with migrations.reading_from(folder), pytest.raises(migrations.MigrationError, match=r'"kept" must be a list'):
+        migrations.kept_values("staging")

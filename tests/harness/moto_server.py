@@ -115,6 +115,48 @@ def ecs_create_service_fields() -> None:
     R.create_service = create_service
 
 
+@shim
+def ecs_deployment_configuration() -> None:
+    """Gap: ECS CreateService drops deploymentConfiguration (DescribeServices
+    then has none, where AWS reports the service's maximumPercent and
+    minimumHealthyPercent, 200 and 100 by default for a REPLICA service), and
+    UpdateService replaces the whole stored deploymentConfiguration with the
+    request's, where AWS keeps the fields the request leaves out. The provider
+    sends only what changed (an adopted service that gains a circuit breaker:
+    only deploymentCircuitBreaker), so the service then reads back without
+    maximumPercent and the plan after apply wants deployment_maximum_percent
+    0 -> 200 again. Store it at create over AWS's defaults; merge at update."""
+    from moto.ecs.responses import EC2ContainerServiceResponse as R
+
+    def defaults(strategy: str | None) -> dict:  # type: ignore[type-arg]
+        if strategy == "DAEMON":
+            return {"maximumPercent": 100, "minimumHealthyPercent": 0}
+        return {"maximumPercent": 200, "minimumHealthyPercent": 100}
+
+    create = R.create_service
+
+    def create_service(self: R):  # type: ignore[no-untyped-def]
+        result = create(self)
+        service = self.ecs_backend._get_service(self._get_param("cluster", "default"), self._get_param("serviceName"))
+        given = self._get_param("deploymentConfiguration") or {}
+        service.deployment_configuration = {**defaults(service.scheduling_strategy), **given}
+        return result
+
+    update = R.update_service
+
+    def update_service(self: R):  # type: ignore[no-untyped-def]
+        service = self.ecs_backend._get_service(self._get_param("cluster", "default"), self._get_param("service").split("/")[-1])
+        before = dict(getattr(service, "deployment_configuration", None) or defaults(service.scheduling_strategy))
+        given = self._get_param("deploymentConfiguration")
+        result = update(self)
+        if given is not None:
+            service.deployment_configuration = {**before, **given}
+        return result
+
+    R.create_service = create_service
+    R.update_service = update_service
+
+
 # An image reference containing this marker cannot start (like an image that is not in the
 # registry): with the ecs_rolling_deployments shim, a deployment of a revision naming it fails.
 FAIL_TO_START = "fail-to-start"
@@ -293,6 +335,46 @@ def kms_rotation_period() -> None:
 
     R.enable_key_rotation = enable_key_rotation
     R.get_key_rotation_status = get_key_rotation_status
+
+
+@shim
+def logs_associate_kms_key() -> None:
+    """Gap: AssociateKmsKey and DisassociateKmsKey are not implemented (an
+    existing log group encrypted later, as when the seed's groups are adopted);
+    the provider retries the 500 for many minutes. Set the group's key as AWS does."""
+    from moto.logs.responses import LogsResponse as R
+
+    def set_key(self: R, key: str | None) -> str:
+        name = self._get_param("logGroupName")
+        if name not in self.logs_backend.groups:
+            from moto.logs.exceptions import ResourceNotFoundException
+
+            raise ResourceNotFoundException()
+        self.logs_backend.groups[name].kms_key_id = key
+        return ""
+
+    R.associate_kms_key = lambda self: set_key(self, self._get_param("kmsKeyId"))
+    R.disassociate_kms_key = lambda self: set_key(self, None)
+
+
+@shim
+def dynamodb_update_table_sse() -> None:
+    """Gap: UpdateTable ignores SSESpecification, so a table switched to a
+    customer managed key in place (an adopted table) never reports it and
+    every plan wants to set it again. Keep it, as CreateTable does."""
+    from moto.dynamodb.responses import DynamoHandler as R
+
+    update = R.update_table
+
+    def update_table(self: R) -> str:
+        body = update(self)
+        sse = self.body.get("SSESpecification")
+        if sse:
+            table = self.dynamodb_backend.get_table(self.body["TableName"])
+            table.sse_specification = dict(sse) if sse.get("Enabled") is not False else None
+        return body
+
+    R.update_table = update_table
 
 
 @shim

@@ -1,0 +1,363 @@
+"""Adopting the legacy HCL project's resources into the layer stacks, on the emulator with real terraform.
+
+Each legacy project under tests/legacy/ is applied to moto by terraform (its
+state in moto's S3 at the seed's prod/terraform.tfstate), pulled, and
+adopted: ``python -m tools.adopt plan`` (matching, states, migration file,
+the plan proof) and ``push`` run as an operator runs them, as subprocesses
+reading only the standard AWS variables and their flags. One legacy apply per
+fixture is shared by its assertions (the module's fixtures), to keep the
+emulated suite short. The flat project is the critical path (legacy apply,
+adopt plan, push, the five stacks applied); the refusals (on hand-edited
+copies of the pulled flat state: no second apply; they stop at matching,
+before any terraform) and the whole modular project (on a moto server and a
+provider process of its own) run beside the flat stacks' applies, which
+mostly wait on the provider's propagation delays.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import PROJECT_ROOT
+from tests.harness.emulator import ClientFactory, emulator_override, prepare_emulated_copy, read_stack, reset_emulator
+from tests.harness.legacy import LEGACY_BACKEND, apply_legacy, read_object
+from tests.harness.moto_server import MotoServer
+from tests.harness.terraform import ProviderServer, Terraform
+from tools.adopt import PROTECTED_TYPES
+
+pytestmark = [pytest.mark.terraform, pytest.mark.emulated, pytest.mark.xdist_group("emulated-adopt")]
+
+CONFIG = PROJECT_ROOT / "config" / "production.tfvars"
+BUCKET, LEGACY_KEY, REGION = LEGACY_BACKEND["bucket"], LEGACY_BACKEND["key"], LEGACY_BACKEND["region"]
+ORDER = ["production-network", "production-data", "production-edge", "production-services", "production-operations"]
+TIMINGS: dict[str, float] = {}
+
+
+def adopt_env(terraform_env: dict[str, str], endpoint: str) -> dict[str, str]:
+    """What an operator's shell holds: the standard AWS variables (here: the emulator's), nothing else."""
+    return {
+        **terraform_env,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": REGION,
+        "AWS_ENDPOINT_URL": endpoint,
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+    }
+
+
+def adopt(env: dict[str, str], *args: str | Path) -> subprocess.CompletedProcess[str]:
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "tools.adopt", *map(str, args)], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL
+    )
+    TIMINGS[f"adopt {args[0]}"] = max(TIMINGS.get(f"adopt {args[0]}", 0.0), time.monotonic() - started)
+    return proc
+
+
+def plan_args(tmp: Path, legacy_state: Path, out: str, *extra: str, migrations: str = "migrations") -> list[str | Path]:
+    return [
+        "plan", "--config", CONFIG, "--legacy-state", legacy_state, "--out", tmp / out,
+        "--migrations-dir", tmp / migrations, "--override", tmp / "emulator.tf.json", *extra,
+    ]  # fmt: skip
+
+
+class Adoption:
+    """One legacy project applied to the emulator, and where its adoption writes."""
+
+    def __init__(self, name: str, root: Path, endpoint: str, terraform_env: dict[str, str]):
+        reset_emulator(endpoint)
+        self.name, self.root, self.endpoint = name, root, endpoint
+        self.terraform_env = terraform_env
+        self.env = adopt_env(terraform_env, endpoint)
+        started = time.monotonic()
+        apply_legacy(name, root / "legacy", endpoint, terraform_env)
+        TIMINGS[f"legacy apply {name}"] = time.monotonic() - started
+        self.legacy_bytes = read_object(endpoint, REGION, BUCKET, LEGACY_KEY)
+        self.legacy_state = root / "legacy.tfstate"
+        self.legacy_state.write_bytes(self.legacy_bytes)
+        (root / "emulator.tf.json").write_text(json.dumps(emulator_override({"provider": {"aws": [{}]}}, endpoint)))
+        self.clients = ClientFactory(endpoint, REGION)
+
+    @property
+    def legacy(self) -> dict[str, Any]:
+        return json.loads(self.legacy_bytes)
+
+    def managed(self) -> list[tuple[str, dict[str, Any]]]:
+        """(address, attributes) of every managed instance of the legacy state."""
+        from tools.adopt import instance_address
+
+        return [
+            (instance_address(r, i), i["attributes"]) for r in self.legacy["resources"] if r["mode"] == "managed" for i in r["instances"]
+        ]
+
+    def migration(self) -> dict[str, Any]:
+        return json.loads((self.root / "migrations" / "production.json").read_text())
+
+    def synthesize_with_kept_values(self) -> Path:
+        """The stacks as `python main.py` synthesizes them with this migration file (stacks/migrations.py)."""
+        out = self.root / "synth"
+        code = (
+            "import sys; from pathlib import Path; from tools.adopt import synthesize; "
+            "synthesize(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]))"
+        )
+        subprocess.run(
+            [sys.executable, "-c", code, str(CONFIG), str(out), str(self.root / "migrations")], cwd=PROJECT_ROOT, env=self.env, check=True, capture_output=True
+        )
+        return out
+
+
+def plan_apply_replan(adoption: Adoption, synth: Path, stack: str) -> tuple[dict[str, Any], Any]:
+    """Init a synthesized stack against the emulator, save its plan, apply exactly that plan, and plan again
+    (with a refresh: what the emulator now reports). Returns (the plan's JSON, the plan after)."""
+    workdir = prepare_emulated_copy(synth / "stacks" / stack, adoption.root / "apply" / stack, adoption.endpoint)
+    terraform = Terraform(workdir, adoption.terraform_env)
+    terraform.init(backend=True)
+    plan = terraform.plan_json()
+    terraform.run("apply", "-input=false", f"-parallelism={terraform.parallelism}", "tfplan")
+    return plan, terraform.plan()
+
+
+def without_reattach(env: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in env.items() if k != "TF_REATTACH_PROVIDERS"}
+
+
+def run_modular(root: Path, terraform_env: dict[str, str]) -> dict[str, Any]:
+    """The modular project, on a moto server and an aws provider process of its own (one provider
+    process holds one configuration, so it cannot serve the flat project's terraform at the same time):
+    legacy apply, adopt plan, the synthesis with its migration file, push, and the network layer's
+    plan, apply and plan after it."""
+    with MotoServer(root / "moto") as server, ProviderServer(without_reattach(terraform_env), root / "provider.log") as provider:
+        adoption = Adoption("modular", root, server.endpoint, provider.env)
+        result: dict[str, Any] = {"adoption": adoption}
+        result["plan"] = adopt(adoption.env, *plan_args(root, adoption.legacy_state, "out"))
+        if result["plan"].returncode != 0:
+            return result
+        result["migration"] = adoption.migration()
+        result["synth"] = synth = adoption.synthesize_with_kept_values()
+        result["push"] = adopt(adoption.env, "push", "--config", CONFIG, "--from", root / "out", "--legacy-key", LEGACY_KEY, "--backend-config", "use_path_style=true")
+        if result["push"].returncode != 0:
+            return result
+        started = time.monotonic()
+        result["network_plan"], result["network_after"] = plan_apply_replan(adoption, synth, "production-network")
+        TIMINGS["modular network apply"] = time.monotonic() - started
+    return result
+
+
+class Beside:
+    """The work that needs no more than the flat legacy state: both refusals (on copies of that one
+    pulled state, hand-edited: no second apply) and the whole modular project (on a moto server and
+    provider process of its own). It runs beside the flat stacks' applies, which mostly wait on the
+    provider's propagation delays; started on first need, so each test can also start it."""
+
+    def __init__(self, terraform_env: dict[str, str], modular_root: Path):
+        self.terraform_env, self.modular_root = terraform_env, modular_root
+        self.pool = ThreadPoolExecutor(3, thread_name_prefix="adopt-beside")
+        self.futures: dict[str, Future[Any]] = {}
+
+    def start(self, flat: Adoption) -> None:
+        if self.futures:
+            return
+        state = flat.legacy
+        (table,) = [r for r in state["resources"] if r["type"] == "aws_dynamodb_table" and r["name"] == "jobs"]
+        table["instances"][0]["attributes"]["hash_key"] = "id"
+        edited = flat.root / "key-schema.tfstate"
+        edited.write_text(json.dumps(state))
+        root = flat.root
+        self.futures["modular"] = self.pool.submit(run_modular, self.modular_root, self.terraform_env)
+        self.futures["refused-key"] = self.pool.submit(
+            adopt, flat.env, *plan_args(root, edited, "refused-key", "--retire", "aws_dynamodb_table.sessions", migrations="refused-key-migrations")
+        )
+        self.futures["refused-unmatched"] = self.pool.submit(
+            adopt, flat.env, *plan_args(root, flat.legacy_state, "refused-unmatched", migrations="refused-unmatched-migrations")
+        )
+
+    def result(self, flat: Adoption, name: str) -> Any:
+        self.start(flat)
+        return self.futures[name].result()
+
+
+@pytest.fixture(scope="module")
+def flat(moto_endpoint: str, terraform_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Adoption:
+    """The flat project applied once, and its adopt plan."""
+    adoption = Adoption("flat", tmp_path_factory.mktemp("adopt-flat"), moto_endpoint, terraform_env)
+    adoption.plan = adopt(adoption.env, *plan_args(adoption.root, adoption.legacy_state, "out", "--retire", "aws_dynamodb_table.sessions"))
+    return adoption
+
+
+@pytest.fixture(scope="module")
+def beside(terraform_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Any:
+    work = Beside(terraform_env, tmp_path_factory.mktemp("adopt-modular"))
+    yield work
+    work.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def test_flat_project_is_adopted_pushed_applied_and_rolled_back(flat: Adoption, beside: Beside) -> None:
+    out = flat.root / "out"
+    proc = flat.plan
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-6000:]
+    report = proc.stdout
+    assert "adopt plan: proved" in report
+    migration = flat.migration()
+    moves = {m["legacy"]: (m["stack"], m["address"]) for m in migration["moves"]}
+    left = {entry["legacy"]: entry for entry in migration["left_in_legacy_state"]}
+
+    # Matched by identity, never by address (no legacy name is the new one).
+    assert moves["aws_vpc.main"] == ("production-network", "aws_vpc.network_vpc")
+    assert moves["aws_subnet.private_b"] == ("production-network", "aws_subnet.network_private_1")
+    assert moves["aws_route_table_association.public_a"] == ("production-network", "aws_route_table_association.network_public_0_routes")
+    assert moves["aws_dynamodb_table.jobs"] == ("production-data", "aws_dynamodb_table.jobs_table")
+    assert moves["aws_sqs_queue.jobs_dlq"] == ("production-data", "aws_sqs_queue.job_queue_dlq")
+    assert moves["aws_ecr_repository.api"] == ("production-data", "aws_ecr_repository.api_repository")
+    assert moves["aws_s3_bucket.frontend"] == ("production-data", "aws_s3_bucket.frontend_bucket")
+    assert moves["aws_ecs_service.worker"] == ("production-services", "aws_ecs_service.worker_service")
+    assert moves["aws_ecs_task_definition.api"] == ("production-services", "aws_ecs_task_definition.api_service_task_definition")
+    # The IAM role named differently, the old group and the website configuration stay, with the command that drops them.
+    for address in ("aws_iam_role.ecs_task_execution", "aws_security_group.ecs_tasks", "aws_s3_bucket_website_configuration.frontend", "aws_dynamodb_table.sessions"):
+        assert left[address]["remove_once_reviewed"] == f"terraform state rm '{address}'"
+    assert "retired" in left["aws_dynamodb_table.sessions"]["reason"]
+    assert len(moves) + len(left) == len(flat.managed())
+    # ForceNew differences on protected resources: the legacy values are kept.
+    kept = {(k["address"], k["attribute"]): k["value"] for k in migration["kept"]}
+    assert kept[("aws_ecr_repository.api_repository", "encryption_configuration")] == [{"encryption_type": "AES256", "kms_key": ""}]
+    assert kept[("aws_ecs_service.api_service", "capacity_provider_strategy")] == []
+    # In-place differences are shown, not hidden.
+    assert re.search(r"update +aws_sqs_queue\.job_queue: .*visibility_timeout_seconds", report)
+
+    # The states: format 4, one fresh lineage per stack, serial 1, the legacy instances under the new addresses.
+    lineages = set()
+    for stack in ORDER:
+        state = json.loads((out / f"{stack}.tfstate").read_text())
+        assert (state["version"], state["serial"]) == (4, 1)
+        lineages.add(state["lineage"])
+        for resource in state["resources"]:
+            assert resource["provider"] == 'provider["registry.terraform.io/hashicorp/aws"]' and "module" not in resource
+    assert len(lineages) == len(ORDER) and flat.legacy["lineage"] not in lineages
+    remainder = json.loads((out / "legacy.tfstate").read_text())
+    assert (remainder["lineage"], remainder["serial"]) == (flat.legacy["lineage"], flat.legacy["serial"] + 1)
+    assert sorted(f"{r['type']}.{r['name']}" for r in remainder["resources"] if r["mode"] == "managed") == sorted(left)
+
+    # Push: backups, then the states; a second push is refused.
+    push = ["push", "--config", CONFIG, "--from", out, "--legacy-key", LEGACY_KEY, "--backend-config", "use_path_style=true"]
+    # The synthesis with the migration file needs nothing from the push: it runs meanwhile.
+    synthesis = ThreadPoolExecutor(1)
+    synthesized = synthesis.submit(flat.synthesize_with_kept_values)
+    synthesis.shutdown(wait=False)
+    proc = adopt(flat.env, *push)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    undo = [line.strip() for line in proc.stdout.split("To undo it", 1)[1].splitlines() if line.strip().startswith("aws ")]
+    s3 = flat.clients("s3")
+    stored = json.loads(s3.get_object(Bucket=BUCKET, Key=LEGACY_KEY)["Body"].read())
+    assert sorted(f"{r['type']}.{r['name']}" for r in stored["resources"] if r["mode"] == "managed") == sorted(left)
+    again = adopt(flat.env, *push)
+    assert again.returncode == 1 and "already holds resources" in again.stderr, again.stdout + again.stderr
+
+    # Every stack, in apply order, synthesized with the kept values: no protected resource replaced,
+    # destroyed or created a second time; apply; a clean plan after it.
+    synth = synthesized.result()
+    beside.start(flat)  # the refusals and the modular project, while the applies below wait on the provider
+    started = time.monotonic()
+    for stack in ORDER:
+        adopted = {f"{r['type']}.{r['name']}" for r in json.loads((out / f"{stack}.tfstate").read_text())["resources"]}
+        plan, after = plan_apply_replan(flat, synth, stack)
+        for change in plan.get("resource_changes", ()):
+            actions = change["change"]["actions"]
+            if change["type"] in PROTECTED_TYPES:
+                assert "delete" not in actions, f"{stack}: {change['address']} {actions}"
+        created = {c["address"] for c in plan.get("resource_changes", ()) if c["change"]["actions"] == ["create"]}
+        assert not adopted & created, f"{stack}: adopted resources planned as new: {adopted & created}"
+        assert not after.has_changes, f"{stack}: not clean after apply:\n{after.output[-4000:]}"
+    TIMINGS["apply of the 5 adopted stacks"] = time.monotonic() - started
+
+    # Roll back: the printed commands restore the legacy state object exactly.
+    restore_with(flat, undo)
+    assert s3.get_object(Bucket=BUCKET, Key=LEGACY_KEY)["Body"].read() == flat.legacy_bytes
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]}
+    assert not any(key.startswith("production/") for key in keys), keys
+
+
+def test_a_table_whose_key_schema_differs_is_refused_with_the_reason(flat: Adoption, beside: Beside) -> None:
+    proc = beside.result(flat, "refused-key")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert re.search(r"REFUSED aws_dynamodb_table\.jobs -> production-data aws_dynamodb_table\.jobs_table: hash_key is 'id' .* 'job_id'", proc.stderr), proc.stderr
+    assert "key schema" in proc.stderr
+    assert not (flat.root / "refused-key").exists(), "a refused plan writes nothing"
+    assert not (flat.root / "refused-key-migrations" / "production.json").exists()
+
+
+def test_an_unmatched_legacy_table_is_refused_until_retired(flat: Adoption, beside: Beside) -> None:
+    proc = beside.result(flat, "refused-unmatched")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "aws_dynamodb_table.sessions (aws_dynamodb_table, id circle-of-trust-sessions) matches no resource of the design" in proc.stderr
+    assert "--retire aws_dynamodb_table.sessions" in proc.stderr
+    assert not (flat.root / "refused-unmatched").exists()
+    assert not (flat.root / "refused-unmatched-migrations" / "production.json").exists()
+    # Retired, the same state is adopted: the flat plan (test_flat_project_...) passes --retire.
+
+
+def restore_with(adoption: Adoption, commands: list[str]) -> None:
+    """Run the `aws s3 cp/rm` and `aws dynamodb put-item/delete-item` lines push printed, with boto3."""
+    s3, dynamodb = adoption.clients("s3"), adoption.clients("dynamodb")
+    for command in commands:
+        words = command.split(" ", 4)
+        if words[1:3] == ["s3", "cp"]:
+            source, target = (w.removeprefix("s3://").split("/", 1) for w in command.split()[3:5])
+            s3.copy_object(Bucket=target[0], Key=target[1], CopySource={"Bucket": source[0], "Key": source[1]})
+        elif words[1:3] == ["s3", "rm"]:
+            bucket, key = command.split()[3].removeprefix("s3://").split("/", 1)
+            s3.delete_object(Bucket=bucket, Key=key)
+        elif words[1:3] == ["dynamodb", "put-item"]:
+            table = command.split()[4]
+            dynamodb.put_item(TableName=table, Item=json.loads(command.split("--item ", 1)[1].strip("'")))
+        elif words[1:3] == ["dynamodb", "delete-item"]:
+            table = command.split()[4]
+            dynamodb.delete_item(TableName=table, Key=json.loads(command.split("--key ", 1)[1].strip("'")))
+        else:
+            raise AssertionError(f"unexpected undo command: {command}")
+
+
+def test_modular_project_with_count_indexed_subnets_keeps_their_cidrs(flat: Adoption, beside: Beside) -> None:
+    result = beside.result(flat, "modular")
+    proc = result["plan"]
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-6000:]
+    migration = result["migration"]
+    moves = {m["legacy"]: (m["stack"], m["address"]) for m in migration["moves"]}
+    left = {entry["legacy"] for entry in migration["left_in_legacy_state"]}
+    assert moves["module.vpc.aws_vpc.this"] == ("production-network", "aws_vpc.network_vpc")
+    assert moves["module.vpc.aws_subnet.private[0]"] == ("production-network", "aws_subnet.network_private_0")
+    assert moves["module.vpc.aws_subnet.public[1]"] == ("production-network", "aws_subnet.network_public_1")
+    assert moves['aws_dynamodb_table.tables["jobs"]'] == ("production-data", "aws_dynamodb_table.jobs_table")
+    assert moves['aws_cloudwatch_log_group.ecs["worker"]'] == ("production-data", "aws_cloudwatch_log_group.worker_log_group")
+    assert moves["aws_ecs_cluster.workers"] == ("production-services", "aws_ecs_cluster.worker_cluster")
+    assert moves["aws_ecs_service.api"] == ("production-services", "aws_ecs_service.api_service")
+    # The seed's EventBridge updater is off in the new production design: it stays in the legacy state.
+    assert {"aws_lambda_function.ecs_updater", "aws_iam_role.lambda_ecs_updater", "aws_cloudwatch_event_rule.ecr_push", "aws_cloudwatch_event_target.lambda_updater"} <= left
+    kept = {(k["address"], k["attribute"]): k["value"] for k in migration["kept"]}
+    assert kept[("aws_subnet.network_private_0", "cidr_block")] == "10.0.1.0/24"
+    assert kept[("aws_subnet.network_public_1", "cidr_block")] == "10.0.102.0/24"
+    # The worker service already runs on capacity providers: nothing to keep there.
+    assert ("aws_ecs_service.worker_service", "capacity_provider_strategy") not in kept
+    # A plain synthesis with this migration file carries the kept CIDRs.
+    subnets = read_stack(result["synth"] / "stacks" / "production-network")["resource"]["aws_subnet"]
+    assert subnets["network_private_1"]["cidr_block"] == "10.0.2.0/24"
+
+    proc = result["push"]
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # The network layer, the one whose kept values matter most, applies and plans clean.
+    plan = result["network_plan"]
+    assert not [c["address"] for c in plan["resource_changes"] if c["type"] in PROTECTED_TYPES and "delete" in c["change"]["actions"]]
+    adopted = {f"{r['type']}.{r['name']}" for r in json.loads((result["adoption"].root / "out" / "production-network.tfstate").read_text())["resources"]}
+    created = {c["address"] for c in plan["resource_changes"] if c["change"]["actions"] == ["create"]}
+    assert not adopted & created, f"adopted resources planned as new: {adopted & created}"
+    after = result["network_after"]
+    assert not after.has_changes, after.output[-4000:]
+    print("timings:", json.dumps({k: round(v) for k, v in TIMINGS.items()}))
