@@ -8,12 +8,26 @@ where the environment protects data, and tests/test_address_guard.py holds
 their addresses to the reviewed list.
 
 Exports to the layers above (their attributes; cdktf turns each use into an
-output here and a remote-state read there): ``keys``, ``api_repository``,
-``worker_repository``, ``api_log_group``, ``worker_log_group``,
-``http_api_access_log_group``, ``websocket_api_access_log_group``,
-``app_secret``, ``job_queue``, ``conversations_table``, ``jobs_table``,
-``namespace``, ``api_discovery``, ``frontend_bucket``,
-``updater_log_group`` and ``updater_dlq`` (with the ECR-push updater).
+output here and a remote-state read there), and who reads each:
+
+* ``jobs_table``: the API and worker task roles read and write it, both
+  containers get its name (services); throttling alarm (operations).
+* ``conversations_table``: the API task role and container (services);
+  throttling alarm (operations).
+* ``job_queue``: the API sends, the workers consume, the workers scale on its
+  depth (services); DLQ and age alarms (operations).
+* ``api_repository``, ``worker_repository``: pulled by the execution role,
+  pushed by the deploy role, read by the ECR-push updater (services).
+* ``api_log_group``, ``worker_log_group``, ``app_secret``: the execution role
+  (services). ``http_api_access_log_group``,
+  ``websocket_api_access_log_group``: the APIs' stages (edge).
+* ``api_discovery``: the HTTP API's integration (edge), the API service's
+  registrations (services). ``namespace``: nothing above (the service is here).
+* ``frontend_bucket``: CloudFront and its bucket policy (edge), the deploy
+  role's upload grant (services).
+* ``keys``: the updater's and the alarm topic's encryption (services,
+  operations); ``updater_log_group``, ``updater_dlq``: the ECR-push updater
+  (services) and its DLQ alarm (operations).
 """
 
 from __future__ import annotations
