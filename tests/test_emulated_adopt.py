@@ -127,6 +127,29 @@ def plan_apply_replan(adoption: Adoption, synth: Path, stack: str) -> tuple[dict
     return plan, terraform.plan()
 
 
+def apply_adopted_stacks(adoption: Adoption, synth: Path) -> dict[str, tuple[dict[str, Any], Any]]:
+    """Every stack, in apply order, synthesized with the kept values: plan, apply, plan again."""
+    results = {}
+    for stack in ORDER:
+        started = time.monotonic()
+        results[stack] = plan_apply_replan(adoption, synth, stack)
+        TIMINGS[f"{adoption.name} {stack} plan, apply, plan"] = time.monotonic() - started
+    return results
+
+
+def assert_adopted_without_loss(out: Path, results: dict[str, tuple[dict[str, Any], Any]]) -> None:
+    """No protected resource replaced, destroyed or created a second time; a clean plan after the apply."""
+    assert list(results) == ORDER
+    for stack, (plan, after) in results.items():
+        adopted = {f"{r['type']}.{r['name']}" for r in json.loads((out / f"{stack}.tfstate").read_text())["resources"]}
+        for change in plan.get("resource_changes", ()):
+            if change["type"] in PROTECTED_TYPES:
+                assert "delete" not in change["change"]["actions"], f"{stack}: {change['address']} {change['change']['actions']}"
+        created = {c["address"] for c in plan.get("resource_changes", ()) if c["change"]["actions"] == ["create"]}
+        assert not adopted & created, f"{stack}: adopted resources planned as new: {adopted & created}"
+        assert not after.has_changes, f"{stack}: not clean after apply:\n{after.output[-4000:]}"
+
+
 def without_reattach(env: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in env.items() if k != "TF_REATTACH_PROVIDERS"}
 
@@ -134,7 +157,7 @@ def without_reattach(env: dict[str, str]) -> dict[str, str]:
 def run_modular(root: Path, terraform_env: dict[str, str]) -> dict[str, Any]:
     """The modular project, on a moto server and an aws provider process of its own (one provider
     process holds one configuration, so it cannot serve the flat project's terraform at the same time):
-    legacy apply, adopt plan, the synthesis with its migration file, push, and the network layer's
+    legacy apply, adopt plan, the synthesis with its migration file, push, and every stack's
     plan, apply and plan after it."""
     with MotoServer(root / "moto") as server, ProviderServer(without_reattach(terraform_env), root / "provider.log") as provider:
         adoption = Adoption("modular", root, server.endpoint, provider.env)
@@ -147,9 +170,7 @@ def run_modular(root: Path, terraform_env: dict[str, str]) -> dict[str, Any]:
         result["push"] = adopt(adoption.env, "push", "--config", CONFIG, "--from", root / "out", "--legacy-key", LEGACY_KEY, "--backend-config", "use_path_style=true")
         if result["push"].returncode != 0:
             return result
-        started = time.monotonic()
-        result["network_plan"], result["network_after"] = plan_apply_replan(adoption, synth, "production-network")
-        TIMINGS["modular network apply"] = time.monotonic() - started
+        result["stacks"] = apply_adopted_stacks(adoption, synth)
     return result
 
 
@@ -230,6 +251,12 @@ def test_flat_project_is_adopted_pushed_applied_and_rolled_back(flat: Adoption, 
     kept = {(k["address"], k["attribute"]): k["value"] for k in migration["kept"]}
     assert kept[("aws_ecr_repository.api_repository", "encryption_configuration")] == [{"encryption_type": "AES256", "kms_key": ""}]
     assert kept[("aws_ecs_service.api_service", "capacity_provider_strategy")] == []
+    # Each says how to drop it later, as a planned replacement; the report says so too.
+    for entry in migration["kept"]:
+        assert entry["to_drop"].startswith(
+            f"remove this entry from migrations/production.json; the next plan of {entry['stack']} then replaces {entry['address']} (forced by {entry['attribute']})"
+        )
+    assert "to drop it later: remove this entry from migrations/production.json" in report
     # In-place differences are shown, not hidden.
     assert re.search(r"update +aws_sqs_queue\.job_queue: .*visibility_timeout_seconds", report)
 
@@ -265,18 +292,7 @@ def test_flat_project_is_adopted_pushed_applied_and_rolled_back(flat: Adoption, 
     # destroyed or created a second time; apply; a clean plan after it.
     synth = synthesized.result()
     beside.start(flat)  # the refusals and the modular project, while the applies below wait on the provider
-    started = time.monotonic()
-    for stack in ORDER:
-        adopted = {f"{r['type']}.{r['name']}" for r in json.loads((out / f"{stack}.tfstate").read_text())["resources"]}
-        plan, after = plan_apply_replan(flat, synth, stack)
-        for change in plan.get("resource_changes", ()):
-            actions = change["change"]["actions"]
-            if change["type"] in PROTECTED_TYPES:
-                assert "delete" not in actions, f"{stack}: {change['address']} {actions}"
-        created = {c["address"] for c in plan.get("resource_changes", ()) if c["change"]["actions"] == ["create"]}
-        assert not adopted & created, f"{stack}: adopted resources planned as new: {adopted & created}"
-        assert not after.has_changes, f"{stack}: not clean after apply:\n{after.output[-4000:]}"
-    TIMINGS["apply of the 5 adopted stacks"] = time.monotonic() - started
+    assert_adopted_without_loss(out, apply_adopted_stacks(flat, synth))
 
     # Roll back: the printed commands restore the legacy state object exactly.
     restore_with(flat, undo)
@@ -302,6 +318,32 @@ def test_an_unmatched_legacy_table_is_refused_until_retired(flat: Adoption, besi
     assert not (flat.root / "refused-unmatched").exists()
     assert not (flat.root / "refused-unmatched-migrations" / "production.json").exists()
     # Retired, the same state is adopted: the flat plan (test_flat_project_...) passes --retire.
+
+
+def test_the_proof_refuses_a_protected_resource_its_plan_would_create_a_second_time(flat: Adoption) -> None:
+    """The plan-side check, on the proof's real plans: what they create clashes with nothing of this
+    legacy state, and a legacy log group holding the name a plan creates (one the matching missed) is named."""
+    from tools.adopt import LegacyInstance, created_twice, load_legacy
+
+    assert flat.plan.returncode == 0, flat.plan.stdout[-3000:] + flat.plan.stderr[-3000:]
+    _, legacy = load_legacy(flat.legacy_state)
+    creates = []
+    for stack in ORDER:
+        plan = json.loads((flat.root / "out" / ".proof" / f"{stack}.plan.json").read_text())
+        for change in plan["resource_changes"]:
+            if change["change"]["actions"] == ["create"] and change["type"] in PROTECTED_TYPES:
+                assert created_twice(stack, change["address"], change["type"], change["change"]["after"], legacy) == [], change["address"]
+                creates.append((stack, change))
+    stack, change = next((s, c) for s, c in creates if c["type"] == "aws_cloudwatch_log_group")
+    name = change["change"]["after"]["name"]
+    model = next(i for i in legacy if i.type == "aws_cloudwatch_log_group")
+    team_made = LegacyInstance(
+        "aws_cloudwatch_log_group.team_made", model.type, model.resource, {**model.instance, "attributes": {**model.attributes, "name": name}}
+    )
+    assert created_twice(stack, change["address"], change["type"], change["change"]["after"], [*legacy, team_made]) == [
+        f"{stack} {change['address']} would be CREATED A SECOND TIME: legacy aws_cloudwatch_log_group.team_made has the same name ({name}); "
+        "the apply would fail on a name that exists, or duplicate it"
+    ]
 
 
 def restore_with(adoption: Adoption, commands: list[str]) -> None:
@@ -352,12 +394,5 @@ def test_modular_project_with_count_indexed_subnets_keeps_their_cidrs(flat: Adop
 
     proc = result["push"]
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    # The network layer, the one whose kept values matter most, applies and plans clean.
-    plan = result["network_plan"]
-    assert not [c["address"] for c in plan["resource_changes"] if c["type"] in PROTECTED_TYPES and "delete" in c["change"]["actions"]]
-    adopted = {f"{r['type']}.{r['name']}" for r in json.loads((result["adoption"].root / "out" / "production-network.tfstate").read_text())["resources"]}
-    created = {c["address"] for c in plan["resource_changes"] if c["change"]["actions"] == ["create"]}
-    assert not adopted & created, f"adopted resources planned as new: {adopted & created}"
-    after = result["network_after"]
-    assert not after.has_changes, after.output[-4000:]
+    assert_adopted_without_loss(result["adoption"].root / "out", result["stacks"])
     print("timings:", json.dumps({k: round(v) for k, v in TIMINGS.items()}))

@@ -607,8 +607,37 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def created_twice(stack: str, address: str, type_: str, after: Mapping[str, Any], legacy: Sequence[LegacyInstance]) -> list[str]:
+    """A protected resource the plan creates although a legacy instance has its identity.
+
+    Read from the plan's own values (``after``), not from the matching: whatever
+    the matching could not resolve statically, terraform has resolved here.
+    Only the strict identities (names, ARNs, a subnet's VPC and CIDR) count;
+    the derived ones (a subnet's tier read from its Name tag) only guide matching.
+    """
+    for spec in IDENTITY.get(type_, ()):
+        if any(path.startswith("~") for path in spec):
+            continue
+        key = identity_key(spec, lambda path: lookup(after, path))
+        if key is None:
+            continue
+        twins = [i.address for i in legacy if i.type == type_ and identity_key(spec, legacy_getter(i)) == key]
+        if twins:
+            return [
+                f"{stack} {address} would be CREATED A SECOND TIME: legacy {', '.join(twins)} has the same "
+                f"{', '.join(spec)} ({', '.join(map(str, key))}); the apply would fail on a name that exists, or duplicate it"
+            ]
+    return []
+
+
 def prove_stack(
-    design: Design, stack: str, out: Path, moved: Mapping[str, Match], user_override: dict[str, Any] | None, lower_outputs: Mapping[str, Path]
+    design: Design,
+    stack: str,
+    out: Path,
+    moved: Mapping[str, Match],
+    legacy: Sequence[LegacyInstance],
+    user_override: dict[str, Any] | None,
+    lower_outputs: Mapping[str, Path],
 ) -> StackProof:
     """Plan ``stack`` against its new local state; what the plan does to each resource."""
     proof = StackProof(stack)
@@ -635,7 +664,9 @@ def prove_stack(
     env = _stack_env(config)
     terraform(workdir, "init", "-input=false", env=env)
     terraform(workdir, "plan", "-input=false", "-lock=false", "-out=tfplan", env=env)
-    plan = json.loads(terraform(workdir, "show", "-json", "tfplan", env=env).stdout)
+    shown = terraform(workdir, "show", "-json", "tfplan", env=env).stdout
+    (out / PROOF_DIR / f"{stack}.plan.json").write_text(shown)  # for review: what the proof read
+    plan = json.loads(shown)
     for change in plan.get("resource_changes") or ():
         if change.get("mode") != "managed":
             continue
@@ -649,6 +680,8 @@ def prove_stack(
             proof.updates.append(f"{address}: {', '.join(changed)}")
         elif actions == ("create",):
             proof.creates.append(address)
+            if type_ in PROTECTED_TYPES:
+                proof.violations += created_twice(stack, address, type_, details.get("after") or {}, legacy)
         elif actions in (("delete", "create"), ("create", "delete")):
             paths = [p for p in details.get("replace_paths") or ()]
             proof.replaces.append(f"{address} (forced by {', '.join('.'.join(map(str, p)) for p in paths) or '?'})")
@@ -714,6 +747,7 @@ def migration_document(
                 "value": value,
                 "legacy": by_address[(stack, address)].legacy.address if (stack, address) in by_address else None,
                 "reason": "the design's value forces replacement of a protected resource; the legacy value is kept",
+                "to_drop": _to_drop(config.environment, stack, address, attribute),
             }
             for (stack, address), attributes in sorted(kept.items())
             for attribute, value in sorted(attributes.items())
@@ -721,6 +755,13 @@ def migration_document(
         "left_in_legacy_state": left,
         "created_new": [{"stack": r.stack, "address": r.address} for r in sorted(matching.created, key=lambda r: r.key)],
     }
+
+
+def _to_drop(environment: str, stack: str, address: str, attribute: str) -> str:
+    return (
+        f"remove this entry from migrations/{environment}.json; the next plan of {stack} then replaces {address} "
+        f"(forced by {attribute}): schedule it as a deliberate change, with its data moved first where it holds any"
+    )
 
 
 # -- plan -----------------------------------------------------------------------------------------
@@ -780,7 +821,7 @@ def run_plan(args: argparse.Namespace) -> int:
         current = design
         for stack in design.order:
             for attempt in range(4):
-                proof = prove_stack(current, stack, out, moved_by_stack[stack], user_override, lower_outputs)
+                proof = prove_stack(current, stack, out, moved_by_stack[stack], legacy, user_override, lower_outputs)
                 refused += proof.refused
                 new = {(stack, a): v for a, v in proof.keep.items() if kept.get((stack, a), {}).items() < ({**kept.get((stack, a), {}), **v}).items()}
                 if proof.refused or not new or attempt == 3:
@@ -861,6 +902,7 @@ def print_proof(proofs: Sequence[StackProof], kept: Mapping[tuple[str, str], Map
         for (stack, address), values in sorted(kept.items()):
             for attribute, value in sorted(values.items()):
                 print(f"  {stack} {address}.{attribute} = {json.dumps(value)}")
+                print(f"    to drop it later: {_to_drop(migration_path.stem, stack, address, attribute)}")
 
 
 # -- push ------------------------------------------------------------------------------------------
@@ -884,6 +926,14 @@ def _read_object(s3: Any, bucket: str, key: str) -> bytes | None:
         return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     except s3.exceptions.NoSuchKey:
         return None
+
+
+def _same_encryption(s3: Any, bucket: str, key: str) -> dict[str, str]:
+    """The backup is encrypted as the state it copies is (a copy otherwise falls back to the bucket's default)."""
+    head = s3.head_object(Bucket=bucket, Key=key)
+    if head.get("ServerSideEncryption") == "aws:kms":
+        return {"ServerSideEncryption": "aws:kms", **({"SSEKMSKeyId": head["SSEKMSKeyId"]} if head.get("SSEKMSKeyId") else {})}
+    return {"ServerSideEncryption": "AES256"}
 
 
 def _backend_dir(root: Path, name: str, backend: Mapping[str, Any], flags: Sequence[str], env: Mapping[str, str]) -> Path:
@@ -948,7 +998,7 @@ def run_push(args: argparse.Namespace) -> int:
             undo.append(f"aws dynamodb delete-item --table-name {table} --key '{{\"LockID\":{{\"S\":\"{bucket}/{key}-md5\"}}}}'")
             continue
         backup = f"{key}.backup-{stamp}"
-        s3.copy_object(Bucket=bucket, Key=backup, CopySource={"Bucket": bucket, "Key": key}, ServerSideEncryption="AES256")
+        s3.copy_object(Bucket=bucket, Key=backup, CopySource={"Bucket": bucket, "Key": key}, **_same_encryption(s3, bucket, key))
         backups[key] = backup
         digest = hashlib.md5(body).hexdigest()
         undo.append(f"aws s3 cp s3://{bucket}/{backup} s3://{bucket}/{key}")
