@@ -12,9 +12,10 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CHECKPOINT_DISABLE := 1
 
 PIPENV := $(PYTHON) -m pipenv
-# Two workers: the emulated deploys wait on moto and terraform, not on the CPU.
-# loadgroup keeps the two long emulated scenarios on different workers.
-PYTEST_ARGS ?= -n 2 --dist loadgroup
+# Three workers on two cores: the emulated deploys mostly wait (the provider's
+# propagation delays, moto), not on the CPU. loadgroup keeps each emulated
+# scenario on one worker; tests/conftest.py starts the longest ones first.
+PYTEST_ARGS ?= -n 3 --dist loadgroup
 
 .PHONY: setup synth synth-hcl test test-unit test-emulated bench checkov cost clean
 

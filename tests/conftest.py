@@ -46,6 +46,25 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "xdist_group(name): run in one pytest-xdist worker with `--dist loadgroup`")
 
 
+# The emulated scenarios, longest first (minutes each, measured: CI deploy ~12, adoption ~9,
+# staging via cdktf ~7, rollback and plan guard ~2). xdist's loadgroup hands work out in
+# collection order, so collected first they start at once, each on its own worker, and the
+# short tests fill the workers around them instead of pushing a long scenario to the end.
+LONGEST_FIRST = ("emulated-ci-deploy", "emulated-adopt", "emulated-staging", "emulated-rollback", "emulated-plan-guard")
+
+
+def _group_rank(item: pytest.Item) -> int:
+    marker = item.get_closest_marker("xdist_group")
+    name = (marker.args[0] if marker.args else marker.kwargs.get("name")) if marker else None
+    if name in LONGEST_FIRST:
+        return LONGEST_FIRST.index(name)
+    return len(LONGEST_FIRST) if name else len(LONGEST_FIRST) + 1
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items.sort(key=_group_rank)  # stable: within a rank, collection order
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Run a test that takes `stack_name` once per synthesized stack."""
     if "stack_name" in metafunc.fixturenames:

@@ -24,12 +24,12 @@ import sys
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 
 from tests.conftest import PROJECT_ROOT
-from tests.harness.emulator import ClientFactory, emulator_override, prepare_emulated_copy, read_stack, reset_emulator
+from tests.harness.emulator import ClientFactory, prepare_emulated_copy, read_stack, reset_emulator
 from tests.harness.legacy import LEGACY_BACKEND, apply_legacy, read_object
 from tests.harness.moto_server import MotoServer
 from tests.harness.terraform import ProviderServer, Terraform
@@ -43,10 +43,14 @@ ORDER = ["production-network", "production-data", "production-edge", "production
 TIMINGS: dict[str, float] = {}
 
 
-def adopt_env(terraform_env: dict[str, str], endpoint: str) -> dict[str, str]:
-    """What an operator's shell holds: the standard AWS variables (here: the emulator's), nothing else."""
+def operator_env(terraform_env: dict[str, str], endpoint: str) -> dict[str, str]:
+    """What an operator's shell holds: the standard AWS variables (here: the emulator's), nothing else.
+
+    No override file and no backend flags: the provider and the S3 backend find the
+    emulator through AWS_ENDPOINT_URL, as they would find AWS through a profile.
+    """
     return {
-        **terraform_env,
+        **without_reattach(terraform_env),
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_REGION": REGION,
@@ -67,25 +71,26 @@ def adopt(env: dict[str, str], *args: str | Path) -> subprocess.CompletedProcess
 def plan_args(tmp: Path, legacy_state: Path, out: str, *extra: str, migrations: str = "migrations") -> list[str | Path]:
     return [
         "plan", "--config", CONFIG, "--legacy-state", legacy_state, "--out", tmp / out,
-        "--migrations-dir", tmp / migrations, "--override", tmp / "emulator.tf.json", *extra,
+        "--migrations-dir", tmp / migrations, *extra,
     ]  # fmt: skip
 
 
 class Adoption:
     """One legacy project applied to the emulator, and where its adoption writes."""
 
-    def __init__(self, name: str, root: Path, endpoint: str, terraform_env: dict[str, str]):
+    def __init__(self, name: str, root: Path, endpoint: str, terraform_env: dict[str, str], operator: dict[str, str]):
+        """``operator``: operator_env, reattached to a provider process started with exactly that environment
+        (a harness speed-up: the provider reads the same variables it would read when terraform starts it)."""
         reset_emulator(endpoint)
         self.name, self.root, self.endpoint = name, root, endpoint
         self.terraform_env = terraform_env
-        self.env = adopt_env(terraform_env, endpoint)
+        self.env = operator
         started = time.monotonic()
         apply_legacy(name, root / "legacy", endpoint, terraform_env)
         TIMINGS[f"legacy apply {name}"] = time.monotonic() - started
         self.legacy_bytes = read_object(endpoint, REGION, BUCKET, LEGACY_KEY)
         self.legacy_state = root / "legacy.tfstate"
         self.legacy_state.write_bytes(self.legacy_bytes)
-        (root / "emulator.tf.json").write_text(json.dumps(emulator_override({"provider": {"aws": [{}]}}, endpoint)))
         self.clients = ClientFactory(endpoint, REGION)
 
     @property
@@ -159,15 +164,15 @@ def run_modular(root: Path, terraform_env: dict[str, str]) -> dict[str, Any]:
     process holds one configuration, so it cannot serve the flat project's terraform at the same time):
     legacy apply, adopt plan, the synthesis with its migration file, push, and every stack's
     plan, apply and plan after it."""
-    with MotoServer(root / "moto") as server, ProviderServer(without_reattach(terraform_env), root / "provider.log") as provider:
-        adoption = Adoption("modular", root, server.endpoint, provider.env)
+    with MotoServer(root / "moto") as server, ProviderServer(operator_env(terraform_env, server.endpoint), root / "provider.log") as provider:
+        adoption = Adoption("modular", root, server.endpoint, provider.env, provider.env)
         result: dict[str, Any] = {"adoption": adoption}
         result["plan"] = adopt(adoption.env, *plan_args(root, adoption.legacy_state, "out"))
         if result["plan"].returncode != 0:
             return result
         result["migration"] = adoption.migration()
         result["synth"] = synth = adoption.synthesize_with_kept_values()
-        result["push"] = adopt(adoption.env, "push", "--config", CONFIG, "--from", root / "out", "--legacy-key", LEGACY_KEY, "--backend-config", "use_path_style=true")
+        result["push"] = adopt(adoption.env, "push", "--config", CONFIG, "--from", root / "out", "--legacy-key", LEGACY_KEY)
         if result["push"].returncode != 0:
             return result
         result["stacks"] = apply_adopted_stacks(adoption, synth)
@@ -208,11 +213,13 @@ class Beside:
 
 
 @pytest.fixture(scope="module")
-def flat(moto_endpoint: str, terraform_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Adoption:
+def flat(moto_endpoint: str, terraform_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Adoption]:
     """The flat project applied once, and its adopt plan."""
-    adoption = Adoption("flat", tmp_path_factory.mktemp("adopt-flat"), moto_endpoint, terraform_env)
-    adoption.plan = adopt(adoption.env, *plan_args(adoption.root, adoption.legacy_state, "out", "--retire", "aws_dynamodb_table.sessions"))
-    return adoption
+    root = tmp_path_factory.mktemp("adopt-flat")
+    with ProviderServer(operator_env(terraform_env, moto_endpoint), root / "operator-provider.log") as operator:
+        adoption = Adoption("flat", root, moto_endpoint, terraform_env, operator.env)
+        adoption.plan = adopt(adoption.env, *plan_args(adoption.root, adoption.legacy_state, "out", "--retire", "aws_dynamodb_table.sessions"))
+        yield adoption
 
 
 @pytest.fixture(scope="module")
@@ -253,6 +260,10 @@ def test_flat_project_is_adopted_pushed_applied_and_rolled_back(flat: Adoption, 
     assert kept[("aws_ecs_service.api_service", "capacity_provider_strategy")] == []
     # Each says how to drop it later, as a planned replacement; the report says so too.
     for entry in migration["kept"]:
+        if entry["attribute"] == "cluster":  # the same cluster by ARN, as the legacy project wrote it
+            assert entry["value"] == f"arn:aws:ecs:us-east-1:123456789012:cluster/{entry['value'].rsplit('/', 1)[1]}"
+            assert entry["to_drop"].startswith("nothing to drop: the legacy cluster is the design's, written as an ARN")
+            continue
         assert entry["to_drop"].startswith(
             f"remove this entry from migrations/production.json; the next plan of {entry['stack']} then replaces {entry['address']} (forced by {entry['attribute']})"
         )
@@ -274,7 +285,7 @@ def test_flat_project_is_adopted_pushed_applied_and_rolled_back(flat: Adoption, 
     assert sorted(f"{r['type']}.{r['name']}" for r in remainder["resources"] if r["mode"] == "managed") == sorted(left)
 
     # Push: backups, then the states; a second push is refused.
-    push = ["push", "--config", CONFIG, "--from", out, "--legacy-key", LEGACY_KEY, "--backend-config", "use_path_style=true"]
+    push = ["push", "--config", CONFIG, "--from", out, "--legacy-key", LEGACY_KEY]
     # The synthesis with the migration file needs nothing from the push: it runs meanwhile.
     synthesis = ThreadPoolExecutor(1)
     synthesized = synthesis.submit(flat.synthesize_with_kept_values)
@@ -381,6 +392,25 @@ def test_modular_project_with_count_indexed_subnets_keeps_their_cidrs(flat: Adop
     assert moves['aws_cloudwatch_log_group.ecs["worker"]'] == ("production-data", "aws_cloudwatch_log_group.worker_log_group")
     assert moves["aws_ecs_cluster.workers"] == ("production-services", "aws_ecs_cluster.worker_cluster")
     assert moves["aws_ecs_service.api"] == ("production-services", "aws_ecs_service.api_service")
+    # The seed's edge comes along: a matched API brings its stage and integration, a service its scaling.
+    assert moves["aws_apigatewayv2_api.main"] == ("production-edge", "aws_apigatewayv2_api.http_api")
+    assert moves["aws_apigatewayv2_stage.default"] == ("production-edge", "aws_apigatewayv2_stage.http_api_stage")
+    assert moves["aws_apigatewayv2_integration.api"] == ("production-edge", "aws_apigatewayv2_integration.http_api_integration")
+    assert moves["aws_service_discovery_private_dns_namespace.main"] == ("production-data", "aws_service_discovery_private_dns_namespace.namespace")
+    assert moves["aws_service_discovery_service.api"] == ("production-data", "aws_service_discovery_service.api_discovery_service")
+    assert moves["aws_appautoscaling_target.api"] == ("production-services", "aws_appautoscaling_target.api_scaling_target")
+    assert moves["aws_appautoscaling_policy.api_cpu"] == ("production-services", "aws_appautoscaling_policy.api_scaling_policy")
+    assert moves["aws_appautoscaling_target.worker"] == ("production-services", "aws_appautoscaling_target.worker_scaling_target")
+    evidence = {m["legacy"]: m["evidence"] for m in migration["moves"]}
+    # The distribution users reach, by the bucket it serves; the WebSocket API the team named its own way, by protocol
+    # (one API per protocol on each side), renamed in place: clients keep its URL.
+    assert moves["aws_cloudfront_distribution.frontend"] == ("production-edge", "aws_cloudfront_distribution.frontend_distribution")
+    assert evidence["aws_cloudfront_distribution.frontend"] == {"origin.0.domain_name": "circle-of-trust-frontend.s3.us-east-1.amazonaws.com"}
+    assert moves["aws_apigatewayv2_api.websocket"] == ("production-edge", "aws_apigatewayv2_api.websocket_api")
+    assert evidence["aws_apigatewayv2_api.websocket"] == {"protocol_type": "WEBSOCKET"}
+    assert re.search(r"update +aws_apigatewayv2_api\.websocket_api: .*\bname\b", proc.stdout), proc.stdout[-4000:]
+    # What the design names differently stays behind, unprotected: the design's own are created beside it.
+    assert {"aws_apigatewayv2_route.proxy", "aws_apigatewayv2_stage.websocket", "aws_apigatewayv2_vpc_link.main", "aws_cloudfront_origin_access_control.frontend"} <= left
     # The seed's EventBridge updater is off in the new production design: it stays in the legacy state.
     assert {"aws_lambda_function.ecs_updater", "aws_iam_role.lambda_ecs_updater", "aws_cloudwatch_event_rule.ecr_push", "aws_cloudwatch_event_target.lambda_updater"} <= left
     kept = {(k["address"], k["attribute"]): k["value"] for k in migration["kept"]}

@@ -119,14 +119,19 @@ IDENTITY: dict[str, list[tuple[str, ...]]] = {
     "aws_iam_role_policy": [("role", "name")],
     "aws_iam_role_policy_attachment": [("role", "policy_arn")],
     "aws_iam_openid_connect_provider": [("url",)],
-    "aws_service_discovery_private_dns_namespace": [("name",)],
+    # A team's own name for the one namespace of the VPC: matched by the VPC, the name kept (ForceNew).
+    "aws_service_discovery_private_dns_namespace": [("name",), ("vpc",)],
     "aws_service_discovery_service": [("dns_config.0.namespace_id", "name"), ("name",)],
-    "aws_apigatewayv2_api": [("name", "protocol_type")],
+    # Clients hold an API's URL, not its name: one API per protocol on each side pairs by protocol (renamed in place).
+    "aws_apigatewayv2_api": [("name", "protocol_type"), ("protocol_type",)],
     "aws_apigatewayv2_stage": [("api_id", "name")],
     "aws_apigatewayv2_route": [("api_id", "route_key")],
     "aws_apigatewayv2_integration": [("api_id", "integration_type", "integration_uri"), ("api_id", "integration_type")],
     "aws_apigatewayv2_vpc_link": [("name",)],
     "aws_lb": [("name",)],
+    "aws_cloudfront_origin_access_control": [("name",)],
+    # The distribution in front of the frontend bucket: its hostname is what users and DNS hold.
+    "aws_cloudfront_distribution": [("origin.0.domain_name",)],
     "aws_lb_target_group": [("name",)],
     "aws_lb_listener": [("load_balancer_arn", "port")],
     "aws_cloudtrail": [("name",)],
@@ -747,7 +752,7 @@ def migration_document(
                 "value": value,
                 "legacy": by_address[(stack, address)].legacy.address if (stack, address) in by_address else None,
                 "reason": "the design's value forces replacement of a protected resource; the legacy value is kept",
-                "to_drop": _to_drop(config.environment, stack, address, attribute),
+                "to_drop": _to_drop(config.environment, stack, address, attribute, value),
             }
             for (stack, address), attributes in sorted(kept.items())
             for attribute, value in sorted(attributes.items())
@@ -757,7 +762,13 @@ def migration_document(
     }
 
 
-def _to_drop(environment: str, stack: str, address: str, attribute: str) -> str:
+def _to_drop(environment: str, stack: str, address: str, attribute: str, value: Any) -> str:
+    if attribute in _NAME_OF_ARN and isinstance(value, str) and value.startswith("arn:"):
+        # The provider keeps the format the state holds (ARN or name) for the same object.
+        return (
+            f"nothing to drop: the legacy {attribute} is the design's, written as an ARN; dropping it would replace "
+            f"{address} for no change in AWS"
+        )
     return (
         f"remove this entry from migrations/{environment}.json; the next plan of {stack} then replaces {address} "
         f"(forced by {attribute}): schedule it as a deliberate change, with its data moved first where it holds any"
@@ -902,7 +913,7 @@ def print_proof(proofs: Sequence[StackProof], kept: Mapping[tuple[str, str], Map
         for (stack, address), values in sorted(kept.items()):
             for attribute, value in sorted(values.items()):
                 print(f"  {stack} {address}.{attribute} = {json.dumps(value)}")
-                print(f"    to drop it later: {_to_drop(migration_path.stem, stack, address, attribute)}")
+                print(f"    to drop it later: {_to_drop(migration_path.stem, stack, address, attribute, value)}")
 
 
 # -- push ------------------------------------------------------------------------------------------

@@ -1,8 +1,11 @@
 # A modular legacy project: a local VPC module with count-indexed subnets
 # (module.vpc.aws_subnet.private[0]) and the seed README's addresses
 # (aws_ecr_repository.api, aws_ecs_cluster.workers, aws_ecs_service.worker,
-# the EventBridge ECR-push updater). Its subnet CIDRs are /24s where the new
-# design has /20s: adopting keeps them (migrations/production.json).
+# the EventBridge ECR-push updater), and the seed's edge: an HTTP API through a
+# VPC link to Cloud Map, a WebSocket API, CPU and queue scaling, CloudFront in
+# front of the bucket. Its subnet CIDRs are /24s where the new design has /20s:
+# adopting keeps them (migrations/production.json). Some names are the team's
+# own (the WebSocket API, the VPC link, a route), as in any real project.
 
 terraform {
   required_providers {
@@ -111,7 +114,12 @@ resource "aws_ecs_task_definition" "api" {
   cpu                      = "512"
   memory                   = "1024"
   execution_role_arn       = aws_iam_role.ecs_task.arn
-  container_definitions    = jsonencode([{ name = "api", image = "${aws_ecr_repository.api.repository_url}:latest", essential = true }])
+  container_definitions = jsonencode([{
+    name         = "api"
+    image        = "${aws_ecr_repository.api.repository_url}:latest"
+    essential    = true
+    portMappings = [{ containerPort = 8080, protocol = "tcp" }]
+  }])
 }
 
 resource "aws_ecs_task_definition" "worker" {
@@ -132,6 +140,11 @@ resource "aws_ecs_service" "api" {
   launch_type     = "FARGATE"
   network_configuration {
     subnets = module.vpc.private_subnet_ids
+  }
+  service_registries {
+    registry_arn   = aws_service_discovery_service.api.arn
+    container_name = "api"
+    container_port = 8080
   }
 }
 
@@ -192,4 +205,143 @@ resource "aws_cloudwatch_event_target" "lambda_updater" {
   rule      = aws_cloudwatch_event_rule.ecr_push.name
   target_id = "UpdateECS"
   arn       = aws_lambda_function.ecs_updater.arn
+}
+
+# The seed's edge: an HTTP API through a VPC link to the API's Cloud Map service.
+resource "aws_service_discovery_private_dns_namespace" "main" {
+  name = "${var.project_name}.local"
+  vpc  = module.vpc.vpc_id
+}
+
+resource "aws_service_discovery_service" "api" {
+  name = "api-service"
+  dns_config {
+    namespace_id   = aws_service_discovery_private_dns_namespace.main.id
+    routing_policy = "MULTIVALUE"
+    dns_records {
+      ttl  = 10
+      type = "SRV"
+    }
+  }
+  health_check_custom_config {
+    failure_threshold = 1
+  }
+}
+
+resource "aws_security_group" "vpc_link" {
+  name   = "${var.project_name}-vpc-link"
+  vpc_id = module.vpc.vpc_id
+}
+
+resource "aws_apigatewayv2_vpc_link" "main" {
+  name               = "${var.project_name}-vpc-link"
+  subnet_ids         = module.vpc.private_subnet_ids
+  security_group_ids = [aws_security_group.vpc_link.id]
+}
+
+resource "aws_apigatewayv2_api" "main" {
+  name          = "${var.project_name}-api"
+  protocol_type = "HTTP"
+}
+
+resource "aws_apigatewayv2_integration" "api" {
+  api_id             = aws_apigatewayv2_api.main.id
+  integration_type   = "HTTP_PROXY"
+  integration_method = "ANY"
+  integration_uri    = aws_service_discovery_service.api.arn
+  connection_type    = "VPC_LINK"
+  connection_id      = aws_apigatewayv2_vpc_link.main.id
+}
+
+resource "aws_apigatewayv2_route" "proxy" {
+  api_id    = aws_apigatewayv2_api.main.id
+  route_key = "ANY /{proxy+}"
+  target    = "integrations/${aws_apigatewayv2_integration.api.id}"
+}
+
+resource "aws_apigatewayv2_stage" "default" {
+  api_id      = aws_apigatewayv2_api.main.id
+  name        = "$default"
+  auto_deploy = true
+}
+
+resource "aws_apigatewayv2_api" "websocket" {
+  name                       = "${var.project_name}-websocket"
+  protocol_type              = "WEBSOCKET"
+  route_selection_expression = "$request.body.action"
+}
+
+resource "aws_apigatewayv2_stage" "websocket" {
+  api_id      = aws_apigatewayv2_api.websocket.id
+  name        = "prod"
+  auto_deploy = true
+}
+
+# Scaling: CPU for the API, queue depth for the workers.
+resource "aws_appautoscaling_target" "api" {
+  service_namespace  = "ecs"
+  resource_id        = "service/${aws_ecs_cluster.api.name}/${aws_ecs_service.api.name}"
+  scalable_dimension = "ecs:service:DesiredCount"
+  min_capacity       = 1
+  max_capacity       = 4
+}
+
+resource "aws_appautoscaling_policy" "api_cpu" {
+  name               = "${var.project_name}-api-cpu"
+  policy_type        = "TargetTrackingScaling"
+  service_namespace  = aws_appautoscaling_target.api.service_namespace
+  resource_id        = aws_appautoscaling_target.api.resource_id
+  scalable_dimension = aws_appautoscaling_target.api.scalable_dimension
+  target_tracking_scaling_policy_configuration {
+    target_value = 70
+    predefined_metric_specification {
+      predefined_metric_type = "ECSServiceAverageCPUUtilization"
+    }
+  }
+}
+
+resource "aws_appautoscaling_target" "worker" {
+  service_namespace  = "ecs"
+  resource_id        = "service/${aws_ecs_cluster.workers.name}/${aws_ecs_service.worker.name}"
+  scalable_dimension = "ecs:service:DesiredCount"
+  min_capacity       = 0
+  max_capacity       = 10
+}
+
+# The frontend behind CloudFront.
+resource "aws_cloudfront_origin_access_control" "frontend" {
+  name                              = "${var.project_name}-frontend-oac"
+  origin_access_control_origin_type = "s3"
+  signing_behavior                  = "always"
+  signing_protocol                  = "sigv4"
+}
+
+resource "aws_cloudfront_distribution" "frontend" {
+  enabled             = true
+  default_root_object = "index.html"
+  origin {
+    domain_name              = aws_s3_bucket.frontend.bucket_regional_domain_name
+    origin_id                = "s3-frontend"
+    origin_access_control_id = aws_cloudfront_origin_access_control.frontend.id
+  }
+  default_cache_behavior {
+    allowed_methods        = ["GET", "HEAD"]
+    cached_methods         = ["GET", "HEAD"]
+    target_origin_id       = "s3-frontend"
+    viewer_protocol_policy = "redirect-to-https"
+    forwarded_values {
+      query_string = false
+      cookies {
+        forward = "none"
+      }
+    }
+  }
+  restrictions {
+    geo_restriction {
+      restriction_type = "none"
+    }
+  }
+  viewer_certificate {
+    cloudfront_default_certificate = true
+  }
 }
