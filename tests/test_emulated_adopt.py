@@ -206,6 +206,12 @@ class Beside:
         self.futures["refused-unmatched"] = self.pool.submit(
             adopt, flat.env, *plan_args(root, flat.legacy_state, "refused-unmatched", migrations="refused-unmatched-migrations")
         )
+        self.futures["refused-retire"] = self.pool.submit(
+            adopt, flat.env, *plan_args(
+                root, flat.legacy_state, "refused-retire", "--retire", "aws_dynamodb_table.sessions", "--retire", "aws_dynamodb_table.jobs",
+                "--retire", "aws_sqs_queue.gone", migrations="refused-retire-migrations",
+            ),
+        )  # fmt: skip
 
     def result(self, flat: Adoption, name: str) -> Any:
         self.start(flat)
@@ -355,6 +361,18 @@ def test_the_proof_refuses_a_protected_resource_its_plan_would_create_a_second_t
         f"{stack} {change['address']} would be CREATED A SECOND TIME: legacy aws_cloudwatch_log_group.team_made has the same name ({name}); "
         "the apply would fail on a name that exists, or duplicate it"
     ]
+
+
+def test_retiring_what_matches_or_what_the_state_lacks_is_refused(flat: Adoption, beside: Beside) -> None:
+    proc = beside.result(flat, "refused-retire")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert (
+        "--retire aws_dynamodb_table.jobs: it matches production-data aws_dynamodb_table.jobs_table and would be moved, not retired" in proc.stderr
+    ), proc.stderr
+    assert "--retire aws_sqs_queue.gone: no managed instance of the legacy state has this address" in proc.stderr
+    assert "aws_dynamodb_table.sessions" not in proc.stderr  # retired and unmatched: as asked
+    assert not (flat.root / "refused-retire").exists()
+    assert not (flat.root / "refused-retire-migrations" / "production.json").exists()
 
 
 def restore_with(adoption: Adoption, commands: list[str]) -> None:

@@ -799,6 +799,12 @@ def run_plan(args: argparse.Namespace) -> int:
         unknown_retired = retired - {i.address for i in legacy}
         problems = list(matching.problems)
         problems += [f"--retire {address}: no managed instance of the legacy state has this address" for address in sorted(unknown_retired)]
+        problems += [
+            f"--retire {m.legacy.address}: it matches {m.design.stack} {m.design.address} and would be moved, not retired; "
+            "drop --retire, or rename it in the design if it really is another resource"
+            for m in sorted(matching.matches.values(), key=lambda m: m.legacy.address)
+            if m.legacy.address in retired
+        ]
         for instance in matching.unmatched_legacy:
             if instance.type in PROTECTED_TYPES and instance.address not in retired:
                 problems.append(
