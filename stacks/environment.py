@@ -50,6 +50,6 @@ def build_environment(scope: Construct, config: EnvironmentConfig) -> Environmen
     environment = Environment(network, data, edge, services, operations)
     for layer in environment.layers:
         layer.finalize()
-    # Legacy values a move from the HCL project keeps (migrations/<environment>.json, tools/adopt.py).
+    # Legacy values a move from the HCL project keeps (migrations/<environment>.json, tools/adopt/).
     apply_kept_values(config.environment, environment.layers)
     return environment

@@ -2,8 +2,8 @@
 
 ``python -m tools.adopt plan`` writes that file when it moves the legacy
 project's resources into the layer stacks. Where the design differs from an
-adopted protected resource in an argument that forces its replacement (a
-subnet's CIDR, an ECR repository's encryption), the file's ``kept`` list
+adopted resource in an argument that forces its replacement (a subnet's CIDR,
+an ECR repository's encryption, a security group's description), the file's ``kept`` list
 holds the legacy value, and ``apply_kept_values`` puts it on the resource
 as an override after the layers are built: synthesis then plans no
 replacement. No file, no change.

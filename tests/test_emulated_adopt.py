@@ -17,7 +17,6 @@ mostly wait on the provider's propagation delays.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -33,7 +32,7 @@ from tests.harness.emulator import ClientFactory, prepare_emulated_copy, read_st
 from tests.harness.legacy import LEGACY_BACKEND, apply_legacy, read_object
 from tests.harness.moto_server import MotoServer
 from tests.harness.terraform import ProviderServer, Terraform
-from tools.adopt import PROTECTED_TYPES
+from tools.adopt import HARMLESS_REPLACEMENTS, PROTECTED_TYPES
 
 pytestmark = [pytest.mark.terraform, pytest.mark.emulated, pytest.mark.xdist_group("emulated-adopt")]
 
@@ -142,30 +141,37 @@ def apply_adopted_stacks(adoption: Adoption, synth: Path) -> dict[str, tuple[dic
     return results
 
 
-def assert_adopted_without_loss(out: Path, results: dict[str, tuple[dict[str, Any], Any]]) -> None:
-    """No protected resource replaced, destroyed or created a second time; a clean plan after the apply."""
+def assert_adopted_without_loss(out: Path, results: dict[str, tuple[dict[str, Any], Any]], migration: dict[str, Any]) -> dict[str, list[str]]:
+    """No adopted instance (of any type) replaced or destroyed in the plans that were applied, except the
+    harmless replacements the migration file lists; none created a second time; a clean plan after each apply.
+    Returns the replacements seen, per stack."""
     assert list(results) == ORDER
+    allowed = {(r["stack"], r["address"]) for r in migration["allowed_replacements"]}
+    replaced: dict[str, list[str]] = {}
     for stack, (plan, after) in results.items():
         adopted = {f"{r['type']}.{r['name']}" for r in json.loads((out / f"{stack}.tfstate").read_text())["resources"]}
         for change in plan.get("resource_changes", ()):
-            if change["type"] in PROTECTED_TYPES:
-                assert "delete" not in change["change"]["actions"], f"{stack}: {change['address']} {change['change']['actions']}"
+            if change["address"] in adopted and "delete" in change["change"]["actions"]:
+                replaced.setdefault(stack, []).append(change["address"])
+                assert (stack, change["address"]) in allowed, f"{stack}: adopted {change['address']} {change['change']['actions']}"
+                assert change["type"] in HARMLESS_REPLACEMENTS, change["address"]
         created = {c["address"] for c in plan.get("resource_changes", ()) if c["change"]["actions"] == ["create"]}
         assert not adopted & created, f"{stack}: adopted resources planned as new: {adopted & created}"
         assert not after.has_changes, f"{stack}: not clean after apply:\n{after.output[-4000:]}"
+    return replaced
 
 
 def without_reattach(env: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in env.items() if k != "TF_REATTACH_PROVIDERS"}
 
 
-def run_modular(root: Path, terraform_env: dict[str, str]) -> dict[str, Any]:
-    """The modular project, on a moto server and an aws provider process of its own (one provider
+def run_beside(name: str, root: Path, terraform_env: dict[str, str]) -> dict[str, Any]:
+    """One legacy project on a moto server and an aws provider process of its own (one provider
     process holds one configuration, so it cannot serve the flat project's terraform at the same time):
     legacy apply, adopt plan, the synthesis with its migration file, push, and every stack's
     plan, apply and plan after it."""
     with MotoServer(root / "moto") as server, ProviderServer(operator_env(terraform_env, server.endpoint), root / "provider.log") as provider:
-        adoption = Adoption("modular", root, server.endpoint, provider.env, provider.env)
+        adoption = Adoption(name, root, server.endpoint, provider.env, provider.env)
         result: dict[str, Any] = {"adoption": adoption}
         result["plan"] = adopt(adoption.env, *plan_args(root, adoption.legacy_state, "out"))
         if result["plan"].returncode != 0:
@@ -176,18 +182,25 @@ def run_modular(root: Path, terraform_env: dict[str, str]) -> dict[str, Any]:
         if result["push"].returncode != 0:
             return result
         result["stacks"] = apply_adopted_stacks(adoption, synth)
+        # What the tests read from the emulator after it stops: its groups, and the legacy state as pushed.
+        result["groups"] = adoption.clients("ec2").describe_security_groups()["SecurityGroups"]
+        result["remainder"] = json.loads(read_object(server.endpoint, REGION, BUCKET, LEGACY_KEY))
     return result
 
 
+# The projects adopted beside the flat one, each on its own emulator (tests/legacy/<name>).
+BESIDE_PROJECTS = ("modular", "inline", "renamed")
+
+
 class Beside:
-    """The work that needs no more than the flat legacy state: both refusals (on copies of that one
-    pulled state, hand-edited: no second apply) and the whole modular project (on a moto server and
-    provider process of its own). It runs beside the flat stacks' applies, which mostly wait on the
+    """The work that needs no more than the flat legacy state: the refusals (on copies of that one
+    pulled state, hand-edited: no second apply) and the other legacy projects (each on a moto server
+    and provider process of its own). It runs beside the flat stacks' applies, which mostly wait on the
     provider's propagation delays; started on first need, so each test can also start it."""
 
-    def __init__(self, terraform_env: dict[str, str], modular_root: Path):
-        self.terraform_env, self.modular_root = terraform_env, modular_root
-        self.pool = ThreadPoolExecutor(3, thread_name_prefix="adopt-beside")
+    def __init__(self, terraform_env: dict[str, str], root: Path):
+        self.terraform_env, self.root = terraform_env, root
+        self.pool = ThreadPoolExecutor(len(BESIDE_PROJECTS) + 3, thread_name_prefix="adopt-beside")
         self.futures: dict[str, Future[Any]] = {}
 
     def start(self, flat: Adoption) -> None:
@@ -199,7 +212,8 @@ class Beside:
         edited = flat.root / "key-schema.tfstate"
         edited.write_text(json.dumps(state))
         root = flat.root
-        self.futures["modular"] = self.pool.submit(run_modular, self.modular_root, self.terraform_env)
+        for name in BESIDE_PROJECTS:
+            self.futures[name] = self.pool.submit(run_beside, name, self.root / name, self.terraform_env)
         self.futures["refused-key"] = self.pool.submit(
             adopt, flat.env, *plan_args(root, edited, "refused-key", "--retire", "aws_dynamodb_table.sessions", migrations="refused-key-migrations")
         )
@@ -230,7 +244,7 @@ def flat(moto_endpoint: str, terraform_env: dict[str, str], tmp_path_factory: py
 
 @pytest.fixture(scope="module")
 def beside(terraform_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Any:
-    work = Beside(terraform_env, tmp_path_factory.mktemp("adopt-modular"))
+    work = Beside(terraform_env, tmp_path_factory.mktemp("adopt-beside"))
     yield work
     work.pool.shutdown(wait=True, cancel_futures=True)
 
@@ -255,14 +269,27 @@ def test_flat_project_is_adopted_pushed_applied_and_rolled_back(flat: Adoption, 
     assert moves["aws_s3_bucket.frontend"] == ("production-data", "aws_s3_bucket.frontend_bucket")
     assert moves["aws_ecs_service.worker"] == ("production-services", "aws_ecs_service.worker_service")
     assert moves["aws_ecs_task_definition.api"] == ("production-services", "aws_ecs_task_definition.api_service_task_definition")
-    # The IAM role named differently, the old group and the website configuration stay, with the command that drops them.
-    for address in ("aws_iam_role.ecs_task_execution", "aws_security_group.ecs_tasks", "aws_s3_bucket_website_configuration.frontend", "aws_dynamodb_table.sessions"):
+    # What running tasks use is adopted by that use, whatever its name: the tasks' group (shared by both services:
+    # the API service is matched first) and the execution role its task definition names. Their names are kept.
+    evidence = {m["legacy"]: m["evidence"] for m in migration["moves"]}
+    assert moves["aws_security_group.ecs_tasks"] == ("production-network", "aws_security_group.api_tasks_security_group")
+    assert list(evidence["aws_security_group.ecs_tasks"]) == ["network_configuration.0.security_groups of aws_ecs_service.api"]
+    assert moves["aws_iam_role.ecs_task_execution"] == ("production-services", "aws_iam_role.ecs_execution_role")
+    # The website configuration stays, with the command that drops it.
+    for address in ("aws_s3_bucket_website_configuration.frontend", "aws_dynamodb_table.sessions"):
         assert left[address]["remove_once_reviewed"] == f"terraform state rm '{address}'"
     assert "retired" in left["aws_dynamodb_table.sessions"]["reason"]
     assert len(moves) + len(left) == len(flat.managed())
     # ForceNew differences on protected resources: the legacy values are kept.
     kept = {(k["address"], k["attribute"]): k["value"] for k in migration["kept"]}
     assert kept[("aws_ecr_repository.api_repository", "encryption_configuration")] == [{"encryption_type": "AES256", "kms_key": ""}]
+    assert kept[("aws_security_group.api_tasks_security_group", "name")] == "circle-of-trust-ecs-tasks"
+    assert kept[("aws_security_group.api_tasks_security_group", "description")] == "ECS tasks"
+    # The task definitions are replaced (a new revision), the one harmless replacement here, with its reason.
+    assert {(r["address"], r["reason"]) for r in migration["allowed_replacements"]} == {
+        ("aws_ecs_task_definition.api_service_task_definition", HARMLESS_REPLACEMENTS["aws_ecs_task_definition"]),
+        ("aws_ecs_task_definition.worker_service_task_definition", HARMLESS_REPLACEMENTS["aws_ecs_task_definition"]),
+    }
     assert kept[("aws_ecs_service.api_service", "capacity_provider_strategy")] == []
     # Each says how to drop it later, as a planned replacement; the report says so too.
     for entry in migration["kept"]:
@@ -309,7 +336,8 @@ def test_flat_project_is_adopted_pushed_applied_and_rolled_back(flat: Adoption, 
     # destroyed or created a second time; apply; a clean plan after it.
     synth = synthesized.result()
     beside.start(flat)  # the refusals and the modular project, while the applies below wait on the provider
-    assert_adopted_without_loss(out, apply_adopted_stacks(flat, synth))
+    replaced = assert_adopted_without_loss(out, apply_adopted_stacks(flat, synth), migration)
+    assert replaced == {"production-services": ["aws_ecs_task_definition.api_service_task_definition", "aws_ecs_task_definition.worker_service_task_definition"]}
 
     # Roll back: the printed commands restore the legacy state object exactly.
     restore_with(flat, undo)
@@ -428,7 +456,12 @@ def test_modular_project_with_count_indexed_subnets_keeps_their_cidrs(flat: Adop
     assert evidence["aws_apigatewayv2_api.websocket"] == {"protocol_type": "WEBSOCKET"}
     assert re.search(r"update +aws_apigatewayv2_api\.websocket_api: .*\bname\b", proc.stdout), proc.stdout[-4000:]
     # What the design names differently stays behind, unprotected: the design's own are created beside it.
-    assert {"aws_apigatewayv2_route.proxy", "aws_apigatewayv2_stage.websocket", "aws_apigatewayv2_vpc_link.main", "aws_cloudfront_origin_access_control.frontend"} <= left
+    assert {"aws_apigatewayv2_route.proxy", "aws_apigatewayv2_stage.websocket"} <= left
+    # What a matched resource uses comes along by that use, whatever its name: the VPC link its integration
+    # names (and, through the link, its security group), the origin access control of the distribution.
+    assert moves["aws_apigatewayv2_vpc_link.main"] == ("production-edge", "aws_apigatewayv2_vpc_link.http_api_vpc_link")
+    assert moves["aws_security_group.vpc_link"] == ("production-network", "aws_security_group.api_vpc_link_security_group")
+    assert moves["aws_cloudfront_origin_access_control.frontend"] == ("production-edge", "aws_cloudfront_origin_access_control.frontend_origin_access_control")
     # The seed's EventBridge updater is off in the new production design: it stays in the legacy state.
     assert {"aws_lambda_function.ecs_updater", "aws_iam_role.lambda_ecs_updater", "aws_cloudwatch_event_rule.ecr_push", "aws_cloudwatch_event_target.lambda_updater"} <= left
     kept = {(k["address"], k["attribute"]): k["value"] for k in migration["kept"]}
@@ -442,5 +475,101 @@ def test_modular_project_with_count_indexed_subnets_keeps_their_cidrs(flat: Adop
 
     proc = result["push"]
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert_adopted_without_loss(result["adoption"].root / "out", result["stacks"])
+    assert_adopted_without_loss(result["adoption"].root / "out", result["stacks"], migration)
+    print("timings:", json.dumps({k: round(v) for k, v in TIMINGS.items()}))
+
+
+def moved_and_kept(migration: dict[str, Any]) -> tuple[dict[str, tuple[str, str]], dict[tuple[str, str], Any], dict[str, dict[str, Any]]]:
+    moves = {m["legacy"]: (m["stack"], m["address"]) for m in migration["moves"]}
+    kept = {(k["address"], k["attribute"]): k["value"] for k in migration["kept"]}
+    evidence = {m["legacy"]: m["evidence"] for m in migration["moves"]}
+    return moves, kept, evidence
+
+
+def test_inline_project_keeps_defaulted_descriptions_and_imports_its_inline_rules(flat: Adoption, beside: Beside) -> None:
+    """Groups with the design's names, inline rules and no description; a Cloud Map service without a
+    custom health check; roles under a path; its own task families; the public route inside its table."""
+    result = beside.result(flat, "inline")
+    proc = result["plan"]
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-6000:]
+    migration = result["migration"]
+    moves, kept, _ = moved_and_kept(migration)
+    groups = ("api_tasks", "worker_tasks", "network_endpoints", "api_vpc_link")
+    assert moves['aws_subnet.private["us-east-1b"]'] == ("production-network", "aws_subnet.network_private_1")
+    assert moves["aws_security_group.vpc_endpoints"] == ("production-network", "aws_security_group.network_endpoints_security_group")
+    # What forces the replacement of a group in use, a Cloud Map service with instances, a role is kept as it is.
+    for group in groups:
+        assert kept[(f"aws_security_group.{group}_security_group", "description")] == "Managed by Terraform"
+    assert kept[("aws_service_discovery_service.api_discovery_service", "health_check_custom_config")] == []
+    for role in ("api_task_role", "worker_task_role", "ecs_execution_role"):
+        assert kept[(f"aws_iam_role.{role}", "path")] == "/service/"
+    # Only the harmless types are replaced: the team's task families become the design's, its lifecycle rules too.
+    assert {(r["address"], tuple(r["forced_by"])) for r in migration["allowed_replacements"]} == {
+        ("aws_ecr_lifecycle_policy.api_repository_lifecycle_policy", ("policy",)),
+        ("aws_ecr_lifecycle_policy.worker_repository_lifecycle_policy", ("policy",)),
+        ("aws_ecs_task_definition.api_service_task_definition", ("container_definitions", "family", "runtime_platform")),
+        ("aws_ecs_task_definition.worker_service_task_definition", ("container_definitions", "family", "runtime_platform")),
+    }
+    # Inline rules and the inline route are imported into the design's resources, not created again (duplicates fail on AWS).
+    imported = {entry["address"]: entry["id"] for entry in migration["imported"]}
+    assert set(imported) == {
+        "aws_route.network_public_default_route",
+        "aws_vpc_security_group_ingress_rule.api_tasks_security_group_from_api_vpc_link_security_group_8080",
+        "aws_vpc_security_group_ingress_rule.network_endpoints_https_ingress",
+    }
+    assert imported["aws_route.network_public_default_route"].startswith("r-rtb-")
+    # The team's wider egress stays in place (nothing revoked under running tasks), each with its revoke command.
+    loose = migration["rules_left_in_place"]
+    assert len(loose) == 3 and all(r["revoke_once_reviewed"].startswith("aws ec2 revoke-security-group-egress --group-id sg-") for r in loose)
+    assert "SUMMARY per layer" in proc.stdout and "allowed replacements" in proc.stdout
+
+    assert result["push"].returncode == 0, result["push"].stdout + result["push"].stderr
+    replaced = assert_adopted_without_loss(result["adoption"].root / "out", result["stacks"], migration)
+    assert sorted(a for addresses in replaced.values() for a in addresses) == sorted(r["address"] for r in migration["allowed_replacements"])
+    # The groups running tasks use are the legacy ones, under the design's addresses.
+    (group,) = [g for g in result["groups"] if g["GroupName"] == "circle-of-trust-api-tasks"]
+    legacy_ids = {a["id"] for address, a in result["adoption"].managed() if address == "aws_security_group.api_tasks"}
+    assert {group["GroupId"]} == legacy_ids
+
+
+def test_renamed_project_is_matched_by_use_and_keeps_its_names(flat: Adoption, beside: Beside) -> None:
+    """Groups, roles and a namespace named the team's way, told apart only by tags and what uses them; rules of
+    both resource styles; a WebSocket target group whose health check conflicts with the design's."""
+    result = beside.result(flat, "renamed")
+    proc = result["plan"]
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-6000:]
+    migration = result["migration"]
+    moves, kept, evidence = moved_and_kept(migration)
+    used_by = {
+        "module.network.aws_security_group.api": ("api_tasks_security_group", "network_configuration.0.security_groups of aws_ecs_service.api"),
+        "module.network.aws_security_group.worker": ("worker_tasks_security_group", "network_configuration.0.security_groups of aws_ecs_service.worker"),
+        "module.network.aws_security_group.ws_nlb": ("websocket_nlb_security_group", "security_groups of aws_lb.ws"),
+        "aws_service_discovery_service.api": ("api_discovery_service", "service_registries.0.registry_arn of aws_ecs_service.api"),
+        "aws_iam_role.execution": ("ecs_execution_role", "execution_role_arn of aws_ecs_task_definition.api"),
+    }
+    for legacy_address, (name, use) in used_by.items():
+        assert moves[legacy_address][1].endswith(f".{name}"), (legacy_address, moves.get(legacy_address))
+        assert list(evidence[legacy_address]) == [use]
+    assert kept[("aws_security_group.api_tasks_security_group", "name")] == "cot-prod-api-sg"
+    assert kept[("aws_iam_role.ecs_execution_role", "name")] == "cot-prod-task-execution"
+    assert kept[("aws_service_discovery_private_dns_namespace.namespace", "name")] == "cot.internal"
+    # The design's TCP health check cannot be planned over the team's HTTP one (the provider refuses the stored
+    # matcher): the plan's error named the attribute, and the legacy block is kept.
+    health = kept[("aws_lb_target_group.websocket_api_target_group", "health_check")]
+    assert health[0]["protocol"] == "HTTP" and health[0]["path"] == "/health"
+    # The endpoints' old-style rule is taken over by the design's rule resource, and leaves the legacy state.
+    (rule,) = [e for e in migration["imported"] if e["address"] == "aws_vpc_security_group_ingress_rule.network_endpoints_https_ingress"]
+    taken_over = rule["evidence"]["legacy"]
+    assert taken_over.startswith("module.network.aws_security_group_rule.")
+    assert taken_over not in {e["legacy"] for e in migration["left_in_legacy_state"]}
+    assert {r["address"] for r in migration["allowed_replacements"]} == {
+        "aws_ecr_lifecycle_policy.api_repository_lifecycle_policy",
+        "aws_ecr_lifecycle_policy.worker_repository_lifecycle_policy",
+        "aws_ecs_task_definition.api_service_task_definition",
+        "aws_ecs_task_definition.worker_service_task_definition",
+    }
+
+    assert result["push"].returncode == 0, result["push"].stdout + result["push"].stderr
+    assert_adopted_without_loss(result["adoption"].root / "out", result["stacks"], migration)
+    assert taken_over not in {f"{r['module']}.{r['type']}.{r['name']}" for r in result["remainder"]["resources"] if r.get("module")}
     print("timings:", json.dumps({k: round(v) for k, v in TIMINGS.items()}))

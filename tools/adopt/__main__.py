@@ -1,0 +1,5 @@
+import sys
+
+from tools.adopt import main
+
+sys.exit(main())
