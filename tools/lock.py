@@ -64,8 +64,9 @@ def canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def pipfile_requirements(pipfile: Path = PIPFILE) -> dict[str, list[str]]:
+def pipfile_requirements(pipfile: Path | None = None) -> dict[str, list[str]]:
     """The Pipfile's sections as requirement lines pip understands, in file order."""
+    pipfile = pipfile or PIPFILE
     data = tomllib.loads(pipfile.read_text())
     if data.get("source"):
         raise LockError(
@@ -96,8 +97,8 @@ def pipfile_requirements(pipfile: Path = PIPFILE) -> dict[str, list[str]]:
     return sections
 
 
-def python_version(pipfile: Path = PIPFILE) -> str | None:
-    return tomllib.loads(pipfile.read_text()).get("requires", {}).get("python_version")
+def python_version(pipfile: Path | None = None) -> str | None:
+    return tomllib.loads((pipfile or PIPFILE).read_text()).get("requires", {}).get("python_version")
 
 
 def input_digest(requirements: dict[str, list[str]], python: str | None) -> str:
@@ -181,13 +182,14 @@ def lock_problems(lock: Path, requirements: list[str], digest: str) -> list[str]
     return problems
 
 
-def project_inputs(pipfile: Path = PIPFILE) -> tuple[list[str], str]:
+def project_inputs(pipfile: Path | None = None) -> tuple[list[str], str]:
+    pipfile = pipfile or PIPFILE
     sections = pipfile_requirements(pipfile)
     return [line for lines in sections.values() for line in lines], input_digest(sections, python_version(pipfile))
 
 
-def tooling_inputs(tooling_in: Path = TOOLING_IN) -> tuple[list[str], str]:
-    lines = requirements_in(tooling_in)
+def tooling_inputs(tooling_in: Path | None = None) -> tuple[list[str], str]:
+    lines = requirements_in(tooling_in or TOOLING_IN)
     return lines, input_digest({"tooling": lines}, None)
 
 
