@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Iterator
 import pytest
 
 from tests.harness.moto_server import MotoServer
+from tests.harness.tier_guard import GUARD
 from tests.harness.terraform import ProviderServer, terraform_env as make_terraform_env
 
 if TYPE_CHECKING:
@@ -44,6 +45,40 @@ def stack_environments() -> dict[str, str]:
 def pytest_configure(config: pytest.Config) -> None:
     # pytest-xdist registers it too; this keeps --strict-markers happy without xdist.
     config.addinivalue_line("markers", "xdist_group(name): run in one pytest-xdist worker with `--dist loadgroup`")
+    GUARD.install()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    GUARD.uninstall()
+
+
+# The tier guard (tests/harness/tier_guard.py): while a test sets up, runs and
+# tears down (session fixtures it is the first to request included), starting
+# terraform, the provider or the cdktf CLI needs its `terraform` marker, and
+# starting the moto server `terraform` and `emulated`; otherwise the launch
+# raises TierViolation and the test fails, in every tier.
+def _watched(item: pytest.Item):
+    if GUARD.stand_in_root is None:
+        GUARD.stand_in_root = item.config._tmp_path_factory.getbasetemp()  # type: ignore[attr-defined]
+    return GUARD.watching(item.nodeid, [marker.name for marker in item.iter_markers()])
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item):
+    with _watched(item):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    with _watched(item):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
+    with _watched(item):
+        return (yield)
 
 
 # The emulated scenarios, longest first (minutes each, measured: CI deploy ~12, adoption ~9,

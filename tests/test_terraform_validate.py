@@ -14,7 +14,7 @@ import pytest
 
 from tests.harness.terraform import Terraform
 
-pytestmark = pytest.mark.terraform
+pytestmark = [pytest.mark.terraform, pytest.mark.validate]
 
 
 def test_stack_is_valid_terraform(stack_dir: Path, terraform_env: dict[str, str], tmp_path: Path) -> None:

@@ -32,7 +32,7 @@ SKIP_KEY = "checkov_skip"  # written by constructs_lib.policy.skip_check (not im
 STACK_FILE = "cdk.tf.json"
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 CHECKOV_ENV = {
-    "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true",  # no pypi.org version lookup on start-up (1 s timeout)
+    "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true",  # no package-index version lookup on start-up (1 s timeout)
     "BC_SKIP_MAPPING": "TRUE",  # no check-ID mapping download
 }
 CHECKOV_ENV_DROPPED = ("BC_API_KEY", "PRISMA_API_URL")  # never turn a local scan into a platform run

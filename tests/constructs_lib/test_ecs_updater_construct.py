@@ -206,12 +206,12 @@ def test_dlq_policy_lets_eventbridge_send_for_the_rule_only(doc):
     ]
 
 
-def test_a_queue_has_one_resource_policy():
+def test_a_queue_has_one_resource_policy(doc):  # doc builds BUILT
     with pytest.raises(ValueError, match="already has its resource policy"):
         BUILT["updater"].dlq.grant_send_messages_from_service("events.amazonaws.com", source_arn="arn:aws:events:us-east-1:111122223333:rule/x")
 
 
-def test_rule_arn_is_known_before_the_rule_for_the_key_policy():
+def test_rule_arn_is_known_before_the_rule_for_the_key_policy(doc):  # doc builds BUILT
     assert BUILT["rule_arn"].endswith(":rule/cot-ecs-updater-ecr-push")
     assert BUILT["rule_arn"].startswith("arn:")
 
