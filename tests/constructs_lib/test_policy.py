@@ -163,3 +163,25 @@ def test_terraform_accepts_the_skips_in_json_and_hcl(built: Built, terraform_env
         terraform.init(backend=False)
         result = terraform.validate()
         assert result["valid"], f"{workdir.name}: {json.dumps(result['diagnostics'], indent=2)}"
+
+
+def test_accepted_audit_findings_land_beside_the_skips_and_bad_ones_are_refused(tmp_path: Path) -> None:
+    from constructs_lib.policy import ACCEPT_KEY, accept_finding, accepted_findings
+
+    app = App(outdir=str(tmp_path), stack_traces=False)
+    stack = TerraformStack(app, "audit")
+    AwsProvider(stack, "aws", region="us-east-1")
+    group = CloudwatchLogGroup(stack, "flow-logs", name="/vpc/flow-logs", retention_in_days=90)
+    accept_finding(group, "cloudwatch_log_group_retention_policy_specific_days_enabled", RETENTION_REASON)
+    skip_check(group, "CKV_AWS_158", KMS_REASON)
+    assert accepted_findings(group) == {"cloudwatch_log_group_retention_policy_specific_days_enabled": RETENTION_REASON}
+    with pytest.raises(ValueError) as refused:
+        accept_finding(group, "CKV_AWS_158", "short")
+    assert str(refused.value) == (
+        "accept_finding on audit/flow-logs: check_id must look like a prowler check ID such as vpc_endpoint_connections_trust_boundaries, "
+        "but 'CKV_AWS_158' was provided; reason must say why the check does not fit, in at least 20 characters, but 'short' was provided"
+    )
+    app.synth()
+    body = json.loads((tmp_path / "stacks" / "audit" / "cdk.tf.json").read_text())["resource"]["aws_cloudwatch_log_group"]["flow-logs"]
+    assert body["//"][ACCEPT_KEY] == [{"id": "cloudwatch_log_group_retention_policy_specific_days_enabled", "reason": RETENTION_REASON}]
+    assert body["//"][SKIP_KEY] == [{"id": "CKV_AWS_158", "reason": KMS_REASON}]
