@@ -31,7 +31,7 @@ from tests.conftest import PROJECT_ROOT
 from tests.harness.emulator import ClientFactory, prepare_emulated_copy, read_stack, reset_emulator
 from tests.harness.legacy import LEGACY_BACKEND, apply_legacy, read_object
 from tests.harness.moto_server import MotoServer
-from tests.harness.terraform import ProviderServer, Terraform
+from tests.harness.terraform import ProviderServer, Terraform, terraform_env as make_terraform_env
 from tools.adopt import HARMLESS_REPLACEMENTS, PROTECTED_TYPES
 
 pytestmark = [pytest.mark.terraform, pytest.mark.emulated, pytest.mark.xdist_group("emulated-adopt")]
@@ -169,7 +169,9 @@ def run_beside(name: str, root: Path, terraform_env: dict[str, str]) -> dict[str
     """One legacy project on a moto server and an aws provider process of its own (one provider
     process holds one configuration, so it cannot serve the flat project's terraform at the same time):
     legacy apply, adopt plan, the synthesis with its migration file, push, and every stack's
-    plan, apply and plan after it."""
+    plan, apply and plan after it. Its terraform has a CLI config of its own: concurrent `terraform init`s
+    sharing one plugin cache race to create its folders ("mkdir ...: file exists")."""
+    terraform_env = make_terraform_env(root / "terraform", terraform_env)
     with MotoServer(root / "moto") as server, ProviderServer(operator_env(terraform_env, server.endpoint), root / "provider.log") as provider:
         adoption = Adoption(name, root, server.endpoint, provider.env, provider.env)
         result: dict[str, Any] = {"adoption": adoption}

@@ -358,10 +358,15 @@ def logs_associate_kms_key() -> None:
 
 
 @shim
-def dynamodb_update_table_sse() -> None:
-    """Gap: UpdateTable ignores SSESpecification, so a table switched to a
-    customer managed key in place (an adopted table) never reports it and
-    every plan wants to set it again. Keep it, as CreateTable does."""
+def dynamodb_update_table() -> None:
+    """Gaps in UpdateTable: (1) it ignores SSESpecification, so a table switched
+    to a customer managed key in place (an adopted table) never reports it and
+    every plan wants to set it again: keep it, as CreateTable does. (2) A
+    table switched to BillingMode PAY_PER_REQUEST (an adopted provisioned
+    table) keeps reporting its old provisioned capacity, where AWS reports
+    ReadCapacityUnits and WriteCapacityUnits 0 for an on-demand table (as
+    moto's own CreateTable does), so the provider refuses the next plan
+    ("read_capacity can not be set when billing_mode is PAY_PER_REQUEST")."""
     from moto.dynamodb.responses import DynamoHandler as R
 
     update = R.update_table
@@ -369,9 +374,11 @@ def dynamodb_update_table_sse() -> None:
     def update_table(self: R) -> str:
         body = update(self)
         sse = self.body.get("SSESpecification")
+        table = self.dynamodb_backend.get_table(self.body["TableName"])
         if sse:
-            table = self.dynamodb_backend.get_table(self.body["TableName"])
             table.sse_specification = dict(sse) if sse.get("Enabled") is not False else None
+        if self.body.get("BillingMode") == "PAY_PER_REQUEST":
+            table.throughput.update(ReadCapacityUnits=0, WriteCapacityUnits=0)
         return body
 
     R.update_table = update_table
@@ -603,6 +610,47 @@ def apigatewayv2_stage_tags() -> None:
         return get(self, resource_arn) if stage is None else dict(stage.tags or {})
 
     B.tag_resource, B.untag_resource, B.get_tags = tag_resource, untag_resource, get_tags
+
+
+@shim
+def apigateway_vpc_link_tags() -> None:
+    """Gap: API Gateway (REST) TagResource/UntagResource/GetTags handle only a
+    stage's ARN; a VPC link's (``arn:aws:apigateway:<region>::/vpclinks/<id>``)
+    is read as a stage and answers 404, so retagging a VPC link created with
+    other tags (an adopted legacy one) fails. Keep a VPC link's tags on the
+    link, which GetVpcLink returns."""
+    from urllib.parse import unquote
+
+    from moto.apigateway import urls
+    from moto.apigateway.responses import APIGatewayResponse as R
+
+    urls.url_paths["{0}/tags/arn:(?P<partition>[^/]+):apigateway:(?P<region_name>[^/]+)::/vpclinks/(?P<vpc_link_id>[^/]+)$"] = R.dispatch
+    tag, untag, get = R.tag_resource, R.untag_resource, R.get_tags
+
+    def link_of(self: R):  # type: ignore[no-untyped-def]
+        parts = unquote(self.path.split("/tags/")[1]).split("/")
+        return self.backend.get_vpc_link(parts[-1]) if len(parts) >= 2 and parts[-2] == "vpclinks" else None
+
+    def tag_resource(self: R) -> str:
+        link = link_of(self)
+        if link is None:
+            return tag(self)
+        link.tags = {**(link.tags or {}), **(self._get_param("tags") or {})}
+        return json.dumps({})
+
+    def untag_resource(self: R) -> str:
+        link = link_of(self)
+        if link is None:
+            return untag(self)
+        keys = self.querystring.get("tagKeys") or []
+        link.tags = {k: v for k, v in (link.tags or {}).items() if k not in keys}
+        return json.dumps({})
+
+    def get_tags(self: R) -> str:
+        link = link_of(self)
+        return get(self) if link is None else json.dumps({"tags": dict(link.tags or {})})
+
+    R.tag_resource, R.untag_resource, R.get_tags = tag_resource, untag_resource, get_tags
 
 
 @shim
