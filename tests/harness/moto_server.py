@@ -613,12 +613,15 @@ def apigatewayv2_stage_tags() -> None:
 
 
 @shim
-def apigateway_vpc_link_tags() -> None:
-    """Gap: API Gateway (REST) TagResource/UntagResource/GetTags handle only a
-    stage's ARN; a VPC link's (``arn:aws:apigateway:<region>::/vpclinks/<id>``)
-    is read as a stage and answers 404, so retagging a VPC link created with
-    other tags (an adopted legacy one) fails. Keep a VPC link's tags on the
-    link, which GetVpcLink returns."""
+def apigateway_vpc_links() -> None:
+    """Gaps in API Gateway (REST) VPC links, met by an adopted legacy one: (1)
+    TagResource/UntagResource/GetTags handle only a stage's ARN; a VPC link's
+    (``arn:aws:apigateway:<region>::/vpclinks/<id>``) is read as a stage and
+    answers 404: keep a VPC link's tags on the link, which GetVpcLink returns.
+    (2) UpdateVpcLink is not implemented (500, which the SDK retries for
+    minutes), so renaming one in place hangs: apply its ``replace`` patch
+    operations on /name and /description, as AWS does (the targets cannot be
+    patched), and answer with the link."""
     from urllib.parse import unquote
 
     from moto.apigateway import urls
@@ -650,7 +653,15 @@ def apigateway_vpc_link_tags() -> None:
         link = link_of(self)
         return get(self) if link is None else json.dumps({"tags": dict(link.tags or {})})
 
+    def update_vpc_link(self: R) -> str:
+        link = self.backend.get_vpc_link(vpc_link_id=self.path.split("/")[-1])
+        for operation in self._get_param("patchOperations") or []:
+            if operation.get("op") == "replace" and operation.get("path") in ("/name", "/description"):
+                setattr(link, operation["path"][1:], operation.get("value"))
+        return json.dumps(link.to_json())
+
     R.tag_resource, R.untag_resource, R.get_tags = tag_resource, untag_resource, get_tags
+    R.update_vpc_link = update_vpc_link
 
 
 @shim
