@@ -23,6 +23,7 @@ from constructs_lib.limits import (
     describe_memory_sizes,
 )
 from constructs_lib import github_refs
+from constructs_lib.container_paths import writable_path_problems
 from constructs_lib.scaling_steps import scaling_step_problems
 from stacks.config.errors import ConfigError, _shorten
 from stacks.config.schema import AWS_REGIONS, EnvironmentConfig
@@ -193,6 +194,9 @@ def _check_workloads(config: EnvironmentConfig, report: Callable[[str, str], Non
         report("log_retention_days", "must be one of " + ", ".join(map(str, LOG_RETENTION_DAYS)))
     _check_range(config, report, "api_container_port", 1024, 65535)
     _check_range(config, report, "api_cpu_target_percent", 10, 90)
+    for key in ("api_writable_paths", "worker_writable_paths"):
+        for problem in writable_path_problems(getattr(config, key)):
+            report(key, problem)
     # Rules that compare with worker_max_capacity stay quiet while it is itself
     # out of range: that problem is reported once, by _check_tasks.
     max_ok = 1 <= config.worker_max_capacity <= 1000

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from constructs_lib.container_paths import DEFAULT_WRITABLE_PATHS, WRITABLE_PATHS_ALLOWED
 from constructs_lib.limits import LOG_RETENTION_DAYS
 
 # Commercial, GovCloud and China regions that the hashicorp/aws 5.100.0
@@ -160,6 +161,16 @@ class EnvironmentConfig:
         "TCP port the API container listens on; the VPC link reaches it there and Cloud Map publishes it (SRV).",
         8080,
         allowed="1024-65535 (an unprivileged port: the container runs as a non-root user)",
+    )
+    api_writable_paths: tuple[str, ...] = _key(
+        "Paths the API container may write to. Its root filesystem is read-only; each path is an ephemeral task volume (Fargate task storage, private to the task, gone when it stops) mounted read-write there. Empty: nothing is writable.",
+        DEFAULT_WRITABLE_PATHS,
+        allowed=WRITABLE_PATHS_ALLOWED,
+    )
+    worker_writable_paths: tuple[str, ...] = _key(
+        "Paths the worker container may write to (scratch space for jobs), as api_writable_paths.",
+        DEFAULT_WRITABLE_PATHS,
+        allowed=WRITABLE_PATHS_ALLOWED,
     )
     api_cpu_target_percent: int = _key(
         "Average CPU (%) of the API tasks that target tracking holds between api_min_capacity and api_max_capacity.",
