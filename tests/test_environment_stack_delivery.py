@@ -260,7 +260,9 @@ def test_staging_updater_key_lets_eventbridge_in_for_the_rule_only(stacks):
     (statement,) = events
     assert statement["principals"] == [{"type": "Service", "identifiers": ["events.amazonaws.com"]}]
     assert statement["actions"] == ["kms:Decrypt", "kms:GenerateDataKey"]
-    (condition,) = statement["condition"]
+    account, condition = statement["condition"]
+    assert (account["test"], account["variable"]) == ("StringEquals", "aws:SourceAccount")
+    assert account["values"][0].endswith(".account_id}")
     assert (condition["test"], condition["variable"]) == ("ArnEquals", "aws:SourceArn")
     assert condition["values"][0].endswith(f":rule/{config.resource_prefix}-ecs-updater-ecr-push")
     (log_group,) = [g for g in resources(doc, "aws_cloudwatch_log_group").values() if g["name"] == f"/aws/lambda/{config.resource_prefix}-ecs-updater"]
