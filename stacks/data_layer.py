@@ -61,7 +61,7 @@ from constructs_lib.tables import (
 )
 from stacks.config import EnvironmentConfig
 from stacks.layer import LayerStack
-from stacks.names import API_SERVICE_NAME, http_api_name, updater_name, websocket_api_name
+from stacks.names import API_SERVICE_NAME, execution_role_name, http_api_name, updater_name, websocket_api_name
 from stacks.network_layer import NetworkLayer
 
 
@@ -97,6 +97,9 @@ class DataLayer(LayerStack):
                     "Holds third-party credentials issued out of band that no Lambda can rotate; "
                     "operators rotate them with put-secret-value per the runbook"
                 ),
+                # The one reader: the ECS execution role (services layer; grant_read there), by the name it gets.
+                # The ECR-push updater never reads it (it copies task definitions, which name the secret by ARN).
+                reader_role_arns=(AwsContext.of(self).arn("iam", f"role/{execution_role_name(config)}", region=False),),
             ),
         )
         self.job_queue = Queue(
