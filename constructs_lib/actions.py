@@ -70,6 +70,8 @@ LOGS_WRITE_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 
 # -- Secrets Manager ------------------------------------------------------------------
 SECRETS_READ_ACTIONS = ("secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue")
+# What reads a secret's value (BatchGetSecretValue needs GetSecretValue on each secret too).
+SECRETS_VALUE_ACTIONS = ("secretsmanager:GetSecretValue",)
 
 # -- SQS ---------------------------------------------------------------------------------
 SQS_SEND_ACTIONS = ("sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage")

@@ -1,7 +1,7 @@
 """Alarms that page people: an encrypted SNS topic and the alarms that publish to it.
 
 ``AlarmTopic`` is an SNS topic encrypted with a customer-managed key (the
-``alarms`` key, whose policy needs ``ALARMS_KEY_PRINCIPAL`` so CloudWatch
+``alarms`` key, whose policy needs ``alarms_key_principal`` so CloudWatch
 may encrypt what it publishes), a topic policy that lets CloudWatch alarms
 of this account and region publish and nothing else, and optional e-mail
 subscriptions (each address must confirm the mail SNS sends before it
@@ -44,15 +44,11 @@ from constructs_lib._validation import Problems, is_token
 from constructs_lib.actions import KMS_CLOUDWATCH_ALARMS_ACTIONS, SNS_PUBLISH_ACTIONS
 from constructs_lib.aws_context import AwsContext
 from constructs_lib.encryption import KeyServicePrincipal
+from constructs_lib.iam import Condition
 from constructs_lib.metrics import Metric
 from constructs_lib.monitoring import EXPRESSION_ID, GraphWidget
 
 CLOUDWATCH_PRINCIPAL = "cloudwatch.amazonaws.com"
-# The alarms key lets CloudWatch encrypt the messages it publishes to the
-# topic (AWS's documented key policy statement for alarms to an encrypted topic).
-ALARMS_KEY_PRINCIPAL = KeyServicePrincipal(
-    service=CLOUDWATCH_PRINCIPAL, actions=KMS_CLOUDWATCH_ALARMS_ACTIONS, sid="CloudWatchAlarmsPublishToEncryptedTopic"
-)
 COMPARISON_OPERATORS = (
     "GreaterThanThreshold",
     "GreaterThanOrEqualToThreshold",
@@ -66,6 +62,27 @@ _EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s]+"
 _QUERY_ID = r"[a-z][A-Za-z0-9_]{0,254}"
 
 
+def alarms_key_principal(scope: Construct) -> KeyServicePrincipal:
+    """The alarms key's statement that lets CloudWatch encrypt what it publishes to the topic.
+
+    AWS's documented key policy statement for alarms to an encrypted topic,
+    limited to alarms of this account and region (confused-deputy
+    protection): CloudWatch sends ``aws:SourceAccount`` and the alarm's ARN
+    as ``aws:SourceArn`` when an alarm acts, the same keys the topic's own
+    policy checks.
+    """
+    context = AwsContext.of(scope)
+    return KeyServicePrincipal(
+        service=CLOUDWATCH_PRINCIPAL,
+        actions=KMS_CLOUDWATCH_ALARMS_ACTIONS,
+        conditions=(
+            Condition("StringEquals", "aws:SourceAccount", (context.account_id,)),
+            Condition("ArnLike", "aws:SourceArn", (context.arn("cloudwatch", "alarm:*"),)),
+        ),
+        sid="CloudWatchAlarmsPublishToEncryptedTopic",
+    )
+
+
 # -- the topic ---------------------------------------------------------------------------
 @dataclass(frozen=True, kw_only=True)
 class AlarmTopicProps:
@@ -73,7 +90,7 @@ class AlarmTopicProps:
 
     name: 1-256 letters, digits, '-' and '_', such as ``circle-of-trust-alarms``.
     kms_key_arn: the topic's key (the ``alarms`` key, with
-        ``ALARMS_KEY_PRINCIPAL`` in its policy).
+        ``alarms_key_principal`` in its policy).
     email_addresses: addresses subscribed to every alarm and recovery.
         Default none (subscribe out of band: chat, paging, ...).
     """

@@ -249,9 +249,10 @@ class AuditTrail(Construct):
                 name=f"{props.trail_name}{LOGS_ROLE_SUFFIX}",
                 service=CLOUDTRAIL_PRINCIPAL,
                 description=f"CloudTrail trail {props.trail_name}: writes its events to {props.log_group_name}",
-                # CloudTrail's documented trust policy has no condition; the
-                # role is passed to this trail only (iam:PassRole, same account).
-                source_account_condition=False,
+                # Confused-deputy protection: CloudTrail assumes the role for a
+                # trail and sends that trail's ARN (aws:SourceArn) and account
+                # (aws:SourceAccount); only this trail may assume it.
+                source_arn_patterns=(arn,),
             ),
         )
         logs_policy = self.logs_role.grant(

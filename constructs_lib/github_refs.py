@@ -1,6 +1,6 @@
 """GitHub names the deploy role's trust policy is built from, and their rules.
 
-Plain data, no jsii: ``stacks/config.py`` validates the config with these
+Plain data, no jsii: ``stacks/config/`` validates the config with these
 rules and ``constructs_lib/github_oidc.py`` validates its props with them.
 
 The GitHub OIDC token's ``sub`` claim (GitHub's default format, which this

@@ -5,6 +5,24 @@ later load balancers that must face the internet); nothing gets a public IP
 on launch. Without NAT, tasks reach AWS through endpoints: gateway endpoints
 for S3 (ECR image layers live there) and DynamoDB, interface endpoints for
 the APIs a Fargate task calls, reachable only on 443 from inside the VPC.
+
+Every endpoint has a policy (``endpoint_policy``): principals of this
+account may reach resources of this account through it (``aws:PrincipalAccount``
+and ``aws:ResourceAccount``), plus what the service itself needs that this
+account does not own: ECR's authorization token (no resource) and, on the S3
+gateway, ECR's layer bucket, which image pulls read through presigned URLs.
+So a task can neither copy data to another account's bucket or queue nor be
+used with another account's credentials through these endpoints.
+
+The VPC's default network ACL, which every subnet uses, is managed
+(``aws_default_network_acl``, ``DEFAULT_NACL_INGRESS``): it denies SSH (22)
+and RDP (3389) from anywhere, then allows the rest in, and everything out.
+Security groups, which are stateful, decide what reaches each ENI; the ACL
+keeps the administration ports closed below them. It stays open otherwise
+because the subnets' traffic comes from outside the VPC's range too: replies
+from the S3 and DynamoDB gateway endpoints and through NAT arrive from AWS
+and internet addresses on ephemeral ports, and a stateless ACL would need
+them all listed.
 """
 
 from __future__ import annotations
@@ -17,6 +35,8 @@ from cdktf_cdktf_provider_aws.data_aws_availability_zones import (
     DataAwsAvailabilityZones,
     DataAwsAvailabilityZonesFilter,
 )
+from cdktf import Fn
+from cdktf_cdktf_provider_aws.default_network_acl import DefaultNetworkAcl, DefaultNetworkAclEgress, DefaultNetworkAclIngress
 from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
 from cdktf_cdktf_provider_aws.eip import Eip
 from cdktf_cdktf_provider_aws.flow_log import FlowLog
@@ -34,6 +54,7 @@ from constructs import Construct
 
 from constructs_lib.aws_context import AwsContext
 from constructs_lib.iam import ServiceRole, ServiceRoleProps, Statement
+from constructs_lib.policy import accept_finding
 
 # What a Fargate task in a private subnet calls when there is no NAT: image
 # pull (ecr.api, ecr.dkr; layers come through the S3 gateway endpoint), logs,
@@ -42,6 +63,23 @@ DEFAULT_INTERFACE_ENDPOINT_SERVICES = ("ecr.api", "ecr.dkr", "logs", "sqs", "sec
 GATEWAY_ENDPOINT_SERVICES = ("s3", "dynamodb")
 SUBNET_BLOCKS = 16  # the VPC is cut into 16 equal blocks
 PUBLIC_BLOCK_OFFSET = 8  # private subnets use blocks 0-7, public ones 8-15
+# The default network ACL's inbound rules, in order: (rule number, action, protocol, from port, to port).
+# "6" is TCP, "17" UDP (RDP listens on both), "-1" every protocol. From 0.0.0.0/0 each; the VPC has no IPv6 range.
+DEFAULT_NACL_INGRESS = (
+    (100, "deny", "6", 22, 22),
+    (110, "deny", "6", 3389, 3389),
+    (120, "deny", "17", 3389, 3389),
+    (200, "allow", "-1", 0, 0),
+)
+DEFAULT_NACL_EGRESS = ((100, "allow", "-1", 0, 0),)
+DEFAULT_NACL_ANY_PORT_REASON = (
+    "Replies from the S3 and DynamoDB gateway endpoints and through NAT come from outside the VPC on ephemeral ports; "
+    "stateful security groups guard every ENI, and the ACL denies SSH and RDP from anywhere"
+)
+ECR_LAYER_BUCKET_REASON = (
+    "ECR serves image layers from its own bucket prod-<region>-starport-layer-bucket through presigned URLs signed by ECR, "
+    "not by this account, so that one statement can name no account; it allows only s3:GetObject on that bucket"
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -199,11 +237,35 @@ class Network(Construct):
                 service_name=f"com.amazonaws.{context.region}.{service}",
                 vpc_endpoint_type="Gateway",
                 route_table_ids=[table.id for table in self.private_route_tables],
+                policy=Fn.jsonencode(endpoint_policy(context, service)),
                 tags={"Name": f"{prefix}-{service}"},
             )
             for service in GATEWAY_ENDPOINT_SERVICES
         }
+        accept_finding(self.gateway_endpoints["s3"], "vpc_endpoint_connections_trust_boundaries", ECR_LAYER_BUCKET_REASON)
+        self.default_network_acl = self._manage_default_network_acl()
         self.flow_log = self._add_flow_logs(context) if props.enable_flow_logs else None
+
+    def _manage_default_network_acl(self) -> DefaultNetworkAcl:
+        """The VPC's default ACL, which every subnet uses: SSH and RDP denied from anywhere, the rest allowed (module docstring)."""
+        acl = DefaultNetworkAcl(
+            self,
+            "default-network-acl",
+            default_network_acl_id=self.vpc.default_network_acl_id,
+            # Listed, not left implicit: the provider plans to remove a subnet it finds associated but not listed.
+            subnet_ids=[subnet.id for subnet in (*self.private_subnets, *self.public_subnets)],
+            ingress=[
+                DefaultNetworkAclIngress(rule_no=number, action=action, protocol=protocol, from_port=low, to_port=high, cidr_block="0.0.0.0/0")
+                for number, action, protocol, low, high in DEFAULT_NACL_INGRESS
+            ],
+            egress=[
+                DefaultNetworkAclEgress(rule_no=number, action=action, protocol=protocol, from_port=low, to_port=high, cidr_block="0.0.0.0/0")
+                for number, action, protocol, low, high in DEFAULT_NACL_EGRESS
+            ],
+            tags={"Name": f"{self.props.name_prefix}-default"},
+        )
+        accept_finding(acl, "ec2_networkacl_allow_ingress_any_port", DEFAULT_NACL_ANY_PORT_REASON)
+        return acl
 
     # -- optional parts -----------------------------------------------------------
     def _add_nat_gateways(self) -> None:
@@ -261,6 +323,7 @@ class Network(Construct):
                 private_dns_enabled=True,
                 subnet_ids=[subnet.id for subnet in self.private_subnets],
                 security_group_ids=[group.id],
+                policy=Fn.jsonencode(endpoint_policy(context, service)),
                 tags={"Name": f"{prefix}-{service}"},
             )
 
@@ -290,6 +353,54 @@ class Network(Construct):
     @property
     def private_route_table_ids(self) -> list[str]:
         return [table.id for table in self.private_route_tables]
+
+
+def endpoint_policy(context: AwsContext, service: str) -> dict:
+    """The policy of the endpoint of ``service`` (``s3``, ``ecr.api``, ...): this account's principals to this account's resources, plus what the service needs.
+
+    ``aws:PrincipalAccount`` keeps out credentials of other accounts,
+    ``aws:ResourceAccount`` keeps this account's principals from reaching
+    other accounts' resources (copying data out). What the service itself
+    needs besides:
+
+    * ``ecr.api``: GetAuthorizationToken, which names no resource, for this
+      account's principals;
+    * ``s3``: ECR's layer bucket ``prod-<region>-starport-layer-bucket``
+      (GetObject only), which image pulls read through URLs ECR presigns.
+    """
+    account = [context.account_id]
+    statements: list[dict] = [
+        {
+            "Sid": "AccountPrincipalsToAccountResources",
+            "Effect": "Allow",
+            "Principal": {"AWS": "*"},
+            "Action": "*",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:PrincipalAccount": account, "aws:ResourceAccount": account}},
+        }
+    ]
+    if service == "ecr.api":
+        statements.append(
+            {
+                "Sid": "AccountPrincipalsGetEcrTokens",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": "ecr:GetAuthorizationToken",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:PrincipalAccount": account}},
+            }
+        )
+    if service == "s3":
+        statements.append(
+            {
+                "Sid": "EcrImageLayers",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": f"arn:{context.partition}:s3:::prod-{context.region}-starport-layer-bucket/*",
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
 def add_vpc_flow_logs(

@@ -10,21 +10,46 @@ the plan output. An operator sets it out of band, once per environment:
 ECS reads it at task start with the execution role and hands it to the
 container as an environment variable (``secrets`` in the container
 definition, by ARN), so it never appears in a task definition either.
+
+The secret's resource policy makes the readers' IAM grants the only way to
+the value (``reader_role_arns``):
+
+* ``ReadersReadTheValue`` allows the readers (and nobody else) to read it;
+* ``DenyOtherAccounts`` denies every action to principals of other accounts;
+* ``DenyTheValueToAllButTheReaders`` denies reading the value to every
+  principal of the account but the readers and the account root (the
+  break-glass user). Administrators keep what their IAM policies give them
+  on the secret (describe, put-secret-value, rotate, delete, this policy):
+  they set the value and can change the policy, which CloudTrail records,
+  but no role's "secretsmanager:*" reads the value by accident.
+
+The readers are named by ARN in conditions (``aws:PrincipalArn``), not as
+principals: Secrets Manager refuses a principal that does not exist yet,
+and the readers live in a layer applied after the secret's.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementCondition,
+    DataAwsIamPolicyDocumentStatementPrincipals,
+)
 from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
+from cdktf_cdktf_provider_aws.secretsmanager_secret_policy import SecretsmanagerSecretPolicy
 from cdktf_cdktf_provider_aws.secretsmanager_secret_rotation import (
     SecretsmanagerSecretRotation,
     SecretsmanagerSecretRotationRotationRules,
 )
 from constructs import Construct
 
-from constructs_lib._validation import Problems
-from constructs_lib.actions import KMS_DECRYPT_ACTIONS, SECRETS_READ_ACTIONS
+from constructs_lib._validation import Problems, is_token
+from constructs_lib.actions import KMS_DECRYPT_ACTIONS, SECRETS_READ_ACTIONS, SECRETS_VALUE_ACTIONS
+from constructs_lib.aws_context import AwsContext
 from constructs_lib.encryption import key_statements
 from constructs_lib.iam import ServiceRole, Statement
 from constructs_lib.policy import skip_check
@@ -50,6 +75,11 @@ class SecretProps:
         why no code can rotate this value (e.g. credentials a third party
         issues). Recorded next to the secret as the policy-scan skip of the
         rotation check, and listed in the README. Default empty.
+    reader_role_arns: IAM role ARNs (``arn:<partition>:iam::<account>:role/
+        <name>``, of this account) that may read the value; the resource
+        policy denies it to every other principal but the account root.
+        Give every role that ``grant_read`` is called for. Default none
+        (only the root user could read it).
     """
 
     name: str
@@ -59,9 +89,15 @@ class SecretProps:
     rotation_lambda_arn: str | None = None
     rotation_days: int = 30
     manual_rotation_reason: str = ""
+    reader_role_arns: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         problems = Problems("SecretProps")
+        for arn in self.reader_role_arns:
+            if not is_token(arn) and not re.fullmatch(r"arn:[a-z-]+:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}", arn):
+                problems.add(f"reader_role_arns must hold IAM role ARNs such as arn:aws:iam::123456789012:role/reader, but {arn!r} was provided")
+        if len(set(self.reader_role_arns)) != len(self.reader_role_arns):
+            problems.add(f"reader_role_arns must not repeat a role, but {list(self.reader_role_arns)!r} was provided")
         problems.matches("name", self.name, _NAME, "1-512 of letters, digits and /_+=.@-")
         if self.recovery_window_days != 0:
             problems.between("recovery_window_days", self.recovery_window_days, 7, 30)
@@ -98,6 +134,56 @@ class Secret(Construct):
             )
         else:
             skip_check(self.secret, "CKV2_AWS_57", props.manual_rotation_reason)
+        self.policy_document = self._policy_document()
+        self.policy = SecretsmanagerSecretPolicy(
+            self,
+            "policy",
+            secret_arn=self.secret.arn,
+            policy=self.policy_document.json,
+            # Secrets Manager refuses a policy that would open the secret to other accounts.
+            block_public_policy=True,
+        )
+
+    def _policy_document(self) -> DataAwsIamPolicyDocument:
+        context = AwsContext.of(self)
+        root = f"arn:{context.partition}:iam::{context.account_id}:root"
+        everyone = [DataAwsIamPolicyDocumentStatementPrincipals(type="AWS", identifiers=["*"])]
+        statements = []
+        if self.props.reader_role_arns:
+            statements.append(
+                DataAwsIamPolicyDocumentStatement(
+                    sid="ReadersReadTheValue",
+                    effect="Allow",
+                    # The account, narrowed to the readers: a role named as a principal must exist already.
+                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="AWS", identifiers=[root])],
+                    actions=list(SECRETS_READ_ACTIONS),
+                    resources=[self.secret.arn],
+                    condition=[DataAwsIamPolicyDocumentStatementCondition(test="ArnEquals", variable="aws:PrincipalArn", values=list(self.props.reader_role_arns))],
+                )
+            )
+        statements += [
+            DataAwsIamPolicyDocumentStatement(
+                sid="DenyOtherAccounts",
+                effect="Deny",
+                principals=everyone,
+                actions=["secretsmanager:*"],
+                resources=[self.secret.arn],
+                condition=[DataAwsIamPolicyDocumentStatementCondition(test="StringNotEquals", variable="aws:PrincipalAccount", values=[context.account_id])],
+            ),
+            DataAwsIamPolicyDocumentStatement(
+                sid="DenyTheValueToAllButTheReaders",
+                effect="Deny",
+                principals=everyone,
+                actions=list(SECRETS_VALUE_ACTIONS),
+                resources=[self.secret.arn],
+                condition=[
+                    DataAwsIamPolicyDocumentStatementCondition(
+                        test="ArnNotEquals", variable="aws:PrincipalArn", values=[*self.props.reader_role_arns, root]
+                    )
+                ],
+            ),
+        ]
+        return DataAwsIamPolicyDocument(self, "policy-document", statement=statements)
 
     @property
     def secret_arn(self) -> str:

@@ -20,7 +20,12 @@ How images reach the service without drift (tools/ecs_deploy.py):
    INACTIVE one.
 
 Every task runs in private subnets without a public IP, in ``awsvpc`` mode,
-and logs to its own log group. Secrets come from Secrets Manager by ARN
+and logs to its own log group. The container's root filesystem is read-only
+(``readonlyRootFilesystem``): what the app may write goes to the paths it
+names (``writable_paths``, ``/tmp`` by default), each an ephemeral task
+volume on Fargate's task storage. The awslogs driver runs in non-blocking
+mode with a buffer (``log_mode``), so a slow or throttled CloudWatch Logs
+never stalls the app's writes to stdout. Secrets come from Secrets Manager by ARN
 (``secrets``), never as plain environment values. A failing deployment
 stops and rolls back by itself (circuit breaker).
 """
@@ -46,7 +51,11 @@ from cdktf_cdktf_provider_aws.ecs_service import (
     EcsServiceNetworkConfiguration,
     EcsServiceServiceRegistries,
 )
-from cdktf_cdktf_provider_aws.ecs_task_definition import EcsTaskDefinition, EcsTaskDefinitionRuntimePlatform
+from cdktf_cdktf_provider_aws.ecs_task_definition import (
+    EcsTaskDefinition,
+    EcsTaskDefinitionRuntimePlatform,
+    EcsTaskDefinitionVolume,
+)
 from constructs import Construct
 
 from constructs_lib._validation import Problems, is_token
@@ -59,6 +68,7 @@ from constructs_lib.actions import (
     IAM_PASS_ROLE_ACTIONS,
 )
 from constructs_lib.aws_context import AwsContext
+from constructs_lib.container_paths import DEFAULT_WRITABLE_PATHS, volume_name, writable_path_problems
 from constructs_lib.iam import Condition, Role, Statement
 from constructs_lib.limits import FARGATE_MEMORY_MIB, fargate_memory_problem
 from constructs_lib.metrics import Metric
@@ -72,6 +82,8 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # use with fullmatch: `$` wou
 # Names that say "secret": such a value belongs in ``secrets``, not ``environment``.
 _SECRET_LIKE = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE_KEY|API_KEY|CREDENTIAL", re.IGNORECASE)
 _NAME = r"[A-Za-z0-9_-]{1,255}"
+LOG_MODES = ("non-blocking", "blocking")
+_BUFFER_SIZE = r"[1-9][0-9]{0,5}[kmg]"  # awslogs max-buffer-size, such as 25m
 
 
 @dataclass(frozen=True)
@@ -215,6 +227,21 @@ class FargateServiceProps:
     health_check_grace_period_seconds: with a target group, how long ECS
         ignores failing load balancer health checks of a new task,
         0-2147483647. Default 60.
+    readonly_root_filesystem: the container's root filesystem is read-only.
+        Default True: an attacker who gets code execution cannot change the
+        app's files or drop tools next to them; what the app writes goes to
+        writable_paths.
+    writable_paths: absolute paths the app writes to, each an ephemeral
+        task volume (Fargate task storage, private to the task) mounted
+        read-write; at most 20, distinct, not '/', none inside another.
+        Default ("/tmp",), what most runtimes need.
+    log_mode: the awslogs driver's delivery mode, non-blocking or
+        blocking. Default non-blocking: log lines go to a buffer, so the app
+        never stalls on CloudWatch Logs; when the buffer is full, the newest
+        lines are dropped rather than the app blocked.
+    log_max_buffer_size: with non-blocking, the buffer per container, such
+        as 25m (1-999999 then k, m or g). Default 25m (awslogs' own default
+        is 1m, which a burst of stack traces fills).
     depends_on: what the service waits for, such as the roles' policies.
         ECS starts tasks as soon as the service exists; without this the
         first tasks can start before the execution role may pull images or
@@ -246,6 +273,10 @@ class FargateServiceProps:
     deployment_maximum_percent: int = 200
     target_group_arn: str | None = None
     health_check_grace_period_seconds: int = 60
+    readonly_root_filesystem: bool = True
+    writable_paths: tuple[str, ...] = DEFAULT_WRITABLE_PATHS
+    log_mode: str = "non-blocking"
+    log_max_buffer_size: str = "25m"
     depends_on: tuple[ITerraformDependable, ...] = ()
 
     def __post_init__(self) -> None:
@@ -285,6 +316,10 @@ class FargateServiceProps:
         problems.one_of("cpu_architecture", self.cpu_architecture, ("X86_64", "ARM64"))
         problems.between("deployment_minimum_healthy_percent", self.deployment_minimum_healthy_percent, 0, 100)
         problems.between("deployment_maximum_percent", self.deployment_maximum_percent, 100, 200)
+        for problem in writable_path_problems(list(self.writable_paths)):
+            problems.add(f"writable_paths {problem}")
+        problems.one_of("log_mode", self.log_mode, LOG_MODES)
+        problems.matches("log_max_buffer_size", self.log_max_buffer_size, _BUFFER_SIZE, "a size such as 25m: 1-999999 then k, m or g")
         problems.raise_if_any()
 
 
@@ -305,9 +340,12 @@ class FargateService(Construct):
                     "awslogs-group": props.log_group_name,
                     "awslogs-region": context.region,
                     "awslogs-stream-prefix": props.container_name,
+                    "mode": props.log_mode,
+                    **({"max-buffer-size": props.log_max_buffer_size} if props.log_mode == "non-blocking" else {}),
                 },
             },
             "stopTimeout": props.stop_timeout_seconds,
+            "readonlyRootFilesystem": props.readonly_root_filesystem,
         }
         # Empty lists are left out: ECS drops them, and Terraform would see a diff.
         if props.environment:
@@ -316,6 +354,11 @@ class FargateService(Construct):
             container["secrets"] = [{"name": n, "valueFrom": props.secrets[n]} for n in sorted(props.secrets)]
         if props.container_port is not None:
             container["portMappings"] = [{"containerPort": props.container_port, "protocol": "tcp"}]
+        if props.writable_paths:
+            # readOnly spelled out: ECS returns it, and Terraform would see a diff.
+            container["mountPoints"] = [
+                {"sourceVolume": volume_name(path), "containerPath": path, "readOnly": False} for path in props.writable_paths
+            ]
         self.task_definition = EcsTaskDefinition(
             self,
             "task-definition",
@@ -331,6 +374,8 @@ class FargateService(Construct):
             ),
             # jsonencode, not json.dumps: the tokens inside must stay valid in HCL output.
             container_definitions=Fn.jsonencode([container]),
+            # No host, EFS or Docker configuration: on Fargate, a volume on the task's ephemeral storage.
+            volume=[EcsTaskDefinitionVolume(name=volume_name(path)) for path in props.writable_paths] or None,
             # Replaced revisions stay ACTIVE, so rollbacks can still reach them.
             skip_destroy=True,
         )

@@ -73,7 +73,7 @@ from constructs_lib.iam import ServiceRole, Statement, policy_document
 from constructs_lib.limits import LOG_RETENTION_DAYS
 from constructs_lib.logs import LogGroup, LogGroupProps
 from constructs_lib.metrics import Metric, api_gateway_stage_metric
-from constructs_lib.policy import skip_check
+from constructs_lib.policy import accept_finding, skip_check
 from constructs_lib.security_groups import AppSecurityGroup, AppSecurityGroupProps
 
 REQUIRED_ROUTES = ("$connect", "$disconnect", "$default")
@@ -155,6 +155,12 @@ class ApiGatewayAccountProps:
         problems.raise_if_any()
 
 
+API_GATEWAY_ROLE_TRUST_REASON = (
+    "API Gateway documents this account-level logging role's trust without conditions and sends no aws:SourceAccount "
+    "or aws:SourceArn when assuming it; only this account's API Gateway setting can name the role, and it writes only API Gateway log groups"
+)
+
+
 class ApiGatewayAccount(Construct):
     """The region's API Gateway CloudWatch role, which REST and WebSocket logging need.
 
@@ -169,8 +175,15 @@ class ApiGatewayAccount(Construct):
 
     The trust policy has no ``aws:SourceAccount``/``aws:SourceArn``
     condition, unlike ``ServiceRole``: API Gateway documents this role's
-    trust without conditions and checks it by assuming it when the setting
-    is saved.
+    trust without conditions (the "Set up CloudWatch logging" guide and the
+    AWS::ApiGateway::Account example), does not document sending either key
+    when it assumes the account-level logging role, and checks the role by
+    assuming it when the setting is saved, so a condition it does not meet
+    would fail that save and every later log delivery. What guards it
+    instead: only ``apigateway:PATCH`` on this account's setting can point
+    API Gateway at it (iam:PassRole, never across accounts), and it may write
+    only API Gateway's log groups. The live audit's confused-deputy check is
+    accepted on it with that reason (``API_GATEWAY_ROLE_TRUST_REASON``).
     """
 
     def __init__(self, scope: Construct, construct_id: str, props: ApiGatewayAccountProps) -> None:
@@ -194,6 +207,7 @@ class ApiGatewayAccount(Construct):
             description="API Gateway writes access and execution logs of this region's REST and WebSocket APIs",
             assume_role_policy=trust.json,
         )
+        accept_finding(self.role, "iam_role_cross_service_confused_deputy_prevention", API_GATEWAY_ROLE_TRUST_REASON)
         logs = policy_document(
             self,
             "write-logs-policy-document",

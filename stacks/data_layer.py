@@ -35,7 +35,7 @@ from __future__ import annotations
 from constructs import Construct
 
 from constructs_lib.actions import KMS_DYNAMODB_SERVICE_ACTIONS, KMS_EVENTS_SQS_SERVICE_ACTIONS, KMS_LOGS_SERVICE_ACTIONS
-from constructs_lib.alarms import ALARMS_KEY_PRINCIPAL
+from constructs_lib.alarms import alarms_key_principal
 from constructs_lib.audit import AuditTrail, AuditTrailProps, cloudtrail_key_principals
 from constructs_lib.aws_context import AwsContext
 from constructs_lib.backup import TableBackup, TableBackupProps
@@ -61,7 +61,7 @@ from constructs_lib.tables import (
 )
 from stacks.config import EnvironmentConfig
 from stacks.layer import LayerStack
-from stacks.names import API_SERVICE_NAME, http_api_name, updater_name, websocket_api_name
+from stacks.names import API_SERVICE_NAME, execution_role_name, http_api_name, updater_name, websocket_api_name
 from stacks.network_layer import NetworkLayer
 
 
@@ -97,6 +97,9 @@ class DataLayer(LayerStack):
                     "Holds third-party credentials issued out of band that no Lambda can rotate; "
                     "operators rotate them with put-secret-value per the runbook"
                 ),
+                # The one reader: the ECS execution role (services layer; grant_read there), by the name it gets.
+                # The ECR-push updater never reads it (it copies task definitions, which name the secret by ARN).
+                reader_role_arns=(AwsContext.of(self).arn("iam", f"role/{execution_role_name(config)}", region=False),),
             ),
         )
         self.job_queue = Queue(
@@ -231,6 +234,10 @@ class DataLayer(LayerStack):
             conditions=(Condition("ArnLike", "kms:EncryptionContext:aws:logs:arn", (context.arn("logs", "log-group:*"),)),),
             sid="CloudWatchLogsEncryptsLogGroups",
         )
+        # Confused-deputy protection of the service statements: CloudWatch Logs by the encryption context
+        # that names the log group (this account's groups only: the condition AWS documents for it).
+        # DynamoDB's statement allows kms:DescribeKey only (no encrypt or decrypt), as AWS documents it,
+        # without a condition. CloudTrail, CloudWatch alarms and EventBridge by aws:SourceArn (and aws:SourceAccount).
         dynamodb = KeyServicePrincipal(service="dynamodb.amazonaws.com", actions=KMS_DYNAMODB_SERVICE_ACTIONS, sid="DynamoDbReadsKeyState")
         purposes: list[tuple[str, tuple[KeyServicePrincipal, ...]]] = [
             ("logs", (logs,)),
@@ -241,7 +248,7 @@ class DataLayer(LayerStack):
         ]
         if config.enable_cloudtrail:
             purposes.append(("cloudtrail", cloudtrail_key_principals(self, self._trail_name)))
-        purposes.append(("alarms", (ALARMS_KEY_PRINCIPAL,)))
+        purposes.append(("alarms", (alarms_key_principal(self),)))
         if config.enable_backup:
             purposes.append(("backup", ()))
         if config.enable_ecr_push_updater:
@@ -249,7 +256,10 @@ class DataLayer(LayerStack):
             events = KeyServicePrincipal(
                 service="events.amazonaws.com",
                 actions=KMS_EVENTS_SQS_SERVICE_ACTIONS,
-                conditions=(Condition("ArnEquals", "aws:SourceArn", (rule_arn_for(self, updater_name(config)),)),),
+                conditions=(
+                    Condition("StringEquals", "aws:SourceAccount", (context.account_id,)),
+                    Condition("ArnEquals", "aws:SourceArn", (rule_arn_for(self, updater_name(config)),)),
+                ),
                 sid="EventBridgeSendsToTheUpdaterDlq",
             )
             purposes.append(("ecs-updater", (events,)))

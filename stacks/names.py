@@ -22,3 +22,8 @@ def websocket_api_name(config: EnvironmentConfig) -> str:
 def updater_name(config: EnvironmentConfig) -> str:
     """The ECR-push updater's function, role, rule (``-ecr-push``) and DLQ (``-dlq``) prefix."""
     return f"{config.resource_prefix}-ecs-updater"
+
+
+def execution_role_name(config: EnvironmentConfig) -> str:
+    """The ECS execution role (services layer), which the app secret's policy (data layer) names as its one reader."""
+    return f"{config.resource_prefix}-ecs-execution"

@@ -40,7 +40,7 @@ from stacks.config import EnvironmentConfig
 from stacks.data_layer import DataLayer
 from stacks.edge_layer import EdgeLayer
 from stacks.layer import LayerStack
-from stacks.names import API_CONTAINER, API_SERVICE_NAME, WORKER_CONTAINER, WORKER_SERVICE_NAME, updater_name
+from stacks.names import API_CONTAINER, API_SERVICE_NAME, WORKER_CONTAINER, WORKER_SERVICE_NAME, execution_role_name, updater_name
 from stacks.network_layer import NetworkLayer
 from tools.ecs_deploy import DEPLOY_TAG
 
@@ -71,12 +71,13 @@ class ServicesLayer(LayerStack):
             ServiceRole(
                 self,
                 f"{name}-role",
-                ServiceRoleProps(name=f"{prefix}-{name}", service="ecs-tasks.amazonaws.com", source_arn_patterns=ecs_source_arns, description=description),
+                ServiceRoleProps(name=role_name, service="ecs-tasks.amazonaws.com", source_arn_patterns=ecs_source_arns, description=description),
             )
-            for name, description in (
-                ("ecs-execution", "ECS agent: pulls the two images, writes the two log groups, reads the app secret"),
-                ("api-task", "API tasks: both tables, sending jobs"),
-                ("worker-task", "Worker tasks: consuming jobs, the jobs table"),
+            for name, role_name, description in (
+                # Its name is the one the app secret's policy (data layer) lets read the value.
+                ("ecs-execution", execution_role_name(config), "ECS agent: pulls the two images, writes the two log groups, reads the app secret"),
+                ("api-task", f"{prefix}-api-task", "API tasks: both tables, sending jobs"),
+                ("worker-task", f"{prefix}-worker-task", "Worker tasks: consuming jobs, the jobs table"),
             )
         )
         for repository in (data.api_repository, data.worker_repository):
@@ -140,6 +141,7 @@ class ServicesLayer(LayerStack):
                 secrets=secrets,
                 service_registry_arn=data.api_discovery.service_arn,
                 target_group_arn=edge.websocket_api.target_group_arn,
+                writable_paths=config.api_writable_paths,
                 depends_on=(*role_policies(self.execution_role), *role_policies(self.api_task_role)),
                 **subnets,
             ),
@@ -164,6 +166,7 @@ class ServicesLayer(LayerStack):
                 environment={**common_environment, "JOB_TIMEOUT_SECONDS": str(config.worker_job_timeout_seconds)},
                 secrets=secrets,
                 stop_timeout_seconds=WORKER_STOP_TIMEOUT_SECONDS,
+                writable_paths=config.worker_writable_paths,
                 depends_on=(*role_policies(self.execution_role), *role_policies(self.worker_task_role)),
                 **subnets,
             ),

@@ -195,3 +195,33 @@ def test_a_valid_provisioned_config_loads(tmp_path):
         )
     )
     assert (config.dynamodb_billing_mode, config.worker_on_demand_base, config.table_deletion_protection) == ("PROVISIONED", 20, False)
+
+
+# -- writable paths of the read-only containers (issue 18) -----------------------------------------
+def test_writable_paths_default_to_tmp_and_are_documented():
+    specs = {spec.name: spec for spec in config_keys()}
+    defaults = EnvironmentConfig(environment="test")
+    for key in ("api_writable_paths", "worker_writable_paths"):
+        assert getattr(defaults, key) == ("/tmp",), key
+        assert "absolute paths" in specs[key].metadata["allowed"] and "not '/' itself" in specs[key].metadata["allowed"], key
+        assert "read-only" in specs[key].metadata["doc"] or "api_writable_paths" in specs[key].metadata["doc"], key
+
+
+@pytest.mark.parametrize("suffix", ["tfvars", "json"])
+def test_writable_paths_read_as_lists(tmp_path, suffix):
+    config = load_config(write(tmp_path, {"environment": "test", "worker_writable_paths": ["/tmp", "/var/scratch"], "api_writable_paths": []}, f"t.{suffix}"))
+    assert config.worker_writable_paths == ("/tmp", "/var/scratch")
+    assert config.api_writable_paths == ()
+
+
+def test_writable_paths_problems_are_reported_together_naming_the_key(tmp_path):
+    problems = problems_for(tmp_path, api_writable_paths=["/", "/tmp", "/tmp"], worker_writable_paths=["relative"])
+    assert any(p.endswith("api_writable_paths: must not hold '/': that would make the whole root filesystem writable again; got ['/', '/tmp', '/tmp']") for p in problems), problems
+    assert any("api_writable_paths: must not repeat a path, but /tmp appears more than once" in p for p in problems), problems
+    assert any("worker_writable_paths: must hold absolute paths" in p and "but 'relative' was provided" in p for p in problems), problems
+    assert len(problems) == 3
+
+
+def test_writable_paths_are_type_checked(tmp_path):
+    (problem,) = problems_for(tmp_path, api_writable_paths="/tmp")
+    assert problem.endswith("api_writable_paths: must be a list of strings; got '/tmp'")

@@ -260,7 +260,9 @@ def test_staging_updater_key_lets_eventbridge_in_for_the_rule_only(stacks):
     (statement,) = events
     assert statement["principals"] == [{"type": "Service", "identifiers": ["events.amazonaws.com"]}]
     assert statement["actions"] == ["kms:Decrypt", "kms:GenerateDataKey"]
-    (condition,) = statement["condition"]
+    account, condition = statement["condition"]
+    assert (account["test"], account["variable"]) == ("StringEquals", "aws:SourceAccount")
+    assert account["values"][0].endswith(".account_id}")
     assert (condition["test"], condition["variable"]) == ("ArnEquals", "aws:SourceArn")
     assert condition["values"][0].endswith(f":rule/{config.resource_prefix}-ecs-updater-ecr-push")
     (log_group,) = [g for g in resources(doc, "aws_cloudwatch_log_group").values() if g["name"] == f"/aws/lambda/{config.resource_prefix}-ecs-updater"]
@@ -300,3 +302,16 @@ def test_the_runbook_restores_images_as_far_back_as_the_lifecycle_keeps_them(sta
         assert len(policies) == 2, env  # the api and the worker repository
         counts = {int(count) for policy in policies for count in re.findall(r'"?countNumber"?\s*[=:]\s*(\d+)', policy["policy"])}
         assert counts == kept, (env, counts, row)
+
+
+@pytest.mark.parametrize("environment", ["production", "staging"])
+def test_the_app_secret_policy_names_the_execution_role_that_reads_it(stacks, environment):
+    """The secret (data layer) names its reader by the name the services layer gives the execution role."""
+    config, doc = stacks[environment]
+    (policy,) = resources(doc, "aws_secretsmanager_secret_policy").values()
+    readers, _, value = document(doc, policy["policy"])
+    _, execution_role = role_named(doc, f"{config.resource_prefix}-ecs-execution")
+    assert execution_role["name"] == f"{config.resource_prefix}-ecs-execution"
+    (reader,) = readers["condition"][0]["values"]
+    assert reader.endswith(f":role/{config.resource_prefix}-ecs-execution")
+    assert reader in value["condition"][0]["values"]

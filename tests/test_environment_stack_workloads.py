@@ -126,8 +126,16 @@ def test_no_policy_document_grants_wildcard_actions_or_star_resources(docs, env)
         for statement in document["statement"]:
             where = f"{document_id} {statement.get('sid', '')}"
             if statement.get("effect") == "Deny":
-                # The only denials: bucket policies refusing requests without TLS.
                 conditions = {(c["test"], c["variable"], tuple(c["values"])) for c in statement["condition"]}
+                if document_id == "app_secret_policy_document":
+                    # The app secret's policy: other accounts get nothing, the value only its reader (and root).
+                    ((test, variable, _),) = conditions
+                    assert (statement["sid"], test, variable) in {
+                        ("DenyOtherAccounts", "StringNotEquals", "aws:PrincipalAccount"),
+                        ("DenyTheValueToAllButTheReaders", "ArnNotEquals", "aws:PrincipalArn"),
+                    }, where
+                    continue
+                # The only other denials: bucket policies refusing requests without TLS.
                 assert conditions == {("Bool", "aws:SecureTransport", ("false",))}, where
                 continue
             assert statement.get("effect", "Allow") == "Allow", where

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from constructs_lib.alarms import (
-    ALARMS_KEY_PRINCIPAL,
     AlarmProps,
     AlarmTopic,
     AlarmTopicProps,
     MetricAlarm,
+    alarms_key_principal,
     error_rate_alarm,
     latency_alarm,
     message_age_alarm,
@@ -50,7 +50,7 @@ def builders() -> dict[str, AlarmProps]:
 @pytest.fixture(scope="module")
 def doc():
     def build(stack):
-        key = EncryptionKey(stack, "alarms-key", EncryptionKeyProps(name_prefix="cot", purpose="alarms", service_principals=(ALARMS_KEY_PRINCIPAL,)))
+        key = EncryptionKey(stack, "alarms-key", EncryptionKeyProps(name_prefix="cot", purpose="alarms", service_principals=(alarms_key_principal(stack),)))
         AlarmTopic(stack, "alarms", AlarmTopicProps(name="cot-alarms", kms_key_arn=key.key_arn, email_addresses=("ops@example.com", "dev@example.com")))
         AlarmTopic(stack, "quiet", AlarmTopicProps(name="cot-quiet", kms_key_arn=key.key_arn))
         for construct_id, alarm_props in builders().items():
@@ -81,6 +81,18 @@ def test_alarms_key_lets_cloudwatch_encrypt_what_it_publishes(doc):
     assert cloudwatch["principals"] == [{"type": "Service", "identifiers": ["cloudwatch.amazonaws.com"]}]
     assert cloudwatch["actions"] == ["kms:Decrypt", "kms:GenerateDataKey"]
     assert not any("*" in action for action in cloudwatch["actions"])
+
+
+def test_alarms_key_lets_only_alarms_of_this_account_and_region_use_it(doc):
+    """Confused-deputy protection: the same keys the topic policy checks."""
+    statements = at(data_sources(doc, "aws_iam_policy_document"), "alarms-key/key-policy")["statement"]
+    (cloudwatch,) = [s for s in statements if s["sid"] == "CloudWatchAlarmsPublishToEncryptedTopic"]
+    account = context(doc, "aws_caller_identity", "account_id")
+    partition, region = context(doc, "aws_partition", "partition"), context(doc, "aws_region", "name")
+    assert cloudwatch["condition"] == [
+        {"test": "StringEquals", "variable": "aws:SourceAccount", "values": [account]},
+        {"test": "ArnLike", "variable": "aws:SourceArn", "values": [f"arn:{partition}:cloudwatch:{region}:{account}:alarm:*"]},
+    ]
 
 
 def test_topic_policy_lets_only_alarms_of_this_account_and_region_publish(doc):

@@ -199,7 +199,13 @@ def test_logs_role_is_assumed_by_cloudtrail_and_writes_only_cloudtrail_streams(d
     (trust,) = at(data_sources(doc, "aws_iam_policy_document"), "audit/logs-role/trust")["statement"]
     assert trust["principals"] == [{"type": "Service", "identifiers": ["cloudtrail.amazonaws.com"]}]
     assert trust["actions"] == ["sts:AssumeRole"]
-    assert "condition" not in trust  # CloudTrail's documented trust policy; iam:PassRole is the guard
+    # Confused-deputy protection: this account, and this trail only.
+    account = context(doc, "aws_caller_identity", "account_id")
+    trail_arn = f"arn:{context(doc, 'aws_partition', 'partition')}:cloudtrail:{context(doc, 'aws_region', 'name')}:{account}:trail/cot-trail"
+    assert trust["condition"] == [
+        {"test": "StringEquals", "variable": "aws:SourceAccount", "values": [account]},
+        {"test": "ArnLike", "variable": "aws:SourceArn", "values": [trail_arn]},
+    ]
     policy = at(resources(doc, "aws_iam_role_policy"), "audit/logs-role/write-trail-events-policy")
     assert policy["name"] == "write-trail-events"
     (statement,) = at(data_sources(doc, "aws_iam_policy_document"), "audit/logs-role/write-trail-events-policy-document")["statement"]

@@ -226,3 +226,120 @@ def test_props_reject_shapes_the_subnet_plan_cannot_hold(props, message):
     with pytest.raises(ValueError) as caught:
         NetworkProps(name_prefix="cot", **{"availability_zones": TWO_ZONES, **props})
     assert str(caught.value) == message
+
+
+# -- endpoint policies (issue 18) ---------------------------------------------------------
+class _Context:
+    """Stand-in for AwsContext: endpoint_policy reads these three attributes only."""
+
+    account_id, partition, region = "111122223333", "aws", "eu-west-1"
+
+
+ACCOUNT_ONLY = {"StringEquals": {"aws:PrincipalAccount": ["111122223333"], "aws:ResourceAccount": ["111122223333"]}}
+
+
+@pytest.mark.parametrize("service", ["ecr.api", "ecr.dkr", "logs", "sqs", "secretsmanager", "s3", "dynamodb"])
+def test_every_endpoint_policy_lets_only_account_principals_reach_account_resources(service):
+    from constructs_lib.network import endpoint_policy
+
+    policy = endpoint_policy(_Context(), service)
+    assert policy["Version"] == "2012-10-17"
+    first = policy["Statement"][0]
+    assert first == {
+        "Sid": "AccountPrincipalsToAccountResources",
+        "Effect": "Allow",
+        "Principal": {"AWS": "*"},
+        "Action": "*",
+        "Resource": "*",
+        "Condition": ACCOUNT_ONLY,
+    }
+    # Nothing but Allow statements, and every one without an account condition is the ECR layer bucket's.
+    for statement in policy["Statement"]:
+        assert statement["Effect"] == "Allow"
+        if "Condition" not in statement:
+            assert (service, statement["Resource"]) == ("s3", "arn:aws:s3:::prod-eu-west-1-starport-layer-bucket/*")
+
+
+def test_ecr_api_endpoint_also_gives_account_principals_their_token():
+    from constructs_lib.network import endpoint_policy
+
+    statements = endpoint_policy(_Context(), "ecr.api")["Statement"]
+    assert statements[1:] == [
+        {
+            "Sid": "AccountPrincipalsGetEcrTokens",
+            "Effect": "Allow",
+            "Principal": {"AWS": "*"},
+            "Action": "ecr:GetAuthorizationToken",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:PrincipalAccount": ["111122223333"]}},
+        }
+    ]
+
+
+def test_s3_gateway_endpoint_keeps_ecrs_layer_bucket_reachable_for_image_pulls_and_nothing_else():
+    from constructs_lib.network import endpoint_policy
+
+    statements = endpoint_policy(_Context(), "s3")["Statement"]
+    assert statements[1:] == [
+        {"Sid": "EcrImageLayers", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::prod-eu-west-1-starport-layer-bucket/*"}
+    ]
+    for service in ("dynamodb", "logs", "sqs", "secretsmanager", "ecr.dkr"):
+        assert len(endpoint_policy(_Context(), service)["Statement"]) == 1, service
+
+
+@pytest.mark.parametrize("mode", ["endpoints_mode", "single_nat"])
+def test_every_endpoint_carries_its_policy_with_this_accounts_id(mode, request):
+    document = request.getfixturevalue(mode)
+    endpoints = resources(document, "aws_vpc_endpoint")
+    assert len(endpoints) == (7 if mode == "endpoints_mode" else 2)
+    account = "${data.aws_caller_identity." + logical_id(data_sources(document, "aws_caller_identity"), "aws_context/caller") + ".account_id}"
+    for endpoint in endpoints.values():
+        policy = endpoint["policy"]
+        assert policy.startswith("${jsonencode({") and policy.endswith("})}")
+        assert '"aws:PrincipalAccount" = [' + account[2:-1] + "]" in policy
+        assert '"aws:ResourceAccount" = [' + account[2:-1] + "]" in policy
+    s3 = at(endpoints, "network/s3-gateway-endpoint")["policy"]
+    assert "-starport-layer-bucket/*" in s3 and '"Action" = "s3:GetObject"' in s3
+
+
+def test_s3_endpoint_accepts_the_trust_boundary_finding_for_the_ecr_layer_bucket_only():
+    from constructs_lib.network import ECR_LAYER_BUCKET_REASON
+    from constructs_lib.policy import accepted_findings
+
+    built = {}
+    synth_construct(lambda stack: built.setdefault("network", Network(stack, "network", NetworkProps(name_prefix="cot", availability_zones=TWO_ZONES))))
+    network = built["network"]
+    assert accepted_findings(network.gateway_endpoints["s3"]) == {"vpc_endpoint_connections_trust_boundaries": ECR_LAYER_BUCKET_REASON}
+    assert accepted_findings(network.gateway_endpoints["dynamodb"]) == {}
+    assert all(accepted_findings(endpoint) == {} for endpoint in network.interface_endpoints.values())
+    assert accepted_findings(network.default_network_acl) == {"ec2_networkacl_allow_ingress_any_port": network_module().DEFAULT_NACL_ANY_PORT_REASON}
+
+
+def network_module():
+    import constructs_lib.network
+
+    return constructs_lib.network
+
+
+# -- the default network ACL (issue 18) ---------------------------------------------------------
+@pytest.mark.parametrize("mode", ["endpoints_mode", "single_nat"])
+def test_default_network_acl_denies_ssh_and_rdp_from_anywhere_then_allows_the_rest(mode, request):
+    document = request.getfixturevalue(mode)
+    acl = only(document, "aws_default_network_acl")
+    vpc = ref(document, "aws_vpc", logical_id(resources(document, "aws_vpc"), "network/vpc"), "default_network_acl_id")
+    assert acl["default_network_acl_id"] == vpc
+    anywhere = dict(cidr_block="0.0.0.0/0")
+    assert acl["ingress"] == [
+        {"rule_no": 100, "action": "deny", "protocol": "6", "from_port": 22, "to_port": 22, **anywhere},
+        {"rule_no": 110, "action": "deny", "protocol": "6", "from_port": 3389, "to_port": 3389, **anywhere},
+        {"rule_no": 120, "action": "deny", "protocol": "17", "from_port": 3389, "to_port": 3389, **anywhere},
+        {"rule_no": 200, "action": "allow", "protocol": "-1", "from_port": 0, "to_port": 0, **anywhere},
+    ]
+    assert acl["egress"] == [{"rule_no": 100, "action": "allow", "protocol": "-1", "from_port": 0, "to_port": 0, **anywhere}]
+
+
+def test_default_network_acl_names_every_subnet_so_plans_stay_clean(endpoints_mode):
+    acl = only(endpoints_mode, "aws_default_network_acl")
+    subnets = resources(endpoints_mode, "aws_subnet")
+    expected = [ref(endpoints_mode, "aws_subnet", logical_id(subnets, f"network/{tier}-{index}"), "id") for tier in ("private", "public") for index in (0, 1)]
+    assert acl["subnet_ids"] == expected

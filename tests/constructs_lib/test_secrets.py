@@ -91,3 +91,78 @@ def test_props_validation_messages(kwargs, message):
     with pytest.raises(ValueError, match="^SecretProps: ") as caught:
         SecretProps(**{"name": "cot/app", "manual_rotation_reason": MANUAL, **kwargs})
     assert message in str(caught.value)
+
+
+# -- the resource policy (issue 18) ---------------------------------------------------------
+READER = "arn:aws:iam::111122223333:role/cot-ecs-execution"
+
+
+@pytest.fixture(scope="module")
+def guarded():
+    def build(stack):
+        Secret(stack, "app", SecretProps(name="cot/app", kms_key_arn=KEY, manual_rotation_reason=MANUAL, reader_role_arns=(READER,)))
+        Secret(stack, "unread", SecretProps(name="cot/unread", manual_rotation_reason=MANUAL))
+
+    return synth_construct(build)
+
+
+def _account(document, attribute="account_id"):
+    kind, path = ("aws_caller_identity", "aws_context/caller") if attribute == "account_id" else ("aws_partition", "aws_context/partition")
+    return "${data." + f"{kind}.{logical_id(data_sources(document, kind), path)}.{attribute}" + "}"
+
+
+def test_secret_policy_is_attached_with_public_policies_blocked(guarded):
+    policy = at(resources(guarded, "aws_secretsmanager_secret_policy"), "app/policy")
+    assert policy["secret_arn"] == ref(guarded, "aws_secretsmanager_secret", logical_id(resources(guarded, "aws_secretsmanager_secret"), "app/secret"), "arn")
+    assert policy["policy"] == "${data.aws_iam_policy_document." + logical_id(data_sources(guarded, "aws_iam_policy_document"), "app/policy-document") + ".json}"
+    assert policy["block_public_policy"] is True
+
+
+def test_secret_policy_allows_the_readers_and_denies_the_value_to_everyone_else_but_root(guarded):
+    secret = ref(guarded, "aws_secretsmanager_secret", logical_id(resources(guarded, "aws_secretsmanager_secret"), "app/secret"), "arn")
+    account, partition = _account(guarded), _account(guarded, "partition")
+    root = f"arn:{partition}:iam::{account}:root"
+    readers, other_accounts, value = at(data_sources(guarded, "aws_iam_policy_document"), "app/policy-document")["statement"]
+    assert readers == {
+        "sid": "ReadersReadTheValue",
+        "effect": "Allow",
+        "principals": [{"type": "AWS", "identifiers": [root]}],
+        "actions": list(SECRETS_READ_ACTIONS),
+        "resources": [secret],
+        "condition": [{"test": "ArnEquals", "variable": "aws:PrincipalArn", "values": [READER]}],
+    }
+    assert other_accounts == {
+        "sid": "DenyOtherAccounts",
+        "effect": "Deny",
+        "principals": [{"type": "AWS", "identifiers": ["*"]}],
+        "actions": ["secretsmanager:*"],
+        "resources": [secret],
+        "condition": [{"test": "StringNotEquals", "variable": "aws:PrincipalAccount", "values": [account]}],
+    }
+    assert value == {
+        "sid": "DenyTheValueToAllButTheReaders",
+        "effect": "Deny",
+        "principals": [{"type": "AWS", "identifiers": ["*"]}],
+        "actions": ["secretsmanager:GetSecretValue"],
+        "resources": [secret],
+        "condition": [{"test": "ArnNotEquals", "variable": "aws:PrincipalArn", "values": [READER, root]}],
+    }
+
+
+def test_a_secret_without_readers_still_denies_other_accounts_and_the_value_to_all_but_root(guarded):
+    statements = at(data_sources(guarded, "aws_iam_policy_document"), "unread/policy-document")["statement"]
+    assert [s["sid"] for s in statements] == ["DenyOtherAccounts", "DenyTheValueToAllButTheReaders"]
+    assert statements[1]["condition"][0]["values"] == [f"arn:{_account(guarded, 'partition')}:iam::{_account(guarded)}:root"]
+
+
+@pytest.mark.parametrize(
+    ("readers", "message"),
+    [
+        (("cot-ecs-execution",), "reader_role_arns must hold IAM role ARNs such as arn:aws:iam::123456789012:role/reader, but 'cot-ecs-execution' was provided"),
+        ((READER, READER), "reader_role_arns must not repeat a role"),
+    ],
+)
+def test_reader_role_arns_validation_messages(readers, message):
+    with pytest.raises(ValueError) as error:
+        SecretProps(name="cot/app", manual_rotation_reason=MANUAL, reader_role_arns=readers)
+    assert message in str(error.value)

@@ -244,3 +244,63 @@ def test_container_insights_metrics_name_the_cluster_and_the_service():
         assert (metric.namespace, metric.metric_name, metric.statistic, metric.period_seconds) == ("ECS/ContainerInsights", name, "Average", 60)
         assert (list(metric.dimensions), metric.dimensions["ClusterName"]) == (["ClusterName", "ServiceName"], "cot-api")
         assert doc["output"][helper]["value"] == service_name
+
+
+# -- read-only root filesystem, writable volumes, non-blocking logs (issue 18) -----------------------
+@pytest.fixture(scope="module")
+def hardened():
+    def build(stack):
+        FargateService(stack, "default", api_service_props())
+        FargateService(stack, "cache", api_service_props(family="cot-cache", writable_paths=("/tmp", "/var/cache/app")))
+        FargateService(stack, "sealed", api_service_props(family="cot-sealed", writable_paths=(), log_mode="blocking"))
+
+    return synth_construct(build)
+
+
+def test_container_root_filesystem_is_read_only_with_tmp_as_its_one_writable_volume_by_default(hardened):
+    container = _container(hardened, "default/task-definition")
+    assert '"readonlyRootFilesystem" = true' in container
+    assert '"mountPoints" = [{"sourceVolume" = "writable-tmp", "containerPath" = "/tmp", "readOnly" = false}]' in container
+    task = at(resources(hardened, "aws_ecs_task_definition"), "default/task-definition")
+    # No host, EFS or Docker volume configuration: Fargate's ephemeral task storage.
+    assert task["volume"] == [{"name": "writable-tmp"}]
+
+
+def test_each_writable_path_is_a_volume_with_its_mount_point(hardened):
+    container = _container(hardened, "cache/task-definition")
+    assert (
+        '"mountPoints" = [{"sourceVolume" = "writable-tmp", "containerPath" = "/tmp", "readOnly" = false}, '
+        '{"sourceVolume" = "writable-var-cache-app", "containerPath" = "/var/cache/app", "readOnly" = false}]'
+    ) in container
+    task = at(resources(hardened, "aws_ecs_task_definition"), "cache/task-definition")
+    assert task["volume"] == [{"name": "writable-tmp"}, {"name": "writable-var-cache-app"}]
+
+
+def test_without_writable_paths_nothing_is_writable_and_no_volume_is_made(hardened):
+    container = _container(hardened, "sealed/task-definition")
+    assert '"readonlyRootFilesystem" = true' in container and '"mountPoints"' not in container
+    assert "volume" not in at(resources(hardened, "aws_ecs_task_definition"), "sealed/task-definition")
+
+
+def test_awslogs_is_non_blocking_with_a_25m_buffer_by_default_and_blocking_on_request(hardened):
+    container = _container(hardened, "default/task-definition")
+    assert '"mode" = "non-blocking"' in container and '"max-buffer-size" = "25m"' in container
+    sealed = _container(hardened, "sealed/task-definition")
+    assert '"mode" = "blocking"' in sealed and "max-buffer-size" not in sealed
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"writable_paths": ("/",)}, "writable_paths must not hold '/'"),
+        ({"writable_paths": ("tmp",)}, "writable_paths must hold absolute paths of '/'-separated segments"),
+        ({"writable_paths": ("/tmp", "/tmp")}, "writable_paths must not repeat a path, but /tmp appears more than once"),
+        ({"writable_paths": ("/tmp", "/tmp/x")}, "writable_paths must not hold a path inside another (it is writable already), but /tmp/x is inside /tmp"),
+        ({"log_mode": "sometimes"}, "log_mode must be one of non-blocking, blocking, but 'sometimes' was provided"),
+        ({"log_max_buffer_size": "25MB"}, "log_max_buffer_size must be a size such as 25m: 1-999999 then k, m or g, but '25MB' was provided"),
+    ],
+)
+def test_hardening_props_validation_messages(overrides, message):
+    with pytest.raises(ValueError) as error:
+        api_service_props(**overrides)
+    assert message in str(error.value)

@@ -511,3 +511,60 @@ def test_module_runs_as_a_script():
     )
     assert result.returncode == 0, result.stderr
     assert "deploy" in result.stdout and "rollback" in result.stdout
+
+
+# -- hardened revisions (issue 18): what a deploy must carry over -------------------------------
+HARDENED_CONTAINER = {
+    **CONTAINER,
+    "readonlyRootFilesystem": True,
+    "mountPoints": [
+        {"sourceVolume": "writable-tmp", "containerPath": "/tmp", "readOnly": False},
+        {"sourceVolume": "writable-var-cache-app", "containerPath": "/var/cache/app", "readOnly": False},
+    ],
+    "logConfiguration": {
+        "logDriver": "awslogs",
+        "options": {**CONTAINER["logConfiguration"]["options"], "mode": "non-blocking", "max-buffer-size": "25m"},
+    },
+}
+HARDENED_VOLUMES = [{"name": "writable-tmp"}, {"name": "writable-var-cache-app"}]
+
+
+class RecordingEcs:
+    """Passes every call to moto, and keeps the RegisterTaskDefinition requests (what ECS is asked for, whatever moto keeps)."""
+
+    def __init__(self, client):
+        self.client, self.registered = client, []
+
+    def register_task_definition(self, **request):
+        self.registered.append(request)
+        return self.client.register_task_definition(**request)
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+
+def test_deploy_keeps_the_read_only_root_filesystem_its_volumes_and_non_blocking_logs(ecs):
+    # Terraform registers a hardened revision (constructs_lib/service.py); the next deploy starts from it.
+    hardened = ecs.register_task_definition(**{**TASK_DEFINITION, "containerDefinitions": [HARDENED_CONTAINER], "volumes": HARDENED_VOLUMES})
+    recording = RecordingEcs(ecs)
+
+    arn = deploy_image(recording, CLUSTER, SERVICE, f"{REPOSITORY}:abc123")
+
+    (request,) = recording.registered
+    (container,) = request["containerDefinitions"]
+    assert container["image"] == f"{REPOSITORY}:abc123"
+    assert container["readonlyRootFilesystem"] is True
+    assert container["mountPoints"] == HARDENED_CONTAINER["mountPoints"]
+    assert container["logConfiguration"]["options"]["mode"] == "non-blocking"
+    assert container["logConfiguration"]["options"]["max-buffer-size"] == "25m"
+    assert request["volumes"] == HARDENED_VOLUMES
+    # And the revision ECS holds now says the same.
+    new = _describe(ecs, arn)["taskDefinition"]
+    assert parse_task_definition(arn) == (FAMILY, parse_task_definition(hardened["taskDefinition"]["taskDefinitionArn"])[1] + 1)
+    (kept,) = new["containerDefinitions"]
+    assert (kept["readonlyRootFilesystem"], kept["mountPoints"]) == (True, HARDENED_CONTAINER["mountPoints"])
+    assert [volume["name"] for volume in new["volumes"]] == ["writable-tmp", "writable-var-cache-app"]
+
+
+def test_volumes_are_among_the_fields_a_deploy_copies():
+    assert "volumes" in ecs_deploy.REGISTER_FIELDS and "containerDefinitions" in ecs_deploy.REGISTER_FIELDS
