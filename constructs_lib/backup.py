@@ -13,6 +13,11 @@ than 35 days, and one place to see and audit every backup job.
   each kept ``retention_days``.
 * Selection ``<name>-tables``: exactly the table ARNs given, no tag-based
   selection that a tag typo could widen or empty.
+* Vault lock (``vault_lock``): ``governance`` by default, so no recovery
+  point is deleted before its retention ends, nor the retention shortened,
+  except by a principal allowed ``backup:DeleteBackupVaultLockConfiguration``
+  (an administrator, deliberately). ``compliance`` locks it for everybody,
+  AWS included, once its grace days pass: irreversible, so an opt-in.
 * Role ``<name>``, trusted by ``backup.amazonaws.com``, with AWS's two
   managed policies for backup and restore. They are the only AWS managed
   policies in the project: AWS Backup calls per-resource-type APIs (for
@@ -37,6 +42,7 @@ from dataclasses import dataclass
 from cdktf_cdktf_provider_aws.backup_plan import BackupPlan, BackupPlanRule, BackupPlanRuleLifecycle
 from cdktf_cdktf_provider_aws.backup_selection import BackupSelection
 from cdktf_cdktf_provider_aws.backup_vault import BackupVault
+from cdktf_cdktf_provider_aws.backup_vault_lock_configuration import BackupVaultLockConfiguration
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from constructs import Construct
 
@@ -53,6 +59,8 @@ MANAGED_POLICIES = {
 START_WINDOW_MINUTES = 60  # the least AWS Backup accepts
 COMPLETION_WINDOW_MINUTES = 360
 MAX_RETENTION_DAYS = 36500  # AWS Backup's limit: 100 years
+VAULT_LOCK_MODES = ("governance", "compliance", "none")
+COMPLIANCE_GRACE_DAYS = 3  # the least AWS accepts: the lock can still be removed for 3 days
 _NAME = r"[A-Za-z0-9_-]{2,43}"  # the vault allows 50; "-tables" must still fit the selection's 50
 _SCHEDULE = r"cron\([^()]+\)"
 
@@ -71,6 +79,8 @@ class TableBackupProps:
     schedule_expression: when the daily job starts, an AWS Backup cron
         expression in UTC. Default ``cron(0 5 ? * * *)`` (05:00 UTC, after
         the night in the Americas and before the day in Europe).
+    vault_lock: ``governance`` (default), ``compliance`` or ``none``; the lock's
+        minimum retention is ``retention_days`` (see the module docstring).
     """
 
     name: str
@@ -78,6 +88,7 @@ class TableBackupProps:
     resource_arns: tuple[str, ...]
     retention_days: int = 35
     schedule_expression: str = "cron(0 5 ? * * *)"
+    vault_lock: str = "governance"
 
     def __post_init__(self) -> None:
         problems = Problems("TableBackupProps")
@@ -92,6 +103,8 @@ class TableBackupProps:
         problems.between("retention_days", self.retention_days, 1, MAX_RETENTION_DAYS)
         if not is_token(self.schedule_expression) and not re.fullmatch(_SCHEDULE, self.schedule_expression):
             problems.add(f"schedule_expression must be a cron(...) expression such as cron(0 5 ? * * *), but {self.schedule_expression!r} was provided")
+        if self.vault_lock not in VAULT_LOCK_MODES:
+            problems.add(f"vault_lock must be one of {', '.join(VAULT_LOCK_MODES)}, but {self.vault_lock!r} was provided")
         problems.raise_if_any()
 
 
@@ -103,6 +116,16 @@ class TableBackup(Construct):
         self.props = props
         context = AwsContext.of(self)
         self.vault = BackupVault(self, "vault", name=props.name, kms_key_arn=props.kms_key_arn, force_destroy=False)
+        self.vault_lock: BackupVaultLockConfiguration | None = None
+        if props.vault_lock != "none":
+            self.vault_lock = BackupVaultLockConfiguration(
+                self,
+                "vault-lock",
+                backup_vault_name=self.vault.name,
+                min_retention_days=props.retention_days,
+                # Compliance mode is a lock with a grace period; governance mode has none.
+                changeable_for_days=COMPLIANCE_GRACE_DAYS if props.vault_lock == "compliance" else None,
+            )
         self.plan = BackupPlan(
             self,
             "plan",

@@ -180,6 +180,7 @@ class DataLayer(LayerStack):
                     kms_key_arn=self.keys["backup"].key_arn,
                     resource_arns=(self.conversations_table.table_arn, self.jobs_table.table_arn),
                     retention_days=config.backup_retention_days,
+                    vault_lock=config.backup_vault_lock,
                 ),
             )
 

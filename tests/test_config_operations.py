@@ -45,12 +45,30 @@ def test_the_new_keys_have_their_defaults_docs_and_allowed_values():
         assert specs[key].metadata["seed"] is False, key
 
 
-@pytest.mark.parametrize(("file", "prefix"), [("production.tfvars", "circle-of-trust"), ("staging.tfvars", "circle-of-trust-staging")])
-def test_shipped_files_keep_the_defaults_a_trail_each_and_no_backup(file, prefix):
+@pytest.mark.parametrize(
+    ("file", "prefix", "backup"), [("production.tfvars", "circle-of-trust", True), ("staging.tfvars", "circle-of-trust-staging", False)]
+)
+def test_shipped_files_keep_the_defaults_a_trail_each_and_backup_in_production_only(file, prefix, backup):
     config = load_config(PROJECT / "config" / file)
-    for key, value in OPERATIONS_DEFAULTS.items():
+    for key, value in {**OPERATIONS_DEFAULTS, "enable_backup": backup}.items():
         assert getattr(config, key) == value, key
     assert config.effective_cloudtrail_bucket == f"{prefix}-audit-logs"
+    assert config.backup_vault_lock == "governance"
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [("production", True), ("prod", True), ("prod-eu", True), ("production-2", True), ("staging", False), ("products", False), ("preprod", False)],
+)
+def test_backup_is_on_by_default_where_the_environment_is_production_like(tmp_path, environment, expected):
+    assert load_config(write(tmp_path, {"environment": environment})).enable_backup is expected
+    assert load_config(write(tmp_path, {"environment": environment, "enable_backup": not expected})).enable_backup is (not expected)
+
+
+def test_a_vault_lock_mode_outside_the_three_is_refused(tmp_path):
+    assert problems_for(tmp_path, backup_vault_lock="strict") == [
+        f"{tmp_path / 'test.tfvars'}: backup_vault_lock: must be one of governance, compliance, none; got 'strict'"
+    ]
 
 
 def test_derived_values():

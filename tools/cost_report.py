@@ -851,7 +851,7 @@ FREE_TYPES = frozenset({
     "aws_cloudfront_cache_policy", "aws_cloudfront_origin_request_policy", "aws_cloudfront_function",
     "aws_sns_topic_subscription", "aws_sns_topic_policy", "aws_cognito_user_pool_client",
     "aws_cognito_identity_provider", "aws_cognito_user_pool_domain", "aws_cognito_resource_server",
-    "aws_backup_plan", "aws_backup_selection", "aws_wafv2_web_acl_association",
+    "aws_backup_plan", "aws_backup_selection", "aws_backup_vault_lock_configuration", "aws_wafv2_web_acl_association",
     "aws_wafv2_web_acl_logging_configuration", "aws_api_gateway_vpc_link", "aws_api_gateway_account",
 })
 FREE_PREFIXES = (

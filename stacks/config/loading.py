@@ -12,7 +12,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from stacks.config.errors import MAX_SHOWN_PROBLEMS, ConfigError, _shorten, _show_key
 from stacks.config.rules import _RULES, _check_unique, config_warnings
-from stacks.config.schema import EnvironmentConfig, config_keys
+from stacks.config.schema import ENVIRONMENT_DEFAULTS, EnvironmentConfig, config_keys
 from stacks.tfvars import MAX_NESTING, MAX_NUMBER_LENGTH, TfvarsError, parse_tfvars
 
 _TYPE_NAMES = {bool: "true or false", int: "a whole number", str: "a string"}
@@ -271,6 +271,9 @@ def load_config(path: str | Path, warnings: list[str] | None = None) -> Environm
     for name, stand_in in broken.items():
         if stand_in is dataclasses.MISSING:  # a required key of the wrong type
             broken[name] = "missing"
+    for key, default in ENVIRONMENT_DEFAULTS.items():
+        if key not in raw and isinstance(values.get("environment"), str):
+            values[key] = default(values["environment"])
     config = _check_rules(values, broken, report)
     if problems:
         raise ConfigError(problems)

@@ -23,6 +23,7 @@ from constructs_lib.limits import (
     describe_memory_sizes,
 )
 from constructs_lib import github_refs
+from constructs_lib.backup import VAULT_LOCK_MODES
 from constructs_lib.container_paths import writable_path_problems
 from constructs_lib.scaling_steps import scaling_step_problems
 from stacks.config.errors import ConfigError, _shorten
@@ -292,6 +293,8 @@ def _check_operations(config: EnvironmentConfig, report: Callable[[str, str], No
             "the age includes the time a worker holds the message, so a lower threshold alarms on every long job",
         )
     _check_range(config, report, "backup_retention_days", 1, 36500)
+    if config.backup_vault_lock not in VAULT_LOCK_MODES:
+        report("backup_vault_lock", f"must be one of {', '.join(VAULT_LOCK_MODES)}")
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,15 @@ AWS_REGIONS = (
     "us-gov-east-1", "us-gov-west-1", "us-west-1", "us-west-2",
 )  # fmt: skip
 
+def is_production_like(environment: str) -> bool:
+    """``production`` or ``prod``, or starting with ``production-`` or ``prod-``."""
+    return bool(re.fullmatch(r"prod(?:uction)?(?:-.*)?", environment, re.DOTALL))
+
+
+# Keys whose default depends on the environment's name (the schema's doc says how).
+ENVIRONMENT_DEFAULTS = {"enable_backup": is_production_like}
+
+
 def _key(doc: str, default: Any = dataclasses.MISSING, *, allowed: str, seed: bool = False) -> Any:
     """A config field with the documentation the README's reference is built from."""
     metadata = {"doc": doc, "allowed": allowed, "seed": seed}
@@ -296,9 +305,14 @@ class EnvironmentConfig:
         allowed="0, or queue_visibility_timeout_seconds + 1 to 1209600",
     )
     enable_backup: bool = _key(
-        "AWS Backup of the two tables: a vault encrypted with its own KMS key, a daily plan (05:00 UTC) and a selection of exactly the two tables. Point-in-time recovery (35 days) is on either way; backups add recovery points that outlive a deleted table and longer retention.",
+        "AWS Backup of the two tables: a vault encrypted with its own KMS key, a daily plan (05:00 UTC) and a selection of exactly the two tables. Point-in-time recovery (35 days) is on either way; backups add recovery points that outlive a deleted table and longer retention. Default: true for a production-like environment (`production`, `prod`, `production-*`, `prod-*`), false otherwise.",
         False,
         allowed="true or false",
+    )
+    backup_vault_lock: str = _key(
+        "With enable_backup: the vault's lock. `governance`: no recovery point can be deleted before backup_retention_days, nor the vault's retention shortened, except by a principal allowed backup:DeleteBackupVaultLockConfiguration (the account's administrators). `compliance`: nobody can, AWS included, once 3 days have passed (irreversible: a wrong retention is then locked in for good, so it is a deliberate opt-in). `none`: no lock.",
+        "governance",
+        allowed="governance, compliance or none",
     )
     backup_retention_days: int = _key(
         "With enable_backup: days each daily recovery point is kept.",
@@ -334,7 +348,7 @@ class EnvironmentConfig:
     @property
     def production_like(self) -> bool:
         """environment production or prod, or starting with production- or prod-: warned about what only production needs."""
-        return bool(re.fullmatch(r"prod(?:uction)?(?:-.*)?", self.environment, re.DOTALL))
+        return is_production_like(self.environment)
 
     @property
     def effective_state_region(self) -> str:

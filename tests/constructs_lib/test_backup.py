@@ -19,6 +19,8 @@ def doc():
         BACKUPS["custom"] = TableBackup(
             stack, "custom", TableBackupProps(name="cot-long", kms_key_arn=KEY, resource_arns=TABLES[:1], retention_days=365, schedule_expression="cron(30 2 ? * * *)")
         )
+        BACKUPS["compliance"] = TableBackup(stack, "compliance", TableBackupProps(name="cot-locked", kms_key_arn=KEY, resource_arns=TABLES, vault_lock="compliance"))
+        BACKUPS["unlocked"] = TableBackup(stack, "unlocked", TableBackupProps(name="cot-open", kms_key_arn=KEY, resource_arns=TABLES, vault_lock="none"))
 
     return synth_construct(build)
 
@@ -74,6 +76,22 @@ def test_role_is_trusted_by_aws_backup_with_the_managed_backup_and_restore_polic
     assert not resources(doc, "aws_iam_role_policy")  # no inline grants beside them
 
 
+def test_the_vault_is_locked_in_governance_mode_for_the_retention_by_default(doc):
+    locks = resources(doc, "aws_backup_vault_lock_configuration")
+    vault = ref(doc, "aws_backup_vault", logical_id(resources(doc, "aws_backup_vault"), "backup/vault"), "name")
+    lock = at(locks, "backup/vault-lock")
+    assert (lock["backup_vault_name"], lock["min_retention_days"]) == (vault, 35)
+    assert "changeable_for_days" not in lock and "max_retention_days" not in lock  # governance: no grace period, no cap
+    assert at(locks, "custom/vault-lock")["min_retention_days"] == 365
+
+
+def test_compliance_mode_has_the_three_day_grace_and_none_means_no_lock(doc):
+    lock = at(resources(doc, "aws_backup_vault_lock_configuration"), "compliance/vault-lock")
+    assert (lock["min_retention_days"], lock["changeable_for_days"]) == (35, 3)
+    assert BACKUPS["unlocked"].vault_lock is None
+    assert len(resources(doc, "aws_backup_vault_lock_configuration")) == 3
+
+
 def test_attributes(doc):
     backup = BACKUPS["default"]
     for name in ("backup_vault_name", "backup_vault_arn", "backup_plan_id", "backup_role_arn"):
@@ -91,6 +109,7 @@ def test_attributes(doc):
         ({"retention_days": 0}, "retention_days must be between 1 and 36500, but 0 was provided"),
         ({"retention_days": 36501}, "retention_days must be between 1 and 36500, but 36501 was provided"),
         ({"schedule_expression": "rate(1 day)"}, "schedule_expression must be a cron(...) expression such as cron(0 5 ? * * *), but 'rate(1 day)' was provided"),
+        ({"vault_lock": "strict"}, "vault_lock must be one of governance, compliance, none, but 'strict' was provided"),
     ],
 )
 def test_props_validation_messages(kwargs, message):
