@@ -179,6 +179,8 @@ def run_beside(name: str, root: Path, terraform_env: dict[str, str]) -> dict[str
         if result["plan"].returncode != 0:
             return result
         result["migration"] = adoption.migration()
+        if name in CASCADES:  # a second plan of the same state, with a lower-layer replacement reviewed in
+            result["cascade"] = adopt(adoption.env, *plan_args(root, adoption.legacy_state, "cascade", "--allow-replace", CASCADES[name], migrations="cascade-migrations"))
         result["synth"] = synth = adoption.synthesize_with_kept_values()
         result["push"] = adopt(adoption.env, "push", "--config", CONFIG, "--from", root / "out", "--legacy-key", LEGACY_KEY)
         if result["push"].returncode != 0:
@@ -192,6 +194,8 @@ def run_beside(name: str, root: Path, terraform_env: dict[str, str]) -> dict[str
 
 # The projects adopted beside the flat one, each on its own emulator (tests/legacy/<name>).
 BESIDE_PROJECTS = ("modular", "inline", "renamed")
+# A replacement in a lower layer, reviewed in with --allow-replace, whose new ARN the layers above read.
+CASCADES = {"inline": "production-data:aws_service_discovery_service.api_discovery_service"}
 
 
 class Beside:
@@ -524,6 +528,14 @@ def test_inline_project_keeps_defaulted_descriptions_and_imports_its_inline_rule
     loose = migration["rules_left_in_place"]
     assert len(loose) == 3 and all(r["revoke_once_reviewed"].startswith("aws ec2 revoke-security-group-egress --group-id sg-") for r in loose)
     assert "SUMMARY per layer" in proc.stdout and "allowed replacements" in proc.stdout
+    # The proof follows the apply order: a Cloud Map service the data layer would replace (reviewed in) shows, in the
+    # services layer's proof, as the change it causes to the API's service, which holds its ARN.
+    cascade = result["cascade"]
+    assert re.search(
+        r"because +aws_ecs_service\.api_service: service_registries <- production-data aws_service_discovery_service\.api_discovery_service \(replaced\)",
+        cascade.stdout,
+    ), cascade.stdout[-4000:] + cascade.stderr[-2000:]
+    assert "production-data aws_service_discovery_service.api_discovery_service (legacy aws_service_discovery_service.api, forced by health_check_custom_config): --allow-replace" in cascade.stdout
 
     assert result["push"].returncode == 0, result["push"].stdout + result["push"].stderr
     replaced = assert_adopted_without_loss(result["adoption"].root / "out", result["stacks"], migration)

@@ -125,6 +125,11 @@ def test_allow_replace_accepts_the_one_reviewed_address_and_never_a_data_bearing
     assert not proof.violations and ctx.allow_used == {"production-data:aws_ecs_service.api_service"}
     other = decide(adopted("aws_ecs_service", "worker_service", {}), ["name"], ctx=ctx)
     assert other.violations and not other.allowed  # the flag names one address, not a type
+    # Reviewed, the design's value is taken where the legacy one would otherwise be kept.
+    namespace = adopted("aws_service_discovery_service", "api_discovery_service", {"health_check_custom_config": []})
+    ctx = context("production-data:aws_service_discovery_service.api_discovery_service")
+    proof = decide(namespace, ["health_check_custom_config"], ctx=ctx)
+    assert proof.keep == {} and [a.attributes for a in proof.allowed] == [["health_check_custom_config"]]
     table = adopted("aws_dynamodb_table", "jobs_table", {})
     proof = decide(table, ["stream_view_type"], ctx=context("production-data:aws_dynamodb_table.jobs_table"))
     (violation,) = proof.violations

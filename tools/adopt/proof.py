@@ -319,6 +319,9 @@ def _replacement(
         return
     blocked: list[str] = []
     refused = False
+    reviewed = f"{stack}:{address}"
+    # A reviewed --allow-replace takes the design's value instead of keeping the legacy one (never for data).
+    accepted = reviewed in context.allow_replace and type_ not in DATA_BEARING_TYPES
     for attribute in attributes:
         sources = sources_of.get(attribute, [])
         if sources:
@@ -327,8 +330,8 @@ def _replacement(
         if attribute in REFUSED.get(type_, {}):
             proof.refused.append(f"REFUSED {found.legacy.address} -> {stack} {address}: {attribute} differs; {REFUSED[type_][attribute]}")
             refused = True
-        elif type_ in HARMLESS_REPLACEMENTS:
-            continue  # the design's value, whatever it comes from: the replacement harms nothing
+        elif type_ in HARMLESS_REPLACEMENTS or accepted:
+            continue  # the design's value, whatever it comes from: the replacement harms nothing, or was reviewed
         elif replaced:
             blocked.append(
                 f"{attribute}, whose new value comes from {', '.join(map(str, replaced))}, known only after that apply (keeping the old "
@@ -341,13 +344,11 @@ def _replacement(
             blocked.append(f"{attribute}, which the legacy state does not hold (keeping would need its value: pull a current legacy state and plan again)")
     if refused or (address in proof.keep and not blocked):
         return  # refused with its reason; or kept: the next attempt plans without this replacement
-    reviewed = f"{stack}:{address}"
     if type_ in HARMLESS_REPLACEMENTS:
         proof.allowed.append(Replacement(stack, address, found.legacy.address, attributes, HARMLESS_REPLACEMENTS[type_]))
-    elif reviewed in context.allow_replace and type_ not in DATA_BEARING_TYPES:
+    elif accepted:
         proof.allowed.append(Replacement(stack, address, found.legacy.address, attributes, f"--allow-replace {reviewed}, reviewed"))
         context.allow_used.add(reviewed)
-        proof.keep.pop(address, None)
     else:
         why = "; ".join(blocked) or f"{', '.join(attributes)}, kept and still replaced"
         data = (
