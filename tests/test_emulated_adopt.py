@@ -513,8 +513,8 @@ def test_inline_project_keeps_defaulted_descriptions_and_imports_its_inline_rule
     assert {(r["address"], tuple(r["forced_by"])) for r in migration["allowed_replacements"]} == {
         ("aws_ecr_lifecycle_policy.api_repository_lifecycle_policy", ("policy",)),
         ("aws_ecr_lifecycle_policy.worker_repository_lifecycle_policy", ("policy",)),
-        ("aws_ecs_task_definition.api_service_task_definition", ("container_definitions", "family", "runtime_platform")),
-        ("aws_ecs_task_definition.worker_service_task_definition", ("container_definitions", "family", "runtime_platform")),
+        ("aws_ecs_task_definition.api_service_task_definition", ("container_definitions", "family", "runtime_platform", "volume")),
+        ("aws_ecs_task_definition.worker_service_task_definition", ("container_definitions", "family", "runtime_platform", "volume")),
     }
     # Inline rules and the inline route are imported into the design's resources, not created again (duplicates fail on AWS).
     imported = {entry["address"]: entry["id"] for entry in migration["imported"]}
