@@ -49,6 +49,7 @@ from constructs import Construct
 from constructs_lib._validation import Problems, is_token
 from constructs_lib.aws_context import AwsContext
 from constructs_lib.iam import ServiceRole, ServiceRoleProps
+from constructs_lib.limits import VAULT_LOCK_MODES
 
 BACKUP_PRINCIPAL = "backup.amazonaws.com"
 # AWS managed policies (see the module docstring for why these two).
@@ -59,7 +60,6 @@ MANAGED_POLICIES = {
 START_WINDOW_MINUTES = 60  # the least AWS Backup accepts
 COMPLETION_WINDOW_MINUTES = 360
 MAX_RETENTION_DAYS = 36500  # AWS Backup's limit: 100 years
-VAULT_LOCK_MODES = ("governance", "compliance", "none")
 COMPLIANCE_GRACE_DAYS = 3  # the least AWS accepts: the lock can still be removed for 3 days
 _NAME = r"[A-Za-z0-9_-]{2,43}"  # the vault allows 50; "-tables" must still fit the selection's 50
 _SCHEDULE = r"cron\([^()]+\)"

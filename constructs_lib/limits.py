@@ -12,6 +12,7 @@ __all__ = [
     "FARGATE_MEMORY_MIB",
     "LOG_RETENTION_DAYS",
     "SQS_MAX_VISIBILITY_TIMEOUT_SECONDS",
+    "VAULT_LOCK_MODES",
     "describe_memory_sizes",
     "fargate_memory_problem",
 ]
@@ -58,3 +59,6 @@ def fargate_memory_problem(cpu: int, memory_mib: int) -> str | None:
     if memory_mib not in FARGATE_MEMORY_MIB[cpu]:
         return f"must be a memory size (MiB) Fargate accepts with {cpu} CPU units: {describe_memory_sizes(cpu)}"
     return None
+
+# AWS Backup vault lock modes (constructs_lib/backup.py; the config's backup_vault_lock).
+VAULT_LOCK_MODES = ("governance", "compliance", "none")

@@ -266,3 +266,15 @@ def test_zones_default_to_the_regions_first_letters_and_can_be_pinned(tmp_path):
     assert default.effective_availability_zones == ("eu-west-1a", "eu-west-1b", "eu-west-1c")
     pinned = load_config(write(tmp_path, {"environment": "qa", "aws_region": "us-west-1", "availability_zones": ["us-west-1b", "us-west-1c"]}, "b.tfvars"))
     assert pinned.effective_availability_zones == ("us-west-1b", "us-west-1c")
+
+
+def test_loading_the_config_starts_no_jsii_runtime():
+    """stacks.config validates against plain tables (constructs_lib.limits): importing a construct there would
+    start the jsii runtime before main.py installs its signal handling, and cost seconds per config check."""
+    import subprocess
+    import sys
+
+    # (constructs_lib registers the provider package itself as an empty stub: only its submodules would load jsii)
+    code = "import sys, stacks.config; print(sorted(m for m in sys.modules if m.split('.')[0] in ('jsii', 'cdktf') or m.startswith('cdktf_cdktf_provider_aws.')))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "[]"

@@ -206,11 +206,16 @@ def test_dashboard_graphs_every_alarm_metric(docs):
 
 
 # -- backup ------------------------------------------------------------------------------------------
-def test_backup_is_off_in_the_shipped_environments(docs):
-    for env in ("production", "staging"):
-        doc = docs[env]
-        assert not resources(doc, "aws_backup_vault") and not resources(doc, "aws_backup_plan")
-        assert "backup" not in purpose_keys(doc) and "backup_vault_name" not in doc["output"]
+def test_backup_is_on_in_production_only_by_its_environment_default(docs):
+    """enable_backup defaults to true for a production-like environment; neither shipped file sets it."""
+    doc = docs["staging"]
+    assert not resources(doc, "aws_backup_vault") and not resources(doc, "aws_backup_plan")
+    assert "backup" not in purpose_keys(doc) and "backup_vault_name" not in doc["output"]
+    doc = docs["production"]
+    _, vault = by_name(doc, "aws_backup_vault", "circle-of-trust-backup")
+    assert vault["kms_key_arn"] == purpose_keys(doc)["backup"]
+    (lock,) = resources(doc, "aws_backup_vault_lock_configuration").values()
+    assert lock["min_retention_days"] == 35 and "changeable_for_days" not in lock  # governance mode
 
 
 def test_backup_selects_both_tables_into_a_vault_with_its_own_key(docs):

@@ -92,8 +92,8 @@ def test_resource_names_follow_the_seed(docs, env):
     assert [s["name"] for s in resources(doc, "aws_service_discovery_service").values()] == ["api-service"]
     assert sorted(a["name"] for a in resources(doc, "aws_kms_alias").values()) == [
         f"alias/{prefix}-{purpose}"
-        # staging enables the ECR-push updater, which has its own key
-        for purpose in sorted(("alarms", "cloudtrail", "ecr", "logs", "queue", "secrets", "tables", *(("ecs-updater",) if env == "staging" else ())))
+        # staging enables the ECR-push updater, production (production-like) AWS Backup: each has its own key
+        for purpose in sorted(("alarms", "cloudtrail", "ecr", "logs", "queue", "secrets", "tables", *(("ecs-updater",) if env == "staging" else ("backup",))))
     ]
 
 

@@ -20,10 +20,10 @@ from constructs_lib.limits import (
     FARGATE_MEMORY_MIB,
     LOG_RETENTION_DAYS,
     SQS_MAX_VISIBILITY_TIMEOUT_SECONDS as MAX_VISIBILITY_TIMEOUT_SECONDS,
+    VAULT_LOCK_MODES,
     describe_memory_sizes,
 )
 from constructs_lib import github_refs
-from constructs_lib.backup import VAULT_LOCK_MODES
 from constructs_lib.container_paths import writable_path_problems
 from constructs_lib.scaling_steps import scaling_step_problems
 from stacks.config.errors import ConfigError, _shorten

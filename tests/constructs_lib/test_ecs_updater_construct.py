@@ -175,7 +175,7 @@ def test_async_invocations_retry_twice_within_an_hour(doc):
     }
 
 
-def test_vpc_and_code_signing_checks_are_skipped_with_reasons():
+def test_vpc_and_code_signing_checks_are_skipped_with_reasons(doc):  # doc builds BUILT["updater"]
     assert checkov_skips(BUILT["updater"].function) == CHECKS_NOT_APPLICABLE
     assert sorted(CHECKS_NOT_APPLICABLE) == ["CKV_AWS_117", "CKV_AWS_272"]
 
