@@ -7,9 +7,11 @@
 #   tooling.lock       pipenv and pip-tools, in .tooling/ (from tooling.in)
 #   requirements.lock  everything the Pipfile brings in, in .venv/
 #   package-lock.json  the cdktf CLI, in node_modules/ (npm ci)
+#   audit.lock         the live audit's scanner (prowler), in .audit/ (from audit.in)
 
 PYTHON ?= python3
 TOOLING := .tooling
+AUDIT := .audit
 
 export PIPENV_VENV_IN_PROJECT := 1
 export PIPENV_VERBOSITY := -1
@@ -49,11 +51,20 @@ $(TOOLING)/.installed: tooling.lock
 	$(TOOLING)/bin/python -m pip --python .venv/bin/python $(PIP_LOCKED) -r requirements.lock
 	touch $@
 
+# The live audit's scanner in a venv of its own (tools/live_audit.py runs
+# .audit/bin/prowler): its few hundred packages never mix with .venv's.
+$(AUDIT)/.installed: audit.lock | $(TOOLING)/.installed
+	$(PYTHON) -m tools.lock --check
+	rm -rf $(AUDIT)
+	$(PYTHON) -m venv --without-pip $(AUDIT)
+	$(TOOLING)/bin/python -m pip --python $(AUDIT)/bin/python $(PIP_LOCKED) -r audit.lock
+	touch $@
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: .venv/.installed node_modules/.installed
+setup: .venv/.installed node_modules/.installed $(AUDIT)/.installed
 
 synth: .venv/.installed
 	$(PIPENV) run python main.py

@@ -30,10 +30,36 @@ def test_tooling_lock_matches_tooling_in():
     assert not problems, "\n".join(problems) + "\ntooling.lock is stale: run `make lock` and commit it"
 
 
-@pytest.mark.parametrize("path", [lock.PROJECT_LOCK, lock.TOOLING_LOCK], ids=lambda p: p.name)
+def test_audit_lock_matches_audit_in():
+    problems = lock.lock_problems(lock.AUDIT_LOCK, *lock.audit_inputs())
+    assert not problems, "\n".join(problems) + "\naudit.lock is stale: run `make lock` and commit it"
+
+
+def test_an_audit_in_change_without_make_lock_is_caught_and_names_the_command(tmp_path, monkeypatch, capsys):
+    changed = tmp_path / "audit.in"
+    changed.write_text(lock.AUDIT_IN.read_text().replace("prowler==5.46.0", "prowler==5.47.0"))
+    assert changed.read_text() != lock.AUDIT_IN.read_text()
+    problems = lock.lock_problems(lock.AUDIT_LOCK, *lock.audit_inputs(changed))
+    assert any("input digest" in p for p in problems)
+    assert any("prowler==5.46.0, which prowler==5.47.0 does not allow" in p for p in problems), problems
+
+    monkeypatch.setattr(lock, "AUDIT_IN", changed)
+    assert lock.main(["--check"]) == 1
+    assert "run `make lock`" in capsys.readouterr().err
+
+
+def test_the_scanner_lock_is_apart_from_the_project_lock():
+    """prowler and its cloud SDKs install into .audit/ only: none of them leaks into requirements.lock."""
+    _, project = lock.read_lock(lock.PROJECT_LOCK)
+    _, audit = lock.read_lock(lock.AUDIT_LOCK)
+    assert "prowler" in audit and "prowler" not in project
+    assert len(audit) >= 100, len(audit)
+
+
+@pytest.mark.parametrize("path", [lock.PROJECT_LOCK, lock.TOOLING_LOCK, lock.AUDIT_LOCK], ids=lambda p: p.name)
 def test_every_locked_package_is_pinned_with_sha256_hashes(path):
     _, pins = lock.read_lock(path)
-    assert len(pins) >= (100 if path == lock.PROJECT_LOCK else 5)
+    assert len(pins) >= (5 if path == lock.TOOLING_LOCK else 100)
     for name, pin in pins.items():
         assert re.fullmatch(r"[0-9][0-9A-Za-z.+!-]*", pin.version), f"{name}=={pin.version}"
         assert pin.hashes, f"{path.name}: {name} has no hash"
@@ -111,9 +137,9 @@ def test_no_committed_file_names_a_package_index_host():
 def test_installs_are_hash_checked_and_use_the_locks():
     makefile = (ROOT / "Makefile").read_text()
     pip_installs = [line for line in makefile.splitlines() if re.search(r"\bpip\b.*\$\(PIP_LOCKED\)|pip install", line)]
-    assert len(pip_installs) == 2, pip_installs
+    assert len(pip_installs) == 3, pip_installs
     assert "PIP_LOCKED := install --quiet --disable-pip-version-check --require-hashes" in makefile
-    assert "-r tooling.lock" in makefile and "-r requirements.lock" in makefile
+    assert "-r tooling.lock" in makefile and "-r requirements.lock" in makefile and "-r audit.lock" in makefile
     assert "npm ci " in makefile
     for path in [ROOT / "Makefile", ROOT / ".ci" / "run", *sorted((ROOT / ".github").rglob("*.yml"))]:
         text = path.read_text()

@@ -1,7 +1,8 @@
 """The hashed locks: the Pipfile's requirements in requirements.lock, the
-Makefile's own tools (tooling.in) in tooling.lock.
+Makefile's own tools (tooling.in) in tooling.lock, the live audit's scanner
+(audit.in) in audit.lock.
 
-    python -m tools.lock                        # make lock: regenerate both, keeping every pin still allowed
+    python -m tools.lock                        # make lock: regenerate all three, keeping every pin still allowed
     python -m tools.lock --upgrade              # make upgrade: the newest versions the Pipfile allows
     python -m tools.lock --upgrade-package boto3  # make upgrade PACKAGE=boto3: that one only
     python -m tools.lock --check                # exit 1, naming `make lock`, when a lock is stale
@@ -17,7 +18,7 @@ upgrade, so `make lock` after an unchanged Pipfile rewrites the same bytes.
 
 Each lock carries one line with the digest of its input (the Pipfile's
 `[packages]`, `[dev-packages]` and `python_version`, or tooling.in's
-requirements), so `--check` and tests/test_locks.py find a lock that no
+requirements, or audit.in's), so `--check` and tests/test_locks.py find a lock that no
 longer matches its input. `--check` uses the standard library only: the
 Makefile runs it with the bare interpreter before it installs anything.
 """
@@ -41,6 +42,9 @@ PIPFILE = ROOT / "Pipfile"
 PROJECT_LOCK = ROOT / "requirements.lock"
 TOOLING_IN = ROOT / "tooling.in"
 TOOLING_LOCK = ROOT / "tooling.lock"
+# The scanner of tools/live_audit.py: its own venv (.audit/), its own lock.
+AUDIT_IN = ROOT / "audit.in"
+AUDIT_LOCK = ROOT / "audit.lock"
 REGENERATE = "make lock"
 DIGEST_PREFIX = "# input digest: sha256:"
 SECTIONS = ("packages", "dev-packages")
@@ -193,10 +197,20 @@ def tooling_inputs(tooling_in: Path | None = None) -> tuple[list[str], str]:
     return lines, input_digest({"tooling": lines}, None)
 
 
+def audit_inputs(audit_in: Path | None = None) -> tuple[list[str], str]:
+    lines = requirements_in(audit_in or AUDIT_IN)
+    return lines, input_digest({"audit": lines}, None)
+
+
 def check() -> list[str]:
     problems = lock_problems(PROJECT_LOCK, *project_inputs())
     problems += lock_problems(TOOLING_LOCK, *tooling_inputs())
+    problems += lock_problems(AUDIT_LOCK, *audit_inputs())
     return problems
+
+
+def _names(lines: list[str]) -> set[str]:
+    return {canonical(re.match(r"[A-Za-z0-9._-]+", line).group(0)) for line in lines}
 
 
 def _compile(sources: list[str], output: Path, cwd: Path, digest: str, upgrade: bool, packages: list[str]) -> None:
@@ -231,8 +245,13 @@ def generate(upgrade: bool = False, packages: list[str] | None = None) -> None:
     if wanted and wanted != running:
         raise LockError(f"the Pipfile wants Python {wanted}; this is Python {running} (the lock's markers would differ)")
     tooling_lines, tooling_digest = tooling_inputs()
-    tooling_packages = [p for p in packages if canonical(p) in {canonical(re.match(r"[A-Za-z0-9._-]+", l).group(0)) for l in tooling_lines}]
+    tooling_packages = [p for p in packages if canonical(p) in _names(tooling_lines)]
     _compile([TOOLING_IN.name], TOOLING_LOCK, ROOT, tooling_digest, upgrade, tooling_packages)
+    # The scanner's lock is resolved on its own: its pins (boto3, pydantic, ...)
+    # need not agree with the project's, as the two never share a venv.
+    audit_lines, audit_digest = audit_inputs()
+    audit_packages = [p for p in packages if canonical(p) in _names(audit_lines)]
+    _compile([AUDIT_IN.name], AUDIT_LOCK, ROOT, audit_digest, upgrade, audit_packages)
     sections = pipfile_requirements()
     with tempfile.TemporaryDirectory(prefix="cot-lock-") as tmp:
         # One input per Pipfile section, named after it: the lock's "# via"
@@ -242,7 +261,7 @@ def generate(upgrade: bool = False, packages: list[str] | None = None) -> None:
             source = Path(tmp) / f"Pipfile:{section}"
             source.write_text("".join(f"{line}\n" for line in lines))
             sources.append(source.name)
-        project_packages = [p for p in packages if p not in tooling_packages]
+        project_packages = [p for p in packages if p not in tooling_packages + audit_packages]
         _compile(sources, PROJECT_LOCK, Path(tmp), input_digest(sections, wanted), upgrade, project_packages)
 
 
@@ -259,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
             for problem in problems:
                 print(f"error: {problem}", file=sys.stderr)
             if problems:
-                print(f"The locks do not match the Pipfile / tooling.in: run `{REGENERATE}` and commit the result.", file=sys.stderr)
+                print(f"The locks do not match the Pipfile / tooling.in / audit.in: run `{REGENERATE}` and commit the result.", file=sys.stderr)
             return 1 if problems else 0
         generate(upgrade=args.upgrade, packages=args.upgrade_package)
     except LockError as error:
