@@ -291,7 +291,8 @@ class Inventory:
         if isinstance(metadata, dict):
             # e.g. an API Gateway v2 API: uid arn:...::apis/ID, Terraform's arn arn:...::/apis/ID, its id ID
             keys += [str(metadata[k]) for k in ("arn", "id") if isinstance(metadata.get(k), str)]
-        keys.append(finding.resource_name)
+        # Not the resource's name: names repeat across types (the ECR repository, the task
+        # definition family and the HTTP API are all circle-of-trust-api).
         return [key for key in dict.fromkeys(keys) if key]
 
     def resolve(self, finding: Finding) -> Address | None:
@@ -405,7 +406,8 @@ class AuditResult:
         by_row = Counter(row for _, row in self.artefacts)
         out.append(
             f"FAIL: {len(self.accepted)} accepted in code, {len(self.artefacts)} artefacts "
-            f"({len(by_row)} of {len(by_row) + len(self.unused_artefacts)} table rows), {len(self.unexplained)} unexplained"
+            f"({len(by_row)} of {len(by_row) + len(self.unused_artefacts)} table rows), {len(self.unexplained)} unexplained "
+            f"({len({(f.check_id, str(a) if a else f.resource_uid) for f, a in self.unexplained})} distinct check and resource)"
         )
         for finding, address, reason in sorted(self.accepted, key=lambda t: (str(t[1]), t[0])):
             out.append(f"accepted {finding.check_id} on {address} ({reason})")
@@ -413,9 +415,17 @@ class AuditResult:
             out.append(f"artefact x{count}: {row.check} on /{row.resource}/ ({row.scope}: {row.evidence})")
         for row in self.unused_artefacts:
             out.append(f"note: artefact row {row.check} on /{row.resource}/ matched nothing")
+        # One line per check and resource: the revisions CI registered repeat their family's findings.
+        grouped: dict[tuple[str, str], list[Finding]] = {}
         for finding, address in sorted(self.unexplained, key=lambda t: (t[0].check_id, str(t[1]), t[0])):
-            where = str(address) if address else "(not a resource of this environment)"
-            out.append(f"UNEXPLAINED {finding.check_id} [{finding.severity}] {where} {finding.resource_uid or finding.resource_name}: {finding.detail}")
+            key = (finding.check_id, str(address) if address else finding.resource_uid or finding.resource_name)
+            grouped.setdefault(key, []).append(finding)
+        for (_, where), group in grouped.items():
+            finding = group[0]
+            resource = finding.resource_uid or finding.resource_name
+            where = where if where != resource else "(not a resource of this environment)"
+            more = f" (and {len(group) - 1} more like it: {', '.join(f.resource_name or f.resource_uid for f in group[1:])})" if len(group) > 1 else ""
+            out.append(f"UNEXPLAINED {finding.check_id} [{finding.severity}] {where} {resource}: {finding.detail}{more}")
         for address, check_id, reason in sorted(self.stale):
             out.append(f"STALE accept_finding {check_id} on {address}: prowler no longer reports it FAIL there; remove the acceptance ({reason})")
         return out

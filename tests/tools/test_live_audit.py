@@ -369,3 +369,20 @@ def test_main_fails_on_a_stale_acceptance(synthesized, tmp_path, capsys):
 def test_main_exits_2_on_an_unknown_environment(synthesized, capsys):
     assert live_audit.main(["--environment", "qa", "--synth-dir", str(synthesized), "--ocsf", str(SAMPLE)]) == 2
     assert "no stack of environment 'qa'" in capsys.readouterr().err
+
+
+def test_revisions_ci_registered_print_as_one_line_with_their_family():
+    (record,) = [r for r in records() if r["metadata"]["event_code"] == "ecs_task_definitions_containers_readonly_access"]
+    revisions = [Finding.from_ocsf(json.loads(json.dumps(record).replace("circle-of-trust-api:1", f"circle-of-trust-api:{n}"))) for n in (1, 2, 3)]
+    result = run(sample=revisions)
+    assert len(result.unexplained) == 3
+    (line,) = [line for line in result.lines() if line.startswith("UNEXPLAINED")]
+    assert "(and 2 more like it: circle-of-trust-api:2, circle-of-trust-api:3)" in line
+    assert "3 unexplained (1 distinct check and resource)" in "\n".join(result.lines())
+
+
+def test_a_name_alone_does_not_map_a_finding_to_a_resource():
+    """Names repeat across types (ECR repository, task family and HTTP API are all circle-of-trust-api)."""
+    same_name = {"production-data": {"resources": [managed("aws_ecr_repository", "api_repository", id="circle-of-trust-api", arn="arn:aws:ecr:us-east-1:123456789012:repository/circle-of-trust-api")]}}
+    finding = Finding("apigatewayv2_api_authorizers_enabled", "FAIL", "apigatewayv2", "Medium", "arn:aws:apigateway:us-east-1::apis/zzzz", "circle-of-trust-api", "", "us-east-1", "", '{"id":"zzzz"}')
+    assert inventory(same_name).resolve(finding) is None
