@@ -20,6 +20,14 @@ complete, reading the layers below, plan-clean, data protected), then:
    the next CI deploy carries the new memory; the plan is empty;
 6. every layer plans clean, then all of them are destroyed in reverse order.
 
+The live audit (`python -m tools.live_audit`, prowler from .audit/) scans the
+same applied layers: it starts once the deploy checks have passed and runs
+beside steps 1-6 (which touch only the ECS task definitions and services; a
+revision CI registers counts as Terraform's family), and is awaited before
+the destroy. Its failure (a FAIL neither accepted in code nor in its table
+of artefacts, or a stale acceptance) fails the test with its report, after
+the scenario's own checks and the destroy.
+
 The steps share one apply (two minutes against the emulator) and depend on
 each other's revisions, so they are one test: pytest-xdist hands the tests of
 one module to different workers, which would apply the stack twice and see
@@ -30,8 +38,10 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -89,6 +99,54 @@ class BackgroundSynth:
             self._proc.communicate()
 
 
+class BackgroundAudit:
+    """`python -m tools.live_audit` of the applied environment in a subprocess, started now, awaited before the destroy."""
+
+    TIMEOUT_SECONDS = 1200
+
+    def __init__(self, synth_dir: Path, endpoint: str, outdir: Path):
+        self.outdir = outdir
+        self.started = time.monotonic()
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "tools.live_audit", "--environment", ENVIRONMENT, "--synth-dir", str(synth_dir),
+             "--endpoint", endpoint, "--output", str(outdir)],
+            cwd=PROJECT_ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,  # its own process group: stop() ends prowler with it
+        )
+        self.returncode: int | None = None
+        self.output = ""
+        self.seconds = 0.0
+
+    def wait(self) -> None:
+        """Until the audit has finished (prowler must see the layers before they are destroyed)."""
+        if self.returncode is None:
+            try:
+                self.output, _ = self._proc.communicate(timeout=self.TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                self._kill()
+                self.output = self._proc.communicate()[0] + f"\n(killed after {self.TIMEOUT_SECONDS} s)"
+            self.returncode = self._proc.returncode
+            self.seconds = time.monotonic() - self.started
+            self.outdir.mkdir(parents=True, exist_ok=True)
+            (self.outdir / "report.txt").write_text(self.output)
+
+    def stop(self) -> None:
+        """Stop it, prowler included, if nobody waited for it (the scenario failed first)."""
+        if self._proc.returncode is None:
+            self._kill()
+            self._proc.communicate()
+
+    def _kill(self) -> None:
+        try:
+            os.killpg(self._proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 @pytest.fixture(scope="module")
 def api_memory_variant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackgroundSynth]:
     """The production config with only api_task_memory changed, synthesizing in the background."""
@@ -117,10 +175,29 @@ def ci_environment(
 
 
 def test_ci_deploys_roll_back_and_leave_terraform_without_drift(
-    ci_environment: dict[str, DeployedStack], api_memory_variant: BackgroundSynth, moto_endpoint: str, synth_dir: Path
+    ci_environment: dict[str, DeployedStack],
+    api_memory_variant: BackgroundSynth,
+    moto_endpoint: str,
+    synth_dir: Path,
+    tmp_path: Path,
 ) -> None:
     # The deploy checks every environment gets (tests/test_emulated_deploy.py), on the layers as applied.
     vpc_id = check_deployed_environment(ci_environment, synth_dir, ENVIRONMENT)
+    audit = BackgroundAudit(synth_dir, moto_endpoint, tmp_path / "live-audit")
+    try:
+        vpc_id = run_ci_deploys(ci_environment, api_memory_variant, moto_endpoint, vpc_id, audit)
+    finally:
+        audit.stop()
+    print(audit.output)
+    assert audit.returncode == 0, (
+        f"the live audit of {ENVIRONMENT} failed (exit {audit.returncode}, {audit.seconds:.0f} s; "
+        f"prowler's report and log in {audit.outdir}):\n{audit.output}"
+    )
+
+
+def run_ci_deploys(
+    ci_environment: dict[str, DeployedStack], api_memory_variant: BackgroundSynth, moto_endpoint: str, vpc_id: str, audit: BackgroundAudit
+) -> str:
     stack = ci_environment[STACK]
     ecs = stack.clients("ecs")
     outputs = stack.terraform.output()
@@ -183,12 +260,14 @@ def test_ci_deploys_roll_back_and_leave_terraform_without_drift(
     assert api.memory() == str(VARIANT_API_MEMORY) and api.image() == f"{api_repo}:sha4"
     assert_plan_clean(stack, "after deploying sha4 on top of the Terraform change")
 
-    # 6. nothing CI did shows in any layer's plan; then destroy every layer, dependents first
+    # 6. nothing CI did shows in any layer's plan; the audit has seen the layers; then destroy every layer, dependents first
     for name, layer in ci_environment.items():
         assert_plan_clean(layer, f"of {name} after the CI deploys and rollbacks")
+    audit.wait()
     destroy_environment(ci_environment, vpc_id)
     clusters = ecs.describe_clusters(clusters=[api.cluster, worker.cluster])["clusters"]
     assert all(cluster["status"] == "INACTIVE" for cluster in clusters), clusters
+    return vpc_id
 
 
 class Service:
