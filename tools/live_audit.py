@@ -236,9 +236,6 @@ class Finding:
         except (KeyError, TypeError, IndexError, AttributeError) as error:
             raise AuditError(f"not a prowler OCSF finding ({error.__class__.__name__}: {error}): {json.dumps(record)[:300]}") from None
 
-    def describe(self) -> str:
-        return f"{self.check_id} [{self.severity}] on {self.resource_uid or self.resource_name}: {self.detail}"
-
 
 @dataclass(frozen=True, order=True)
 class Address:
