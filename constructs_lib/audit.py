@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from cdktf_cdktf_provider_aws.cloudtrail import Cloudtrail, CloudtrailEventSelector
+from cdktf_cdktf_provider_aws.cloudtrail import Cloudtrail, CloudtrailEventSelector, CloudtrailEventSelectorDataResource
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocumentStatement,
     DataAwsIamPolicyDocumentStatementCondition,
@@ -51,12 +51,12 @@ from constructs_lib.actions import (
     S3_CLOUDTRAIL_WRITE_ACTIONS,
 )
 from constructs_lib.aws_context import AwsContext
-from constructs_lib.bucket import BUCKET_NAME_DESCRIPTION, BUCKET_NAME_PATTERN, PrivateBucket, PrivateBucketProps
+from constructs_lib.bucket import BUCKET_NAME_DESCRIPTION, BUCKET_NAME_PATTERN, MFA_DELETE_REASON, PrivateBucket, PrivateBucketProps
 from constructs_lib.encryption import KeyServicePrincipal
 from constructs_lib.iam import Condition, ServiceRole, ServiceRoleProps, Statement
 from constructs_lib.limits import LOG_RETENTION_DAYS
 from constructs_lib.logs import LogGroup, LogGroupProps
-from constructs_lib.policy import skip_check
+from constructs_lib.policy import accept_finding, skip_check
 
 CLOUDTRAIL_PRINCIPAL = "cloudtrail.amazonaws.com"
 ARCHIVE_STORAGE_CLASS = "GLACIER_IR"  # Glacier Instant Retrieval: cheap, still read in milliseconds in an incident
@@ -70,6 +70,19 @@ BUCKET_CHECKS_NOT_APPLICABLE = {
     "CKV_AWS_18": "Audit bucket: the trail records every management call on it; server access logs would need a further, ACL-enabled bucket",
     "CKV_AWS_144": "Audit bucket: log file validation proves integrity and the trail covers every region; a replica would double storage for no reader",
     "CKV2_AWS_62": "Audit bucket: nothing processes new log files on arrival; the CloudWatch Logs copy is what alarms and queries read",
+}
+# Live-audit (prowler) findings the design accepts.
+BUCKET_FINDINGS_ACCEPTED = {
+    "s3_bucket_server_access_logging_enabled": BUCKET_CHECKS_NOT_APPLICABLE["CKV_AWS_18"],
+    "s3_bucket_event_notifications_enabled": BUCKET_CHECKS_NOT_APPLICABLE["CKV2_AWS_62"],
+    "s3_bucket_cross_region_replication": BUCKET_CHECKS_NOT_APPLICABLE["CKV_AWS_144"],
+    "s3_bucket_no_mfa_delete": MFA_DELETE_REASON,
+    "s3_bucket_object_lock": "Log file validation (CloudTrail's signed SHA-256 digest chain) proves each log file unchanged and present; Object Lock would also block the lifecycle's expiry of old logs",
+}
+TRAIL_FINDINGS_ACCEPTED = {
+    "cloudtrail_bucket_requires_mfa_delete": MFA_DELETE_REASON,
+    "cloudtrail_logs_s3_bucket_access_logging_enabled": BUCKET_CHECKS_NOT_APPLICABLE["CKV_AWS_18"],
+    "cloudtrail_insights_exist": "Insights bills every management event it analyses; the paging alarms (API errors and latency, the queue, the tables) watch this app's unusual activity",
 }
 TRAIL_CHECKS_NOT_APPLICABLE = {
     "CKV_AWS_252": "An SNS notice per delivered log file (hundreds a day) has no consumer; alarms read the CloudWatch Logs copy instead",
@@ -139,6 +152,8 @@ class AuditTrailProps:
     force_destroy: let ``terraform destroy`` delete the bucket with its
         log files. Default False: the bucket is the audit record, so a destroy
         stops at a non-empty bucket.
+    data_event_bucket_arns: buckets whose object writes (PutObject,
+        DeleteObject, ...) the trail records as data events, as ARNs. Default none.
     """
 
     trail_name: str
@@ -149,6 +164,7 @@ class AuditTrailProps:
     archive_after_days: int = 90
     noncurrent_version_expiration_days: int = 30
     force_destroy: bool = False
+    data_event_bucket_arns: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         problems = Problems("AuditTrailProps")
@@ -209,6 +225,8 @@ class AuditTrail(Construct):
         )
         for check_id, reason in BUCKET_CHECKS_NOT_APPLICABLE.items():
             skip_check(self.bucket.bucket, check_id, reason)
+        for check_id, reason in BUCKET_FINDINGS_ACCEPTED.items():
+            accept_finding(self.bucket.bucket, check_id, reason)
         log_files = f"{self.bucket.bucket_arn}/AWSLogs/{context.account_id}/*"
         trail_only = DataAwsIamPolicyDocumentStatementCondition(test="StringEquals", variable="aws:SourceArn", values=[arn])
         cloudtrail = [DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=[CLOUDTRAIL_PRINCIPAL])]
@@ -278,7 +296,22 @@ class AuditTrail(Construct):
             include_global_service_events=True,
             enable_log_file_validation=True,
             enable_logging=True,
-            event_selector=[CloudtrailEventSelector(read_write_type="All", include_management_events=True)],
+            event_selector=[
+                CloudtrailEventSelector(read_write_type="All", include_management_events=True),
+                # Who changed which object of the project's buckets (a deploy, or anyone else): writes only, as reads
+                # (every page view through CloudFront) would bill per request and say nothing of a change.
+                *(
+                    [
+                        CloudtrailEventSelector(
+                            read_write_type="WriteOnly",
+                            include_management_events=False,
+                            data_resource=[CloudtrailEventSelectorDataResource(type="AWS::S3::Object", values=[f"{arn}/" for arn in props.data_event_bucket_arns])],
+                        )
+                    ]
+                    if props.data_event_bucket_arns
+                    else []
+                ),
+            ],
             # The provider wants the group's ARN with its streams' wildcard.
             cloud_watch_logs_group_arn=f"{self.log_group.log_group_arn}:*",
             cloud_watch_logs_role_arn=self.logs_role.role_arn,
@@ -287,6 +320,8 @@ class AuditTrail(Construct):
         )
         for check_id, reason in TRAIL_CHECKS_NOT_APPLICABLE.items():
             skip_check(self.trail, check_id, reason)
+        for check_id, reason in TRAIL_FINDINGS_ACCEPTED.items():
+            accept_finding(self.trail, check_id, reason)
 
     # -- attributes -------------------------------------------------------------------
     @property

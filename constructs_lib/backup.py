@@ -50,6 +50,7 @@ from constructs_lib._validation import Problems, is_token
 from constructs_lib.aws_context import AwsContext
 from constructs_lib.iam import ServiceRole, ServiceRoleProps
 from constructs_lib.limits import VAULT_LOCK_MODES
+from constructs_lib.policy import accept_finding
 
 BACKUP_PRINCIPAL = "backup.amazonaws.com"
 # AWS managed policies (see the module docstring for why these two).
@@ -57,6 +58,15 @@ MANAGED_POLICIES = {
     "backup": "service-role/AWSBackupServiceRolePolicyForBackup",
     "restores": "service-role/AWSBackupServiceRolePolicyForRestores",
 }
+# Live-audit (prowler) findings accepted on the role and the plan.
+BACKUP_TRUST_REASON = (
+    "AWS Backup's documented trust policy for its service role has no condition and AWS does not document it sending "
+    "aws:SourceAccount; only this plan's selection passes the role (iam:PassRole in this account)"
+)
+REPORT_PLAN_REASON = (
+    "Backup Audit Manager report plans are one set per account and region, over every vault; this environment's plan "
+    "and vault appear in the account's reports once the account defines them"
+)
 START_WINDOW_MINUTES = 60  # the least AWS Backup accepts
 COMPLETION_WINDOW_MINUTES = 360
 MAX_RETENTION_DAYS = 36500  # AWS Backup's limit: 100 years
@@ -153,6 +163,8 @@ class TableBackup(Construct):
                 source_account_condition=False,
             ),
         )
+        accept_finding(self.role.role, "iam_role_cross_service_confused_deputy_prevention", BACKUP_TRUST_REASON)
+        accept_finding(self.plan, "backup_reportplans_exist", REPORT_PLAN_REASON)
         self.policy_attachments = [
             IamRolePolicyAttachment(
                 self,

@@ -66,6 +66,13 @@ DENY_WITHOUT_TLS_SID = "DenyRequestsWithoutTls"
 DENY_WITHOUT_TLS_ACTIONS = ("s3:*",)
 
 
+# Live audit (prowler): MFA delete is not something Terraform can turn on.
+MFA_DELETE_REASON = (
+    "MFA delete can be turned on only by the root user with its MFA device through the S3 API, never by the role "
+    "Terraform runs as; versioning keeps every deleted version and CloudTrail records each delete"
+)
+
+
 @dataclass(frozen=True, kw_only=True)
 class PrivateBucketProps:
     """Inputs of a private bucket.

@@ -56,10 +56,10 @@ from constructs import Construct
 
 from constructs_lib._validation import Problems, is_token
 from constructs_lib.actions import CLOUDFRONT_INVALIDATION_ACTIONS, S3_LIST_BUCKET_ACTIONS, S3_SYNC_OBJECT_ACTIONS
-from constructs_lib.bucket import BUCKET_NAME_DESCRIPTION, BUCKET_NAME_PATTERN, PrivateBucket, PrivateBucketProps
+from constructs_lib.bucket import BUCKET_NAME_DESCRIPTION, BUCKET_NAME_PATTERN, MFA_DELETE_REASON, PrivateBucket, PrivateBucketProps
 from constructs_lib.iam import Role, Statement
 from constructs_lib.metrics import Metric
-from constructs_lib.policy import skip_check
+from constructs_lib.policy import accept_finding, skip_check
 
 # AWS's managed "Managing-CachingOptimized" cache policy: gzip/brotli, no
 # cookies, headers or query strings in the key, 1 day default TTL.
@@ -91,9 +91,30 @@ DISTRIBUTION_CHECKS_WITHOUT_WAF = {
     "CKV_AWS_68": "No web ACL configured (web_acl_arn): the origin is a private bucket of static files and the APIs have their own throttling",
     "CKV2_AWS_47": "No web ACL configured (web_acl_arn), so there are no managed rules to check; attach one to get the Log4j rule set",
 }
+# Live-audit (prowler) findings the design accepts, with the same reasons.
+BUCKET_FINDINGS_ACCEPTED = {
+    "s3_bucket_server_access_logging_enabled": BUCKET_CHECKS_NOT_APPLICABLE["CKV_AWS_18"],
+    "s3_bucket_event_notifications_enabled": BUCKET_CHECKS_NOT_APPLICABLE["CKV2_AWS_62"],
+    "s3_bucket_cross_region_replication": BUCKET_CHECKS_NOT_APPLICABLE["CKV_AWS_144"],
+    "s3_bucket_kms_encryption": BUCKET_CHECKS_NOT_APPLICABLE["CKV_AWS_145"],
+    "s3_bucket_no_mfa_delete": MFA_DELETE_REASON,
+    "s3_bucket_object_lock": "CI replaces the build's files in place on every deploy: Object Lock would block the overwrite and keep every old bundle; versioning keeps the history",
+}
+DISTRIBUTION_FINDINGS_ACCEPTED = {
+    "cloudfront_distributions_logging_enabled": DISTRIBUTION_CHECKS_NOT_APPLICABLE["CKV_AWS_86"],
+    "cloudfront_distributions_geo_restrictions_enabled": DISTRIBUTION_CHECKS_NOT_APPLICABLE["CKV_AWS_374"],
+    "cloudfront_distributions_field_level_encryption_enabled": "Field-level encryption protects form fields POSTed through CloudFront; this distribution serves the static build (GET) and no API",
+}
 DISTRIBUTION_CHECKS_WITHOUT_CUSTOM_DOMAIN = {
     "CKV2_AWS_42": "No custom domain configured: the *.cloudfront.net certificate is the only one CloudFront can serve then",
     "CKV_AWS_174": "No custom domain configured: CloudFront's default certificate fixes the minimum TLS version; an ACM certificate gets TLSv1.2_2021",
+}
+
+
+DISTRIBUTION_FINDINGS_WITHOUT_WAF = {"cloudfront_distributions_using_waf": DISTRIBUTION_CHECKS_WITHOUT_WAF["CKV_AWS_68"]}
+DISTRIBUTION_FINDINGS_WITHOUT_CUSTOM_DOMAIN = {
+    "cloudfront_distributions_custom_ssl_certificate": DISTRIBUTION_CHECKS_WITHOUT_CUSTOM_DOMAIN["CKV2_AWS_42"],
+    "cloudfront_distributions_pqc_tls_enabled": "No custom domain configured: the default *.cloudfront.net certificate fixes CloudFront's default security policy; an ACM certificate lets the policy be chosen",
 }
 
 
@@ -335,6 +356,13 @@ class Frontend(Construct):
         if self.props.certificate_arn is None:
             for check_id, reason in DISTRIBUTION_CHECKS_WITHOUT_CUSTOM_DOMAIN.items():
                 skip_check(self.distribution, check_id, reason)
+        for check_id, reason in BUCKET_FINDINGS_ACCEPTED.items():
+            accept_finding(self.bucket.bucket, check_id, reason)
+        findings = dict(DISTRIBUTION_FINDINGS_ACCEPTED)
+        findings.update(DISTRIBUTION_FINDINGS_WITHOUT_WAF if self.props.web_acl_arn is None else {})
+        findings.update(DISTRIBUTION_FINDINGS_WITHOUT_CUSTOM_DOMAIN if self.props.certificate_arn is None else {})
+        for check_id, reason in findings.items():
+            accept_finding(self.distribution, check_id, reason)
 
     # -- attributes -------------------------------------------------------------------
     @property

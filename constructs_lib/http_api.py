@@ -41,7 +41,7 @@ from constructs_lib._validation import Problems, is_token
 from constructs_lib.limits import LOG_RETENTION_DAYS
 from constructs_lib.logs import LogGroup, LogGroupProps
 from constructs_lib.metrics import Metric, api_gateway_stage_metric
-from constructs_lib.policy import skip_check
+from constructs_lib.policy import accept_finding, skip_check
 
 DEFAULT_STAGE = "$default"
 DEFAULT_ROUTE = "$default"
@@ -218,7 +218,9 @@ class HttpApi(Construct):
             timeout_milliseconds=props.integration_timeout_milliseconds,
         )
         self.authorizer: Apigatewayv2Authorizer | None = None
-        if props.jwt_issuer is not None:
+        if props.jwt_issuer is None:
+            accept_finding(self.api, "apigatewayv2_api_authorizers_enabled", OPEN_ROUTE_REASON)
+        else:
             self.authorizer = Apigatewayv2Authorizer(
                 self,
                 "jwt-authorizer",

@@ -81,6 +81,11 @@ ECR_LAYER_BUCKET_REASON = (
     "not by this account, so that one statement can name no account; it allows only s3:GetObject on that bucket"
 )
 
+NO_EC2_ENDPOINT_REASON = (
+    "The tasks call no EC2 API (Fargate manages their network interfaces); an EC2 interface endpoint would cost "
+    "$14.60 a month across two zones for no caller"
+)
+
 
 @dataclass(frozen=True, kw_only=True)
 class NetworkProps:
@@ -168,6 +173,7 @@ class Network(Construct):
             enable_dns_hostnames=True,  # interface endpoints' private DNS needs both
             tags={"Name": f"{prefix}-vpc"},
         )
+        accept_finding(self.vpc, "vpc_endpoint_for_ec2_enabled", NO_EC2_ENDPOINT_REASON)
         # Deny everything on the default group, so nothing lands in an open group by accident.
         DefaultSecurityGroup(self, "default-security-group", vpc_id=self.vpc.id, tags={"Name": f"{prefix}-default-deny"})
 

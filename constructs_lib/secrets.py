@@ -52,9 +52,15 @@ from constructs_lib.actions import KMS_DECRYPT_ACTIONS, SECRETS_READ_ACTIONS, SE
 from constructs_lib.aws_context import AwsContext
 from constructs_lib.encryption import key_statements
 from constructs_lib.iam import ServiceRole, Statement
-from constructs_lib.policy import skip_check
+from constructs_lib.policy import accept_finding, skip_check
 
 _NAME = r"[A-Za-z0-9/_+=.@-]{1,512}"
+
+# prowler's check wants its own statement set (an organisation condition among them); this policy's is in _policy_document.
+RESTRICTIVE_POLICY_REASON = (
+    "The policy denies every principal of other accounts everything, and every principal of this account but the "
+    "reader role and the root user GetSecretValue; prowler also wants an aws:PrincipalOrgID condition, and the project knows no AWS Organization"
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -134,6 +140,9 @@ class Secret(Construct):
             )
         else:
             skip_check(self.secret, "CKV2_AWS_57", props.manual_rotation_reason)
+            for check_id in ("secretsmanager_automatic_rotation_enabled", "secretsmanager_secret_rotated_periodically"):
+                accept_finding(self.secret, check_id, props.manual_rotation_reason)
+        accept_finding(self.secret, "secretsmanager_has_restrictive_resource_policy", RESTRICTIVE_POLICY_REASON)
         self.policy_document = self._policy_document()
         self.policy = SecretsmanagerSecretPolicy(
             self,

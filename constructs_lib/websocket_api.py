@@ -111,6 +111,16 @@ LOAD_BALANCER_CHECKS_NOT_APPLICABLE = {
     "CKV_AWS_150": "The internal NLB holds no data and Terraform recreates it; deletion protection would only block replacements and destroy",
     "CKV_AWS_91": "NLB access logs exist only for TLS listeners; this listener is TCP inside the VPC, and API Gateway access logs record every request",
 }
+# Live-audit (prowler) findings accepted on the load balancer and the API.
+LOAD_BALANCER_FINDINGS_ACCEPTED = {
+    "elbv2_deletion_protection": LOAD_BALANCER_CHECKS_NOT_APPLICABLE["CKV_AWS_150"],
+    "elbv2_logging_enabled": LOAD_BALANCER_CHECKS_NOT_APPLICABLE["CKV_AWS_91"],
+    "elbv2_nlb_tls_termination_enabled": "API Gateway terminates the clients' TLS; the NLB only carries that traffic over PrivateLink to the tasks inside the VPC, for an internal name no client sees",
+}
+WEBSOCKET_AUTHORIZER_REASON = (
+    "Clients authenticate to the API service itself when they connect (its own session, PingID SAML); the API answers "
+    "$connect, so no API Gateway authorizer stands in front of it"
+)
 STAGE_CHECKS_NOT_APPLICABLE = {
     "CKV2_AWS_51": "Client certificates authenticate API Gateway to public HTTP backends; this backend is reached only through the private VPC link",
 }
@@ -401,6 +411,8 @@ class WebSocketApi(Construct):
         )
         for check_id, reason in LOAD_BALANCER_CHECKS_NOT_APPLICABLE.items():
             skip_check(self.load_balancer, check_id, reason)
+        for check_id, reason in LOAD_BALANCER_FINDINGS_ACCEPTED.items():
+            accept_finding(self.load_balancer, check_id, reason)
         self.listener = LbListener(
             self,
             "listener",
@@ -428,6 +440,7 @@ class WebSocketApi(Construct):
             # Routes other than the three built-ins are picked by the message's "action".
             route_selection_expression="$request.body.action",
         )
+        accept_finding(self.api, "apigatewayv2_api_authorizers_enabled", WEBSOCKET_AUTHORIZER_REASON)
         self.integrations: dict[str, Apigatewayv2Integration] = {}
         self.routes: dict[str, Apigatewayv2Route] = {}
         self.route_responses: dict[str, Apigatewayv2RouteResponse] = {}

@@ -167,6 +167,7 @@ class DataLayer(LayerStack):
                     kms_key_arn=self.keys["cloudtrail"].key_arn,
                     log_kms_key_arn=logs_key,
                     log_retention_days=config.cloudtrail_log_retention_days,
+                    data_event_bucket_arns=(self.frontend_bucket.bucket_arn,),
                 ),
             )
 

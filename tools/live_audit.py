@@ -160,6 +160,12 @@ ARTEFACTS: tuple[Artefact, ...] = (
     ),
     # -- account-wide settings and the shared state backend ------------------------------
     Artefact(
+        r"cloudtrail_s3_dataevents_(read|write)_enabled", _account_arn("cloudtrail", "trail"), False, ACCOUNT,
+        "the check passes only for a trail recording object-level events of every bucket of the account (a data "
+        "resource on all of S3); the environment's trail records write events on its own buckets (data_event_bucket_arns), "
+        "and whether the account logs every bucket's objects is the account's (its organisation trail's) decision",
+    ),
+    Artefact(
         r"iam_password_policy_.+", r"password-policy", False, ACCOUNT,
         "the IAM password policy is one per account; the environments create no IAM users",
     ),

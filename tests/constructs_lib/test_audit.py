@@ -7,7 +7,7 @@ from cdktf import Fn
 
 from constructs_lib.audit import AuditTrail, AuditTrailProps, cloudtrail_key_principals
 from constructs_lib.encryption import EncryptionKey, EncryptionKeyProps
-from constructs_lib.policy import checkov_skips
+from constructs_lib.policy import accepted_findings, checkov_skips
 from tests.support import at, data_sources, logical_id, ref, resources, synth_construct
 
 LOGS_KEY = "arn:aws:kms:us-east-1:111122223333:key/logs"
@@ -36,7 +36,9 @@ def short():
     """Retention no longer than the archive age, a bucket that may be destroyed."""
 
     def build(stack):
-        TRAILS["short"] = AuditTrail(stack, "audit", props(log_retention_days=90, force_destroy=True))
+        TRAILS["short"] = AuditTrail(
+            stack, "audit", props(log_retention_days=90, force_destroy=True, data_event_bucket_arns=("arn:aws:s3:::cot-frontend",))
+        )
 
     return synth_construct(build)
 
@@ -259,3 +261,24 @@ def test_props_report_every_problem_at_once():
     with pytest.raises(ValueError) as caught:
         props(trail_name="x", bucket_name="X", log_retention_days=2, noncurrent_version_expiration_days=0)
     assert str(caught.value).count(" was provided") == 4
+
+
+def test_data_events_record_object_writes_of_the_given_buckets_only(doc, short):
+    (management,) = at(resources(doc, "aws_cloudtrail"), "audit/trail")["event_selector"]  # none given: management events only
+    assert management == {"include_management_events": True, "read_write_type": "All"}
+    selectors = at(resources(short, "aws_cloudtrail"), "audit/trail")["event_selector"]
+    assert selectors[1] == {
+        "read_write_type": "WriteOnly",
+        "include_management_events": False,
+        "data_resource": [{"type": "AWS::S3::Object", "values": ["arn:aws:s3:::cot-frontend/"]}],
+    }
+
+
+def test_live_audit_findings_are_accepted_on_the_trail_and_its_bucket_with_reasons(doc):
+    trail, bucket = TRAILS["trail"].trail, TRAILS["trail"].bucket.bucket
+    assert set(accepted_findings(trail)) == {"cloudtrail_bucket_requires_mfa_delete", "cloudtrail_logs_s3_bucket_access_logging_enabled", "cloudtrail_insights_exist"}
+    assert set(accepted_findings(bucket)) == {
+        "s3_bucket_server_access_logging_enabled", "s3_bucket_event_notifications_enabled", "s3_bucket_cross_region_replication",
+        "s3_bucket_no_mfa_delete", "s3_bucket_object_lock",
+    }  # fmt: skip
+    assert "root user with its MFA device" in accepted_findings(bucket)["s3_bucket_no_mfa_delete"]

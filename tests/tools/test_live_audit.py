@@ -151,7 +151,6 @@ def test_the_sample_sorts_into_artefacts_and_real_findings():
         ("apigatewayv2_api_authorizers_enabled", str(HTTP_API)),
         ("ec2_networkacl_allow_ingress_any_port", str(VPC)),  # the environment's VPC: real
         ("s3_bucket_object_lock", str(AUDIT_BUCKET)),
-        ("cloudtrail_s3_dataevents_read_enabled", f"arn:aws:cloudtrail:us-east-1:{ACCOUNT_ID}:trail"),
     }
     artefact_checks = sorted(f.check_id for f, _ in result.artefacts)
     assert artefact_checks == sorted([
@@ -161,6 +160,7 @@ def test_the_sample_sorts_into_artefacts_and_real_findings():
         "s3_bucket_object_versioning",  # the state bucket
         "iam_password_policy_minimum_length_14",
         "secretsmanager_secret_unused",
+        "cloudtrail_s3_dataevents_read_enabled",  # account-level: a trail over every bucket of the account
     ])
     assert result.passed == {"ecs": 1, "kms": 1}
     assert sum(result.failed.values()) == 11  # MANUAL counts as neither
@@ -244,7 +244,7 @@ def test_the_report_prints_counts_per_service_and_each_unexplained_fail():
     assert "  ecs                  1     1" in lines
     assert "  kms                  1     1" in lines
     assert any(re.match(r"UNEXPLAINED ecs_task_definitions_containers_readonly_access \[High\] production-services:aws_ecs_task_definition.api_service_task_definition arn:", line) for line in lines)
-    assert any(line.startswith("UNEXPLAINED cloudtrail_s3_dataevents_read_enabled [Low] (not a resource of this environment)") for line in lines)
+    assert any(line.startswith("artefact x1: cloudtrail_s3_dataevents_(read|write)_enabled on") for line in lines)
 
 
 # -- the table itself --------------------------------------------------------------
