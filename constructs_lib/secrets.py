@@ -56,10 +56,11 @@ from constructs_lib.policy import accept_finding, skip_check
 
 _NAME = r"[A-Za-z0-9/_+=.@-]{1,512}"
 
-# prowler's check wants its own statement set (an organisation condition among them); this policy's is in _policy_document.
+# prowler's check wants one Deny of every action to every principal but the readers (and an organisation condition).
 RESTRICTIVE_POLICY_REASON = (
-    "The policy denies every principal of other accounts everything, and every principal of this account but the "
-    "reader role and the root user GetSecretValue; prowler also wants an aws:PrincipalOrgID condition, and the project knows no AWS Organization"
+    "The policy denies other accounts everything and every principal of this account but the reader role and the root "
+    "user the value; it leaves administrators what IAM gives them (describe, put, rotate, change this policy), where "
+    "prowler wants every action denied to every principal but the readers, which would lock the secret's own setup out"
 )
 
 
