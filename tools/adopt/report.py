@@ -12,7 +12,6 @@ from tools.adopt.proof import Replacement, StackProof
 from tools.adopt.rules import ExistingRule
 from tools.adopt.tables import _NAME_OF_ARN, PROTECTED_TYPES
 
-Kept = Mapping[tuple[str, str], Mapping[str, Any]]
 
 
 @dataclass
