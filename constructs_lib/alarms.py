@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass
 from typing import Mapping
 
+from cdktf import TerraformProvider
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import (
     CloudwatchMetricAlarm,
     CloudwatchMetricAlarmMetricQuery,
@@ -93,11 +94,17 @@ class AlarmTopicProps:
         ``alarms_key_principal`` in its policy).
     email_addresses: addresses subscribed to every alarm and recovery.
         Default none (subscribe out of band: chat, paging, ...).
+    provider / region: an aws provider of another region and that region,
+        for alarms on metrics published only there (CloudFront's and WAF's,
+        us-east-1): an alarm notifies a topic of its own region. Default
+        None: the stack's.
     """
 
     name: str
     kms_key_arn: str
     email_addresses: tuple[str, ...] = ()
+    provider: TerraformProvider | None = None
+    region: str | None = None
 
     def __post_init__(self) -> None:
         problems = Problems("AlarmTopicProps")
@@ -108,6 +115,8 @@ class AlarmTopicProps:
             problems.matches("email_addresses", address, _EMAIL, "e-mail addresses such as ops@example.com")
         if len(set(self.email_addresses)) != len(self.email_addresses):
             problems.add(f"email_addresses must not repeat an address, but {list(self.email_addresses)!r} was provided")
+        if (self.provider is None) != (self.region is None):
+            problems.add("provider and region go together: the topic's policy names alarms of the provider's region")
         problems.raise_if_any()
 
 
@@ -118,7 +127,8 @@ class AlarmTopic(Construct):
         super().__init__(scope, construct_id)
         self.props = props
         context = AwsContext.of(self)
-        self.topic = SnsTopic(self, "topic", name=props.name, kms_master_key_id=props.kms_key_arn)
+        self.topic = SnsTopic(self, "topic", name=props.name, kms_master_key_id=props.kms_key_arn, provider=props.provider)
+        alarms_arn = f"arn:{context.partition}:cloudwatch:{props.region}:{context.account_id}:alarm:*" if props.region else context.arn("cloudwatch", "alarm:*")
         self.policy_document = DataAwsIamPolicyDocument(
             self,
             "policy-document",
@@ -131,7 +141,7 @@ class AlarmTopic(Construct):
                     resources=[self.topic.arn],
                     condition=[
                         DataAwsIamPolicyDocumentStatementCondition(test="StringEquals", variable="aws:SourceAccount", values=[context.account_id]),
-                        DataAwsIamPolicyDocumentStatementCondition(test="ArnLike", variable="aws:SourceArn", values=[context.arn("cloudwatch", "alarm:*")]),
+                        DataAwsIamPolicyDocumentStatementCondition(test="ArnLike", variable="aws:SourceArn", values=[alarms_arn]),
                     ],
                 ),
                 DataAwsIamPolicyDocumentStatement(
@@ -146,9 +156,9 @@ class AlarmTopic(Construct):
         )
         # Principals of the account need no statement here: their own IAM
         # policies are enough for a topic of their account.
-        SnsTopicPolicy(self, "policy", arn=self.topic.arn, policy=self.policy_document.json)
+        SnsTopicPolicy(self, "policy", arn=self.topic.arn, policy=self.policy_document.json, provider=props.provider)
         self.subscriptions = [
-            SnsTopicSubscription(self, f"email-{index}", topic_arn=self.topic.arn, protocol="email", endpoint=address)
+            SnsTopicSubscription(self, f"email-{index}", topic_arn=self.topic.arn, protocol="email", endpoint=address, provider=props.provider)
             for index, address in enumerate(props.email_addresses)
         ]
 
@@ -187,6 +197,9 @@ class AlarmProps:
     datapoints_to_alarm: of those, how many must breach, 1 to
         evaluation_periods. Default 0: all of them.
     action_arns: where ALARM and OK go (the alarm topic), at least one.
+    provider: an aws provider of the region the metrics are published in,
+        when that is not the stack's (CloudFront's and WAF's: us-east-1).
+        Default None: the stack's.
     """
 
     name: str
@@ -200,6 +213,7 @@ class AlarmProps:
     expression_label: str = ""
     evaluation_periods: int = 1
     datapoints_to_alarm: int = 0
+    provider: TerraformProvider | None = None
 
     def __post_init__(self) -> None:
         problems = Problems("AlarmProps")
@@ -254,6 +268,7 @@ class MetricAlarm(Construct):
             actions_enabled=True,
             alarm_actions=list(props.action_arns),
             ok_actions=list(props.action_arns),
+            provider=props.provider,
         )
         if props.expression:
             self.alarm = CloudwatchMetricAlarm(
@@ -448,4 +463,23 @@ def throttling_alarm(
         threshold=0,
         treat_missing_data="notBreaching",
         action_arns=action_arns,
+    )
+
+
+def blocked_requests_alarm(*, name: str, blocked: Metric, threshold: int, action_arns: tuple[str, ...], description: str, provider: TerraformProvider | None = None) -> AlarmProps:
+    """More than ``threshold`` requests blocked by a web ACL (or one of its rules) in five minutes.
+
+    Missing data is not breaching: WAF publishes ``BlockedRequests`` only for
+    periods in which it blocked something. One period: a surge is news at
+    once (an attack under way, or a rule that started blocking real users).
+    """
+    return AlarmProps(
+        name=name,
+        description=description,
+        metrics={"blocked": blocked.with_(statistic="Sum", period_seconds=300)},
+        comparison_operator="GreaterThanThreshold",
+        threshold=threshold,
+        treat_missing_data="notBreaching",
+        action_arns=action_arns,
+        provider=provider,
     )

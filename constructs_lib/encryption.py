@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+from cdktf import TerraformProvider
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
@@ -83,6 +84,8 @@ class EncryptionKeyProps:
         stays cancellable for as long as AWS allows.
     rotation_period_days: automatic rotation period, 90-2560. Default 365
         (AWS's default; rotation is always on).
+    provider: an aws provider of another region, for a key that what it
+        encrypts needs there (WAF's us-east-1 logs). Default None: the stack's.
     """
 
     name_prefix: str
@@ -91,6 +94,7 @@ class EncryptionKeyProps:
     service_principals: tuple[KeyServicePrincipal, ...] = ()
     deletion_window_days: int = 30
     rotation_period_days: int = 365
+    provider: TerraformProvider | None = None
 
     def __post_init__(self) -> None:
         problems = Problems("EncryptionKeyProps")
@@ -151,8 +155,9 @@ class EncryptionKey(Construct):
             rotation_period_in_days=props.rotation_period_days,
             deletion_window_in_days=props.deletion_window_days,
             policy=self.policy_document.json,
+            provider=props.provider,
         )
-        self.alias = KmsAlias(self, "alias", name=props.alias_name, target_key_id=self.key.key_id)
+        self.alias = KmsAlias(self, "alias", name=props.alias_name, target_key_id=self.key.key_id, provider=props.provider)
 
     @property
     def key_arn(self) -> str:

@@ -18,6 +18,7 @@ access control (SigV4 on every request):
   ``strict-origin-when-cross-origin`` and a Content-Security-Policy for a
   Vite/React build that talks only to its own origin and ``connect_origins``
   (the API, the WebSocket and, with SSO, Cognito).
+* The environment's web ACL (AWS WAF, ``constructs_lib.waf``).
 * With a custom domain: the aliases, an ACM certificate from us-east-1 and
   TLS 1.2 (TLSv1.2_2021) at least. Without one, the default
   ``*.cloudfront.net`` certificate, which CloudFront pins to TLSv1.
@@ -87,10 +88,6 @@ DISTRIBUTION_CHECKS_NOT_APPLICABLE = {
     "CKV_AWS_374": "The app serves its users wherever they are; no country is excluded by requirement",
     "CKV_AWS_310": "One S3 origin in one region: a failover origin would need a replicated bucket for a static, rebuildable site",
 }
-DISTRIBUTION_CHECKS_WITHOUT_WAF = {
-    "CKV_AWS_68": "No web ACL configured (web_acl_arn): the origin is a private bucket of static files and the APIs have their own throttling",
-    "CKV2_AWS_47": "No web ACL configured (web_acl_arn), so there are no managed rules to check; attach one to get the Log4j rule set",
-}
 # Live-audit (prowler) findings the design accepts, with the same reasons.
 BUCKET_FINDINGS_ACCEPTED = {
     "s3_bucket_server_access_logging_enabled": BUCKET_CHECKS_NOT_APPLICABLE["CKV_AWS_18"],
@@ -111,7 +108,6 @@ DISTRIBUTION_CHECKS_WITHOUT_CUSTOM_DOMAIN = {
 }
 
 
-DISTRIBUTION_FINDINGS_WITHOUT_WAF = {"cloudfront_distributions_using_waf": DISTRIBUTION_CHECKS_WITHOUT_WAF["CKV_AWS_68"]}
 DISTRIBUTION_FINDINGS_WITHOUT_CUSTOM_DOMAIN = {
     "cloudfront_distributions_custom_ssl_certificate": DISTRIBUTION_CHECKS_WITHOUT_CUSTOM_DOMAIN["CKV2_AWS_42"],
     "cloudfront_distributions_pqc_tls_enabled": "No custom domain configured: the default *.cloudfront.net certificate fixes CloudFront's default security policy; an ACM certificate lets the policy be chosen",
@@ -172,8 +168,9 @@ class FrontendProps:
         of a registrable domain); False where that consent is not ours to give.
     error_caching_min_ttl_seconds: how long CloudFront caches the SPA
         fallback for a missing path, 0-31536000. Default 10.
-    web_acl_arn: an AWS WAF (CLOUDFRONT scope, us-east-1) web ACL. Default
-        None.
+    web_acl_arn: the AWS WAF web ACL (CLOUDFRONT scope, us-east-1) in front
+        of the app (``constructs_lib.waf``); the distribution requires it
+        (the bucket's props, ``bucket_props()``, do not). Default None.
     force_destroy: let ``terraform destroy`` delete the bucket with its
         objects and versions. Default False: the bucket holds the only copy
         of earlier builds (rollbacks), so a destroy stops at a non-empty bucket.
@@ -234,6 +231,8 @@ class Frontend(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, props: FrontendProps) -> None:
         super().__init__(scope, construct_id)
+        if props.web_acl_arn is None:
+            raise ValueError("FrontendProps: web_acl_arn must be set: every distribution is behind the web ACL, but None was provided")
         self.props = props
         prefix = props.name_prefix
 
@@ -350,16 +349,12 @@ class Frontend(Construct):
             skip_check(self.bucket.bucket, check_id, reason)
         for check_id, reason in DISTRIBUTION_CHECKS_NOT_APPLICABLE.items():
             skip_check(self.distribution, check_id, reason)
-        if self.props.web_acl_arn is None:
-            for check_id, reason in DISTRIBUTION_CHECKS_WITHOUT_WAF.items():
-                skip_check(self.distribution, check_id, reason)
         if self.props.certificate_arn is None:
             for check_id, reason in DISTRIBUTION_CHECKS_WITHOUT_CUSTOM_DOMAIN.items():
                 skip_check(self.distribution, check_id, reason)
         for check_id, reason in BUCKET_FINDINGS_ACCEPTED.items():
             accept_finding(self.bucket.bucket, check_id, reason)
         findings = dict(DISTRIBUTION_FINDINGS_ACCEPTED)
-        findings.update(DISTRIBUTION_FINDINGS_WITHOUT_WAF if self.props.web_acl_arn is None else {})
         findings.update(DISTRIBUTION_FINDINGS_WITHOUT_CUSTOM_DOMAIN if self.props.certificate_arn is None else {})
         for check_id, reason in findings.items():
             accept_finding(self.distribution, check_id, reason)

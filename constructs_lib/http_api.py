@@ -18,6 +18,9 @@ Why this shape (the seed's "HTTP API with VPC Link integration"):
 * Stage-wide throttling caps what one client burst can cost the tasks.
 * With ``jwt_issuer`` (Cognito SSO), a JWT authorizer checks every route's
   bearer token before the request reaches the VPC link.
+* With ``request_authorizer`` (served through CloudFront), a Lambda REQUEST
+  authorizer checks every route instead (it checks the token too, when the
+  environment uses SSO: a route has one authorizer).
 """
 
 from __future__ import annotations
@@ -78,6 +81,32 @@ ACCESS_LOG_FIELDS = {
 
 
 @dataclass(frozen=True, kw_only=True)
+class RequestAuthorizer:
+    """A Lambda REQUEST authorizer of an API (HTTP or WebSocket).
+
+    name: the authorizer's name.
+    function_invoke_arn: the function's invoke ARN.
+    identity_headers: request headers that must be present (API Gateway
+        answers 401 without calling the function when one is missing) and
+        that key the answer cache.
+    result_ttl_seconds: how long API Gateway caches an answer per identity,
+        0-3600 (HTTP APIs; WebSocket APIs cache nothing). Default 300.
+    """
+
+    name: str
+    function_invoke_arn: str
+    identity_headers: tuple[str, ...]
+    result_ttl_seconds: int = 300
+
+    def __post_init__(self) -> None:
+        problems = Problems("RequestAuthorizer")
+        if not self.identity_headers:
+            problems.add("identity_headers must hold at least one header, but none was provided")
+        problems.between("result_ttl_seconds", self.result_ttl_seconds, 0, 3600)
+        problems.raise_if_any()
+
+
+@dataclass(frozen=True, kw_only=True)
 class HttpApiProps:
     """Inputs of the HTTP API.
 
@@ -114,6 +143,8 @@ class HttpApiProps:
         ``jwt_issuer``. Default none.
     disable_execute_api_endpoint: reject calls to the default
         ``execute-api`` URL (only a custom domain works). Default False.
+    request_authorizer: a Lambda REQUEST authorizer on every route
+        (payload 2.0, simple responses); excludes ``jwt_issuer``. Default None.
     access_log_group: the access log group, made elsewhere (the data layer,
         so the logs outlive the API; ``log_group_props()`` gives its props).
         Default None: made here from the ``log_*`` props.
@@ -136,6 +167,7 @@ class HttpApiProps:
     jwt_issuer: str | None = None
     jwt_audience: tuple[str, ...] = ()
     disable_execute_api_endpoint: bool = False
+    request_authorizer: RequestAuthorizer | None = None
     access_log_group: LogGroup | None = None
 
     def __post_init__(self) -> None:
@@ -163,6 +195,8 @@ class HttpApiProps:
                 problems.add("jwt_audience must hold at least one client id with jwt_issuer, but none was provided")
         elif self.jwt_audience:
             problems.add(f"jwt_audience needs jwt_issuer, but only jwt_audience {list(self.jwt_audience)!r} was provided")
+        if self.jwt_issuer is not None and self.request_authorizer is not None:
+            problems.add("jwt_issuer and request_authorizer exclude each other: a route has one authorizer (let the request authorizer check the token)")
         problems.one_of("log_retention_days", self.log_retention_days, LOG_RETENTION_DAYS)
         problems.raise_if_any()
 
@@ -218,9 +252,23 @@ class HttpApi(Construct):
             timeout_milliseconds=props.integration_timeout_milliseconds,
         )
         self.authorizer: Apigatewayv2Authorizer | None = None
-        if props.jwt_issuer is None:
-            accept_finding(self.api, "apigatewayv2_api_authorizers_enabled", OPEN_ROUTE_REASON)
-        else:
+        authorization_type = "NONE"
+        request = props.request_authorizer
+        if request is not None:
+            self.authorizer = Apigatewayv2Authorizer(
+                self,
+                "request-authorizer",
+                api_id=self.api.id,
+                name=request.name,
+                authorizer_type="REQUEST",
+                authorizer_uri=request.function_invoke_arn,
+                authorizer_payload_format_version="2.0",
+                enable_simple_responses=True,
+                identity_sources=[f"$request.header.{header}" for header in request.identity_headers],
+                authorizer_result_ttl_in_seconds=request.result_ttl_seconds,
+            )
+            authorization_type = "CUSTOM"
+        elif props.jwt_issuer is not None:
             self.authorizer = Apigatewayv2Authorizer(
                 self,
                 "jwt-authorizer",
@@ -232,6 +280,9 @@ class HttpApi(Construct):
                     issuer=props.jwt_issuer, audience=list(props.jwt_audience)
                 ),
             )
+            authorization_type = "JWT"
+        else:
+            accept_finding(self.api, "apigatewayv2_api_authorizers_enabled", OPEN_ROUTE_REASON)
         self.default_route = Apigatewayv2Route(
             self,
             "default-route",
@@ -240,7 +291,7 @@ class HttpApi(Construct):
             target=f"integrations/{self.integration.id}",
             # CORS preflights never reach a route: API Gateway answers them from
             # cors_configuration, so the authorizer does not block them.
-            authorization_type="JWT" if self.authorizer else "NONE",
+            authorization_type=authorization_type,
             authorizer_id=self.authorizer.id if self.authorizer else None,
         )
         if self.authorizer is None:

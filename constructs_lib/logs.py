@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cdktf import TerraformProvider
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from constructs import Construct
 
@@ -21,12 +22,15 @@ class LogGroupProps:
     retention_days: one of the values CloudWatch accepts (1, 3, 5, 7, 14,
         30, ... 3653). Default 30.
     kms_key_arn: customer-managed key. Default None (CloudWatch's own
-        encryption); the logs key arrives with a later issue.
+        encryption).
+    provider: an aws provider of another region (WAF's logs of a
+        CloudFront web ACL live in us-east-1). Default None: the stack's.
     """
 
     name: str
     retention_days: int = 30
     kms_key_arn: str | None = None
+    provider: TerraformProvider | None = None
 
     def __post_init__(self) -> None:
         problems = Problems("LogGroupProps")
@@ -48,6 +52,7 @@ class LogGroup(Construct):
             name=props.name,
             retention_in_days=props.retention_days,
             kms_key_id=props.kms_key_arn,
+            provider=props.provider,
         )
 
     @property

@@ -28,6 +28,9 @@ class Metric:
     statistic: one of Average, Maximum, Minimum, SampleCount, Sum, or a
         percentile p0-p100 such as p99. Default Average.
     period_seconds: 10, 30 or a multiple of 60. Default 60.
+    region: where the metric is published when that is not the stack's
+        region (CloudFront's and CloudFront-scope WAF's, us-east-1). Default
+        None: the stack's region.
     """
 
     namespace: str
@@ -35,6 +38,7 @@ class Metric:
     dimensions: Mapping[str, str]
     statistic: str = "Average"
     period_seconds: int = 60
+    region: str | None = None
 
     def __post_init__(self) -> None:
         problems = []

@@ -60,6 +60,8 @@ class GraphWidget:
         rows: list[list[Any]] = []
         for query_id, metric in self.metrics.items():
             options: dict[str, Any] = {"id": query_id, "stat": metric.statistic, "period": metric.period_seconds}
+            if metric.region and metric.region != region:
+                options["region"] = metric.region
             if self.expression:
                 options["visible"] = False
             dimensions = [part for name, value in metric.dimensions.items() for part in (name, value)]

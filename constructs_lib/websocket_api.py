@@ -45,6 +45,7 @@ from cdktf import Fn, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.api_gateway_account import ApiGatewayAccount as ApiGatewayAccountResource
 from cdktf_cdktf_provider_aws.api_gateway_vpc_link import ApiGatewayVpcLink
 from cdktf_cdktf_provider_aws.apigatewayv2_api import Apigatewayv2Api
+from cdktf_cdktf_provider_aws.apigatewayv2_authorizer import Apigatewayv2Authorizer
 from cdktf_cdktf_provider_aws.apigatewayv2_deployment import Apigatewayv2Deployment
 from cdktf_cdktf_provider_aws.apigatewayv2_integration import Apigatewayv2Integration
 from cdktf_cdktf_provider_aws.apigatewayv2_route import Apigatewayv2Route
@@ -68,7 +69,7 @@ from constructs import Construct
 
 from constructs_lib._validation import Problems
 from constructs_lib.aws_context import AwsContext
-from constructs_lib.http_api import MAX_BURST_LIMIT, MAX_RATE_LIMIT, access_log_group_props
+from constructs_lib.http_api import MAX_BURST_LIMIT, MAX_RATE_LIMIT, RequestAuthorizer, access_log_group_props
 from constructs_lib.iam import ServiceRole, Statement, policy_document
 from constructs_lib.limits import LOG_RETENTION_DAYS
 from constructs_lib.logs import LogGroup, LogGroupProps
@@ -127,6 +128,8 @@ STAGE_CHECKS_NOT_APPLICABLE = {
 ROUTE_AUTHORIZATION_REASON = (
     "WebSocket APIs accept no JWT authorizer; the API authorizes the $connect handshake itself and other routes ride the accepted connection"
 )
+# With a $connect authorizer the other routes still have none: WebSocket APIs authorize the handshake only.
+CONNECTED_ROUTE_REASON = "WebSocket APIs authorize only $connect (here a Lambda authorizer); every other route rides the connection it accepted"
 
 ACCESS_LOG_FIELDS = {
     "requestId": "$context.requestId",
@@ -296,6 +299,9 @@ class WebSocketApiProps:
         network layer, beside the group of the tasks it reaches;
         ``load_balancer_security_group_props`` gives its props). Default
         None: made here.
+    connect_authorizer: a Lambda REQUEST authorizer of the ``$connect``
+        handshake (its ``result_ttl_seconds`` is ignored: WebSocket APIs
+        cache nothing). Default None: the API answers ``$connect`` alone.
     """
 
     name: str
@@ -318,6 +324,7 @@ class WebSocketApiProps:
     deregistration_delay_seconds: int = 30
     access_log_group: LogGroup | None = None
     load_balancer_security_group: AppSecurityGroup | None = None
+    connect_authorizer: RequestAuthorizer | None = None
 
     def __post_init__(self) -> None:
         problems = Problems("WebSocketApiProps")
@@ -440,7 +447,19 @@ class WebSocketApi(Construct):
             # Routes other than the three built-ins are picked by the message's "action".
             route_selection_expression="$request.body.action",
         )
-        accept_finding(self.api, "apigatewayv2_api_authorizers_enabled", WEBSOCKET_AUTHORIZER_REASON)
+        self.authorizer: Apigatewayv2Authorizer | None = None
+        if props.connect_authorizer is None:
+            accept_finding(self.api, "apigatewayv2_api_authorizers_enabled", WEBSOCKET_AUTHORIZER_REASON)
+        else:
+            self.authorizer = Apigatewayv2Authorizer(
+                self,
+                "connect-authorizer",
+                api_id=self.api.id,
+                name=props.connect_authorizer.name,
+                authorizer_type="REQUEST",
+                authorizer_uri=props.connect_authorizer.function_invoke_arn,
+                identity_sources=[f"route.request.header.{header}" for header in props.connect_authorizer.identity_headers],
+            )
         self.integrations: dict[str, Apigatewayv2Integration] = {}
         self.routes: dict[str, Apigatewayv2Route] = {}
         self.route_responses: dict[str, Apigatewayv2RouteResponse] = {}
@@ -461,6 +480,7 @@ class WebSocketApi(Construct):
                 timeout_milliseconds=props.integration_timeout_milliseconds,
             )
             two_way = route_key not in ("$connect", "$disconnect")
+            authorized = route_key == "$connect" and self.authorizer is not None
             route = Apigatewayv2Route(
                 self,
                 f"{name}-route",
@@ -469,6 +489,8 @@ class WebSocketApi(Construct):
                 target=f"integrations/{integration.id}",
                 # Message routes answer on the socket with whatever the API returns.
                 route_response_selection_expression="$default" if two_way else None,
+                authorization_type="CUSTOM" if authorized else "NONE",
+                authorizer_id=self.authorizer.id if authorized else None,
             )
             if two_way:
                 self.route_responses[route_key] = Apigatewayv2RouteResponse(
@@ -476,7 +498,8 @@ class WebSocketApi(Construct):
                 )
             self.integrations[route_key] = integration
             self.routes[route_key] = route
-            skip_check(route, "CKV_AWS_309", ROUTE_AUTHORIZATION_REASON)
+            if not authorized:
+                skip_check(route, "CKV_AWS_309", CONNECTED_ROUTE_REASON if self.authorizer else ROUTE_AUTHORIZATION_REASON)
 
         # WebSocket stages do not auto-deploy: a new deployment whenever a route
         # or what an integration sends changes (create_before_destroy keeps the
@@ -529,6 +552,8 @@ class WebSocketApi(Construct):
                 "route": self.routes[key].id,
                 "route_key": self.routes[key].route_key,
                 "route_response": self.routes[key].route_response_selection_expression,
+                "authorization": self.routes[key].authorization_type,
+                "authorizer": self.routes[key].authorizer_id,
                 "integration": self.integrations[key].id,
                 "uri": self.integrations[key].integration_uri,
                 "parameters": self.integrations[key].request_parameters,
@@ -541,6 +566,10 @@ class WebSocketApi(Construct):
     @property
     def websocket_api_id(self) -> str:
         return self.api.id
+
+    @property
+    def api_execution_arn(self) -> str:
+        return self.api.execution_arn
 
     @property
     def websocket_gateway_url(self) -> str:

@@ -32,6 +32,7 @@ output here and a remote-state read there), and who reads each:
 
 from __future__ import annotations
 
+from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
 from constructs_lib.actions import KMS_DYNAMODB_SERVICE_ACTIONS, KMS_EVENTS_SQS_SERVICE_ACTIONS, KMS_LOGS_SERVICE_ACTIONS
@@ -48,6 +49,7 @@ from constructs_lib.http_api import access_log_group_props
 from constructs_lib.iam import Condition
 from constructs_lib.logs import LogGroup, LogGroupProps
 from constructs_lib.network import add_vpc_flow_logs
+from constructs_lib.origin_verify import authorizer_log_group_props
 from constructs_lib.queue import Queue, QueueProps
 from constructs_lib.registry import Repository, RepositoryProps
 from constructs_lib.secrets import Secret, SecretProps
@@ -59,6 +61,7 @@ from constructs_lib.tables import (
     Table,
     TableProps,
 )
+from constructs_lib.waf import WAF_REGION, edge_key_principals, waf_log_group_name
 from stacks.config import EnvironmentConfig
 from stacks.layer import LayerStack
 from stacks.names import API_SERVICE_NAME, execution_role_name, http_api_name, updater_name, websocket_api_name
@@ -86,6 +89,24 @@ class DataLayer(LayerStack):
             LogGroup(self, f"{api}-access-log-group", access_log_group_props(name, config.api_access_log_retention_days, logs_key))
             for api, name in (("http-api", http_api_name(config)), ("websocket-api", websocket_api_name(config)))
         )
+        # The edge web ACL (CLOUDFRONT scope) logs to us-east-1 only: there, with its own key, when the rest is elsewhere.
+        self.edge_provider: AwsProvider | None = None
+        self.edge_key: EncryptionKey | None = None
+        waf_logs_key = logs_key
+        if config.aws_region != WAF_REGION:
+            self.edge_provider = self.aws_provider("aws-us-east-1", WAF_REGION, alias="us_east_1")
+            self.edge_key = EncryptionKey(
+                self,
+                "edge-key",
+                EncryptionKeyProps(name_prefix=prefix, purpose="edge", service_principals=edge_key_principals(self, WAF_REGION), provider=self.edge_provider),
+            )
+            waf_logs_key = self.edge_key.key_arn
+        self.waf_log_group = LogGroup(
+            self,
+            "waf-log-group",
+            LogGroupProps(name=waf_log_group_name(prefix), retention_days=config.waf_log_retention_days, kms_key_arn=waf_logs_key, provider=self.edge_provider),
+        )
+        self.origin_verify_log_group = LogGroup(self, "origin-verify-log-group", authorizer_log_group_props(prefix, config.log_retention_days, logs_key))
         self.app_secret = Secret(
             self,
             "app-secret",

@@ -1,9 +1,12 @@
 """The edge layer: everything clients reach. Public endpoints change when the API's shape does, not on deploys.
 
-Certificates and the custom domain, the CloudFront distribution in front of
-the data layer's bucket, the optional Cognito sign-in, the HTTP API (VPC
-link to the data layer's Cloud Map service) and the WebSocket API (v1 VPC
-link to an internal NLB), and the region's API Gateway logging setting.
+Certificates and the custom domain, the web ACL (AWS WAF) and the three
+CloudFront distributions it guards (the frontend's, in front of the data
+layer's bucket, and one per API), the origin verification that refuses
+API requests which did not come through them, the optional Cognito sign-in,
+the HTTP API (VPC link to the data layer's Cloud Map service) and the
+WebSocket API (v1 VPC link to an internal NLB), and the region's API
+Gateway logging setting.
 The APIs, the distribution and the user pool are data-bearing too (clients
 hold their URLs; the pool holds the users), so they carry the same
 protection and address guard as the data layer's resources.
@@ -20,19 +23,21 @@ from __future__ import annotations
 from cdktf import Annotations
 from constructs import Construct
 
+from constructs_lib.api_distribution import ApiDistribution, ApiDistributionProps
 from constructs_lib.aws_context import AwsContext
 from constructs_lib.domain import (
     API_SUBDOMAIN,
     WEBSOCKET_SUBDOMAIN,
     AliasRecords,
     AliasRecordsProps,
-    ApiCustomDomain,
-    ApiCustomDomainProps,
     DnsValidatedCertificate,
     DnsValidatedCertificateProps,
 )
 from constructs_lib.frontend import Frontend, FrontendProps
-from constructs_lib.http_api import HttpApi, HttpApiProps
+from constructs_lib.http_api import HttpApi, HttpApiProps, RequestAuthorizer
+from constructs_lib.origin_verify import HEADER_NAME, OriginVerification, OriginVerificationProps
+from constructs_lib.waf import EdgeWebAcl, EdgeWebAclProps
+from constructs_lib.waf_rules import WafRuleSettings
 from constructs_lib.identity import SingleSignOn, SingleSignOnProps, hosted_ui_origin
 from constructs_lib.websocket_api import ApiGatewayAccount, ApiGatewayAccountProps, WebSocketApi, WebSocketApiProps
 from stacks.config import EnvironmentConfig
@@ -58,31 +63,50 @@ class EdgeLayer(LayerStack):
         api_domain = f"{API_SUBDOMAIN}.{config.domain_name}"
         websocket_domain = f"{WEBSOCKET_SUBDOMAIN}.{config.domain_name}"
         private_subnets = tuple(network.network.private_subnet_ids)
+        # CloudFront reads certificates, and keeps CLOUDFRONT-scope web ACLs, in us-east-1 only.
+        us_east_1 = None
+        if config.aws_region != CLOUDFRONT_CERTIFICATE_REGION:
+            us_east_1 = self.aws_provider("aws-us-east-1", CLOUDFRONT_CERTIFICATE_REGION, alias="us_east_1")
 
-        # Certificates first: CloudFront and the API domains need them at creation.
-        # CloudFront reads its certificate in us-east-1 only.
-        cloudfront_certificate = api_certificate = None
+        # Certificates first: the distributions need them at creation. One for the
+        # app and both API names: CloudFront serves all three.
+        certificate = None
         if custom_domain:
-            us_east_1 = None
-            if config.aws_region != CLOUDFRONT_CERTIFICATE_REGION:
-                us_east_1 = self.aws_provider("aws-us-east-1", CLOUDFRONT_CERTIFICATE_REGION, alias="us_east_1")
-            cloudfront_certificate = DnsValidatedCertificate(
+            certificate = DnsValidatedCertificate(
                 self,
                 "cloudfront-certificate",
-                DnsValidatedCertificateProps(domain_name=config.domain_name, hosted_zone_id=config.hosted_zone_id, provider=us_east_1),
+                DnsValidatedCertificateProps(
+                    domain_name=config.domain_name,
+                    subject_alternative_names=(api_domain, websocket_domain),
+                    hosted_zone_id=config.hosted_zone_id,
+                    provider=us_east_1,
+                ),
             )
-            api_certificate = DnsValidatedCertificate(
-                self,
-                "api-certificate",
-                DnsValidatedCertificateProps(domain_name=api_domain, subject_alternative_names=(websocket_domain,), hosted_zone_id=config.hosted_zone_id),
-            )
+        certificate_arn = certificate.certificate_arn if certificate else None
 
-        # The SPA's CSP may name the API origins only when they are fixed names:
-        # the APIs' own endpoints would make a cycle (their CORS names the distribution).
+        self.web_acl = EdgeWebAcl(
+            self,
+            "web-acl",
+            EdgeWebAclProps(
+                name=prefix,
+                log_group=data.waf_log_group,
+                rules=WafRuleSettings(
+                    rate_limit=config.waf_rate_limit,
+                    rate_limit_window_seconds=config.waf_rate_limit_window_seconds,
+                    common_rule_overrides=config.waf_common_rule_overrides,
+                    enable_anonymous_ip_list=config.waf_enable_anonymous_ip_list,
+                    enable_bot_control=config.waf_enable_bot_control,
+                ),
+                provider=us_east_1,
+            ),
+        )
+
+        # The SPA's CSP may name the API origins only when they are fixed names: the
+        # APIs' distributions would make a cycle (the HTTP API's CORS names the app's).
         if custom_domain:
             connect_origins = [f"https://{api_domain}", f"wss://{websocket_domain}"]
         else:
-            connect_origins = [f"{scheme}://*.execute-api.{context.region}.{context.dns_suffix}" for scheme in ("https", "wss")]
+            connect_origins = [f"{scheme}://*.cloudfront.net" for scheme in ("https", "wss")]
         if config.enable_cognito_sso:
             connect_origins.append(hosted_ui_origin(config.effective_cognito_domain_prefix, context.region))
         self.frontend = Frontend(
@@ -94,7 +118,8 @@ class EdgeLayer(LayerStack):
                 price_class=config.cloudfront_price_class,
                 connect_origins=tuple(connect_origins),
                 aliases=(config.domain_name,) if custom_domain else (),
-                certificate_arn=cloudfront_certificate.certificate_arn if cloudfront_certificate else None,
+                certificate_arn=certificate_arn,
+                web_acl_arn=self.web_acl.web_acl_arn,
                 bucket=data.frontend_bucket,
             ),
         )
@@ -116,6 +141,19 @@ class EdgeLayer(LayerStack):
             )
             jwt = dict(jwt_issuer=self.single_sign_on.issuer_url, jwt_audience=(self.single_sign_on.cognito_user_pool_client_id,))
 
+        # The route's one authorizer checks CloudFront's header and, with SSO, the user's token.
+        self.origin_verification = OriginVerification(
+            self,
+            "origin-verify",
+            OriginVerificationProps(
+                name=prefix,
+                secret_kms_key_arn=data.keys["secrets"].key_arn,
+                log_group=data.origin_verify_log_group,
+                result_ttl_seconds=config.origin_verify_cache_seconds,
+                **jwt,
+            ),
+        )
+        identity_headers = (HEADER_NAME, "authorization") if jwt else (HEADER_NAME,)
         self.http_api = HttpApi(
             self,
             "http-api",
@@ -129,7 +167,12 @@ class EdgeLayer(LayerStack):
                 throttling_rate_limit=config.api_throttling_rate_limit,
                 log_retention_days=config.api_access_log_retention_days,
                 access_log_group=data.http_api_access_log_group,
-                **jwt,
+                request_authorizer=RequestAuthorizer(
+                    name=f"{http_api_name(config)}-origin-verify",
+                    function_invoke_arn=self.origin_verification.authorizer_invoke_arn,
+                    identity_headers=identity_headers,
+                    result_ttl_seconds=config.origin_verify_cache_seconds,
+                ),
             ),
         )
 
@@ -154,53 +197,78 @@ class EdgeLayer(LayerStack):
                 log_retention_days=config.api_access_log_retention_days,
                 access_log_group=data.websocket_api_access_log_group,
                 load_balancer_security_group=network.websocket_load_balancer_security_group,
+                connect_authorizer=RequestAuthorizer(
+                    name=f"{websocket_api_name(config)}-origin-verify",
+                    function_invoke_arn=self.origin_verification.authorizer_invoke_arn,
+                    identity_headers=(HEADER_NAME,),
+                ),
             ),
         )
+        for construct_id, api in (("http-api-authorizer", self.http_api), ("websocket-api-authorizer", self.websocket_api)):
+            assert api.authorizer is not None
+            self.origin_verification.grant_invoke(construct_id, api.api_execution_arn, api.authorizer.id)
 
-        api_url, websocket_url = self.http_api.api_gateway_url, self.websocket_api.websocket_gateway_url
+        # Each API on a distribution of its own, behind the same web ACL.
+        execute_api_host = f"execute-api.{context.region}.{context.dns_suffix}"
+        self.api_distribution, self.websocket_distribution = (
+            ApiDistribution(
+                self,
+                construct_id,
+                ApiDistributionProps(
+                    name=name,
+                    kind=kind,
+                    origin_domain_name=f"{api_id}.{execute_api_host}",
+                    origin_path=origin_path,
+                    web_acl_arn=self.web_acl.web_acl_arn,
+                    viewer_request_function_arn=self.origin_verification.function_arn,
+                    aliases=(alias,) if custom_domain else (),
+                    certificate_arn=certificate_arn,
+                    price_class=config.cloudfront_price_class,
+                ),
+            )
+            for construct_id, name, kind, api_id, origin_path, alias in (
+                ("api-distribution", http_api_name(config), "http", self.http_api.api_id, "", api_domain),
+                (
+                    "websocket-distribution",
+                    websocket_api_name(config),
+                    "websocket",
+                    self.websocket_api.websocket_api_id,
+                    f"/{self.websocket_api.props.stage_name}",
+                    websocket_domain,
+                ),
+            )
+        )
+
         if custom_domain:
-            api = ApiCustomDomain(
-                self,
-                "api-domain",
-                ApiCustomDomainProps(
-                    domain_name=api_domain,
-                    certificate_arn=api_certificate.certificate_arn,
-                    hosted_zone_id=config.hosted_zone_id,
-                    api_id=self.http_api.api_id,
-                    stage_name=self.http_api.stage_name,
-                ),
-            )
-            websocket = ApiCustomDomain(
-                self,
-                "websocket-domain",
-                ApiCustomDomainProps(
-                    domain_name=websocket_domain,
-                    certificate_arn=api_certificate.certificate_arn,
-                    hosted_zone_id=config.hosted_zone_id,
-                    api_id=self.websocket_api.websocket_api_id,
-                    stage_name=self.websocket_api.stage_name,
-                    url_scheme="wss",
-                ),
-            )
-            AliasRecords(
-                self,
-                "frontend-alias",
-                AliasRecordsProps(
-                    name=config.domain_name,
-                    hosted_zone_id=config.hosted_zone_id,
-                    target_dns_name=self.frontend.cloudfront_domain_name,
-                    target_hosted_zone_id=self.frontend.cloudfront_hosted_zone_id,
-                ),
-            )
-            api_url, websocket_url = api.url, websocket.url
-        self.api_url, self.websocket_url = api_url, websocket_url
+            for construct_id, name, target_dns_name, target_hosted_zone_id in (
+                ("frontend-alias", config.domain_name, self.frontend.cloudfront_domain_name, self.frontend.cloudfront_hosted_zone_id),
+                ("api-alias", api_domain, self.api_distribution.domain_name, self.api_distribution.hosted_zone_id),
+                ("websocket-alias", websocket_domain, self.websocket_distribution.domain_name, self.websocket_distribution.hosted_zone_id),
+            ):
+                AliasRecords(
+                    self,
+                    construct_id,
+                    AliasRecordsProps(
+                        name=name, hosted_zone_id=config.hosted_zone_id, target_dns_name=target_dns_name, target_hosted_zone_id=target_hosted_zone_id
+                    ),
+                )
+        self.api_url, self.websocket_url = self.api_distribution.url, self.websocket_distribution.url
 
         for name, value, description in (
-            ("api_gateway_url", api_url, "Base URL of the HTTP API (the frontend's VITE_API_URL)."),
-            ("websocket_gateway_url", websocket_url, "URL of the WebSocket API (the frontend's VITE_WS_URL)."),
+            ("api_gateway_url", self.api_url, "Base URL of the HTTP API, through CloudFront and the web ACL (the frontend's VITE_API_URL)."),
+            ("websocket_gateway_url", self.websocket_url, "URL of the WebSocket API, through CloudFront and the web ACL (the frontend's VITE_WS_URL)."),
             ("frontend_url", frontend_url, "URL of the app."),
             ("cloudfront_distribution_id", self.frontend.cloudfront_distribution_id, "Distribution to invalidate after an upload."),
             ("cloudfront_domain_name", self.frontend.cloudfront_domain_name, "CloudFront's own name for the frontend."),
+            ("api_distribution_id", self.api_distribution.distribution_id, "Distribution in front of the HTTP API."),
+            ("websocket_distribution_id", self.websocket_distribution.distribution_id, "Distribution in front of the WebSocket API."),
+            ("web_acl_arn", self.web_acl.web_acl_arn, "The web ACL (CLOUDFRONT scope, us-east-1) on all three distributions."),
+            ("origin_verify_secret_arn", self.origin_verification.secret_arn, "Secret the API authorizer compares CloudFront's header with (tools.origin_secret writes it)."),
+            (
+                "origin_verify_key_value_store_arn",
+                self.origin_verification.key_value_store_arn,
+                "KeyValueStore CloudFront's header comes from (tools.origin_secret writes it).",
+            ),
             ("http_api_id", self.http_api.api_id, "ID of the HTTP API."),
             ("vpc_link_id", self.http_api.vpc_link_id, "VPC link of the HTTP API to the API tasks."),
         ):

@@ -1,18 +1,23 @@
 """The operations layer: what is wrong now. Alarms to SNS and a dashboard, tuned often, never touching data.
 
 Reads the metrics of the layers below (queue, tables, services, HTTP API,
-the updater's DLQ). Exports nothing: it is the top of the environment.
+the web ACL, the updater's DLQ). Exports nothing: it is the top of the
+environment.
 """
 
 from __future__ import annotations
+
+import re
 
 from cdktf import Annotations
 from constructs import Construct
 
 from constructs_lib.alarms import (
+    AlarmProps,
     AlarmTopic,
     AlarmTopicProps,
     MetricAlarm,
+    blocked_requests_alarm,
     error_rate_alarm,
     latency_alarm,
     message_age_alarm,
@@ -21,6 +26,7 @@ from constructs_lib.alarms import (
     throttling_alarm,
 )
 from constructs_lib.monitoring import Dashboard, DashboardProps, GraphWidget
+from constructs_lib.waf import WAF_REGION
 from stacks.config import EnvironmentConfig
 from stacks.data_layer import DataLayer
 from stacks.edge_layer import EdgeLayer
@@ -111,6 +117,7 @@ class OperationsLayer(LayerStack):
                 description=f"Image pushes the ECR-push updater did not deploy wait in its dead-letter queue (kept 14 days). {runbook}",
                 action_arns=to_topic,
             )
+        alarms.update(self._edge_alarms(config, data, edge, runbook))
         self.alarms = {construct_id: MetricAlarm(self, construct_id, props) for construct_id, props in alarms.items()}
         if config.production_like and not config.alarm_email:
             Annotations.of(self).add_warning(
@@ -139,6 +146,14 @@ class OperationsLayer(LayerStack):
                         metrics={"requests": api.metric_count(), "clientErrors": api.metric_client_errors(), "serverErrors": api.metric_server_errors()},
                     ),
                     GraphWidget(
+                        title="Web ACL: allowed and blocked requests per rule",
+                        metrics={
+                            "allowed": edge.web_acl.metric_allowed_requests(),
+                            **{f"blocked_{_metric_id(rule)}": edge.web_acl.metric_blocked_requests(rule) for rule in edge.web_acl.rule_names},
+                            "counted": edge.web_acl.metric_counted_requests(),
+                        },
+                    ),
+                    GraphWidget(
                         title="Tables: consumed capacity units",
                         metrics={
                             f"{table_id}{kind}": getattr(table, f"metric_consumed_{kind.lower()}_capacity_units")()
@@ -151,9 +166,61 @@ class OperationsLayer(LayerStack):
         )
 
         # Outputs operators read (docs/runbook.md names each one).
+        if self.edge_alarm_topic is not None:
+            self.output("edge_alarm_topic_arn", self.edge_alarm_topic.topic_arn, "SNS topic (us-east-1) the web ACL's alarms publish to; subscribe as alarm_topic_arn.")
         for name, value, description in (
             ("alarm_topic_arn", self.alarm_topic.topic_arn, "SNS topic every alarm publishes ALARM and OK to; subscribe chat or paging here."),
             ("dashboard_name", self.dashboard.dashboard_name, "CloudWatch dashboard of the alarms' metrics."),
             ("resource_prefix", prefix, "Prefix of this environment's resource names (alarms, keys, vault: <prefix>-...)."),
         ):
             self.output(name, value, description)
+
+    def _edge_alarms(self, config: EnvironmentConfig, data: DataLayer, edge: EdgeLayer, runbook: str) -> dict[str, AlarmProps]:
+        """The web ACL's alarms. WAF publishes a CloudFront ACL's metrics in us-east-1, and an alarm
+        notifies a topic of its own region: outside us-east-1 the alarms and a topic of their own live there."""
+        prefix = config.resource_prefix
+        self.edge_alarm_topic: AlarmTopic | None = None
+        provider = None
+        to_topic = (self.alarm_topic.topic_arn,)
+        if config.aws_region != WAF_REGION:
+            assert data.edge_key is not None
+            provider = self.aws_provider("aws-us-east-1", WAF_REGION, alias="us_east_1")
+            self.edge_alarm_topic = AlarmTopic(
+                self,
+                "edge-alarm-topic",
+                AlarmTopicProps(
+                    name=f"{prefix}-edge-alarms",
+                    kms_key_arn=data.edge_key.key_arn,
+                    email_addresses=(config.alarm_email,) if config.alarm_email else (),
+                    provider=provider,
+                    region=WAF_REGION,
+                ),
+            )
+            to_topic = (self.edge_alarm_topic.topic_arn,)
+        web_acl = edge.web_acl
+        return {
+            "waf-blocked-alarm": blocked_requests_alarm(
+                name=f"{prefix}-waf-blocked-requests",
+                blocked=web_acl.metric_blocked_requests(),
+                threshold=config.alarm_waf_blocked_requests,
+                description=f"The web ACL blocked more than {config.alarm_waf_blocked_requests} requests in 5 minutes: an attack, or a rule blocking real users. {runbook}",
+                action_arns=to_topic,
+                provider=provider,
+            ),
+            "waf-rate-limit-alarm": blocked_requests_alarm(
+                name=f"{prefix}-waf-rate-limited-requests",
+                blocked=web_acl.metric_rate_limited_requests(),
+                threshold=config.alarm_waf_rate_limited_requests,
+                description=(
+                    f"The per-IP rate rule ({config.waf_rate_limit} requests per {config.waf_rate_limit_window_seconds} s) blocked more than "
+                    f"{config.alarm_waf_rate_limited_requests} requests in 5 minutes. {runbook}"
+                ),
+                action_arns=to_topic,
+                provider=provider,
+            ),
+        }
+
+
+def _metric_id(rule: str) -> str:
+    """A dashboard query id for a rule name (lower case, letters, digits and '_')."""
+    return re.sub(r"[^a-z0-9]+", "_", rule.lower()).strip("_")

@@ -111,7 +111,7 @@ def test_unknown_key_suggests_the_close_one_and_lists_allowed_keys_once(tmp_path
     assert first == f"{tmp_path / 'test.tfvars'}: api_task_mem: unknown key (did you mean 'api_task_memory'?)"
     assert second == f"{tmp_path / 'test.tfvars'}: api_task_cpus: unknown key (did you mean 'api_task_cpu'?)"
     assert allowed.startswith(
-        f"{tmp_path / 'test.tfvars'}: allowed keys: alarm_api_5xx_percent, alarm_api_latency_p99_milliseconds, alarm_email, alarm_job_age_seconds, allowed_account_ids, api_access_log_retention_days"
+        f"{tmp_path / 'test.tfvars'}: allowed keys: alarm_api_5xx_percent, alarm_api_latency_p99_milliseconds, alarm_email, alarm_job_age_seconds, alarm_waf_blocked_requests, alarm_waf_rate_limited_requests, allowed_account_ids, api_access_log_retention_days"
     )
 
 

@@ -26,6 +26,7 @@ from constructs_lib.limits import (
 from constructs_lib import github_refs
 from constructs_lib.container_paths import writable_path_problems
 from constructs_lib.scaling_steps import scaling_step_problems
+from constructs_lib.waf_rules import COMMON_RULE_SET_RULES, RATE_LIMIT_MAX, RATE_LIMIT_MIN, RATE_LIMIT_WINDOWS
 from stacks.config.errors import ConfigError, _shorten
 from stacks.config.schema import AWS_REGIONS, EnvironmentConfig
 
@@ -262,6 +263,20 @@ def _check_edge(config: EnvironmentConfig, report: Callable[[str, str], None]) -
             )
     if config.enable_cognito_sso and not config.pingid_metadata_url:
         report("enable_cognito_sso", "needs pingid_metadata_url (PingID's SAML metadata URL), which is empty")
+    _check_range(config, report, "waf_rate_limit", RATE_LIMIT_MIN, RATE_LIMIT_MAX)
+    if config.waf_rate_limit_window_seconds not in RATE_LIMIT_WINDOWS:
+        report("waf_rate_limit_window_seconds", "must be one of " + ", ".join(map(str, RATE_LIMIT_WINDOWS)))
+    unknown = [rule for rule in config.waf_common_rule_overrides if rule not in COMMON_RULE_SET_RULES]
+    if unknown:
+        report(
+            "waf_common_rule_overrides",
+            f"names no rule of AWSManagedRulesCommonRuleSet: {', '.join(map(repr, unknown))}; the rules are " + ", ".join(COMMON_RULE_SET_RULES),
+        )
+    if len(set(config.waf_common_rule_overrides)) != len(config.waf_common_rule_overrides):
+        report("waf_common_rule_overrides", "must not repeat a rule")
+    if config.waf_log_retention_days not in LOG_RETENTION_DAYS:
+        report("waf_log_retention_days", "must be one of " + ", ".join(map(str, LOG_RETENTION_DAYS)))
+    _check_range(config, report, "origin_verify_cache_seconds", 0, 3600)
 
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -285,6 +300,8 @@ def _check_operations(config: EnvironmentConfig, report: Callable[[str, str], No
         report("alarm_email", "must be empty or an e-mail address such as ops@example.com")
     _check_range(config, report, "alarm_api_5xx_percent", 1, 100)
     _check_range(config, report, "alarm_api_latency_p99_milliseconds", 50, 30000)
+    _check_range(config, report, "alarm_waf_blocked_requests", 1, 100_000_000)
+    _check_range(config, report, "alarm_waf_rate_limited_requests", 1, 100_000_000)
     age, visibility = config.alarm_job_age_seconds, config.queue_visibility_timeout_seconds
     if age and not visibility < age <= MAX_MESSAGE_AGE_SECONDS:
         report(

@@ -14,6 +14,7 @@ from typing import Any
 
 from constructs_lib.container_paths import DEFAULT_WRITABLE_PATHS, WRITABLE_PATHS_ALLOWED
 from constructs_lib.limits import LOG_RETENTION_DAYS
+from constructs_lib.waf_rules import COMMON_RULE_SET_RULES
 
 # Commercial, GovCloud and China regions that the hashicorp/aws 5.100.0
 # provider knows.
@@ -268,6 +269,43 @@ class EnvironmentConfig:
         allowed="empty, or 1-63 lower-case letters, digits and '-', not containing aws, amazon or cognito",
     )
 
+    # -- edge protection: the WAF web ACL on every CloudFront distribution -----
+    waf_rate_limit: int = _key(
+        "WAF rate-based rule: requests one client IP may send to the app, the HTTP API and the WebSocket API together within waf_rate_limit_window_seconds before WAF blocks it (until its rate falls below the limit). 2000 per 5 minutes is about 7 requests a second, well above what one person's browser sends.",
+        2000,
+        allowed="10-2000000000",
+    )
+    waf_rate_limit_window_seconds: int = _key(
+        "Window (s) over which the rate-based rule counts each IP's requests.",
+        300,
+        allowed="60, 120, 300 or 600",
+    )
+    waf_common_rule_overrides: tuple[str, ...] = _key(
+        "Rules of AWSManagedRulesCommonRuleSet that only count (logged and measured, never blocked). Default SizeRestrictions_BODY: it blocks bodies over 8 KB, and chat messages with pasted text exceed that; the API limits body sizes itself.",
+        ("SizeRestrictions_BODY",),
+        allowed="a list of the common rule set's rule names: " + ", ".join(COMMON_RULE_SET_RULES),
+    )
+    waf_enable_anonymous_ip_list: bool = _key(
+        "Add AWSManagedRulesAnonymousIpList (VPNs, Tor, hosting providers): blocks users behind corporate VPNs too, so it is off unless the app's users are known not to use one. $1 a month plus the requests WAF already prices.",
+        False,
+        allowed="true or false",
+    )
+    waf_enable_bot_control: bool = _key(
+        "Add AWSManagedRulesBotControlRuleSet at the common inspection level (known bots, scrapers): $10 a month plus $1 per million requests inspected beyond the first 10 million.",
+        False,
+        allowed="true or false",
+    )
+    waf_log_retention_days: int = _key(
+        "Retention (days) of the WAF log group aws-waf-logs-<prefix> (every request WAF saw, with the authorization, cookie and origin-secret headers redacted).",
+        90,
+        allowed="a CloudWatch Logs retention: " + ", ".join(map(str, LOG_RETENTION_DAYS)),
+    )
+    origin_verify_cache_seconds: int = _key(
+        "How long API Gateway caches the origin-verify authorizer's answer per header value (and token, with enable_cognito_sso): one Lambda call per client per period instead of one per request. The origin secret's rotation waits at least this long before the old value stops being accepted.",
+        300,
+        allowed="0-3600",
+    )
+
     # -- operations: audit trail, alarms, dashboard, backup --------------------
     enable_cloudtrail: bool = _key(
         "A multi-region CloudTrail trail of every management event (read and write, global services included, log file validation on) into its own KMS-encrypted bucket and a CloudWatch Logs group. The first trail of an account records management events for free; a second one (another environment in the same account) pays $2 per 100,000 events, so set false in all but one environment that shares an account.",
@@ -298,6 +336,16 @@ class EnvironmentConfig:
         "HTTP API alarm: p99 latency (ms) that, exceeded for 15 minutes, fires the alarm.",
         2000,
         allowed="50-30000 (30 s is the longest an HTTP API waits)",
+    )
+    alarm_waf_blocked_requests: int = _key(
+        "WAF alarm: requests the web ACL blocked (all rules) in a five-minute period above which the alarm fires: an attack, or a rule blocking real users.",
+        1000,
+        allowed="1-100000000",
+    )
+    alarm_waf_rate_limited_requests: int = _key(
+        "WAF alarm: requests the per-IP rate rule blocked in a five-minute period above which the alarm fires.",
+        100,
+        allowed="1-100000000",
     )
     alarm_job_age_seconds: int = _key(
         "Job queue alarm: age (s) of the oldest job message, counted from when it was sent, that fires the alarm. It includes the time a worker holds the message, so it must exceed queue_visibility_timeout_seconds. 0: twice queue_visibility_timeout_seconds.",
