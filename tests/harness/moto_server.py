@@ -952,6 +952,14 @@ def apigatewayv2_domain_name_status() -> None:
     DomainName.to_json = shimmed_to_json
 
 
+# In a module of its own (registered here, not with @shim there: run as
+# `python -m tests.harness.moto_server`, this file is __main__, not the module
+# an import from there would fill).
+from .moto_keyvaluestore import cloudfront_keyvaluestore_data_plane  # noqa: E402
+
+shim(cloudfront_keyvaluestore_data_plane)
+
+
 def apply_shims() -> None:
     for patch in SHIMS:
         patch()
