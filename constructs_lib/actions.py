@@ -197,6 +197,16 @@ S3_SYNC_OBJECT_ACTIONS = ("s3:DeleteObject", "s3:GetObject", "s3:PutObject")
 # -- CloudFront (invalidating the frontend after an upload, and waiting for it) -----
 CLOUDFRONT_INVALIDATION_ACTIONS = ("cloudfront:CreateInvalidation", "cloudfront:GetInvalidation")
 
+# -- The origin secret's rotation (tools.origin_secret) --------------------------------
+SECRETS_ROTATE_ACTIONS = ("secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue")
+KMS_SECRETS_ROTATE_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+KEY_VALUE_STORE_ROTATE_ACTIONS = (
+    "cloudfront-keyvaluestore:DescribeKeyValueStore",
+    "cloudfront-keyvaluestore:GetKey",
+    "cloudfront-keyvaluestore:ListKeys",
+    "cloudfront-keyvaluestore:PutKey",
+)
+
 # -- Terraform state, read only (`terraform output` in the deploy workflows) ---------
 # The state object, and the S3 backend's digest item in the lock table.
 S3_READ_STATE_ACTIONS = ("s3:GetObject",)

@@ -15,7 +15,7 @@ API sees do not change) and the URL stable across API replacements:
 * HTTPS only (a redirect would turn a POST into a GET), HTTP/2 and 3, IPv6;
 * the origin-verify CloudFront Function on viewer requests (sets the secret
   header the API's authorizer checks) and the environment's web ACL;
-* a response headers policy with HSTS and ``nosniff`` (CORS stays the API's:
+* a response headers policy with HSTS (preload consented, as the frontend's) and ``nosniff`` (CORS stays the API's:
   the HTTP API answers preflights from its ``cors_configuration``).
 
 CloudFront standard logs are off, as on the frontend's distribution (they
@@ -141,7 +141,7 @@ class ApiDistribution(Construct):
             comment=f"Security headers of {props.name}",
             security_headers_config=CloudfrontResponseHeadersPolicySecurityHeadersConfig(
                 strict_transport_security=CloudfrontResponseHeadersPolicySecurityHeadersConfigStrictTransportSecurity(
-                    access_control_max_age_sec=props.hsts_max_age_seconds, include_subdomains=True, preload=False, override=True
+                    access_control_max_age_sec=props.hsts_max_age_seconds, include_subdomains=True, preload=True, override=True
                 ),
                 content_type_options=CloudfrontResponseHeadersPolicySecurityHeadersConfigContentTypeOptions(override=True),
             ),

@@ -34,6 +34,12 @@ from pathlib import Path
 from cdktf import AssetType, Fn, TerraformAsset
 from cdktf_cdktf_provider_aws.cloudfront_function import CloudfrontFunction
 from cdktf_cdktf_provider_aws.cloudfront_key_value_store import CloudfrontKeyValueStore
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementPrincipals,
+)
+from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction, LambdaFunctionEnvironment, LambdaFunctionTracingConfig
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
@@ -41,7 +47,10 @@ from constructs import Construct
 
 from constructs_lib._validation import Problems
 from constructs_lib.ecs_updater import ARCHITECTURES, HANDLER, RUNTIME, stage_sources
-from constructs_lib.iam import ServiceRole, ServiceRoleProps
+from constructs_lib.actions import KEY_VALUE_STORE_ROTATE_ACTIONS, KMS_SECRETS_ROTATE_ACTIONS, SECRETS_ROTATE_ACTIONS
+from constructs_lib.aws_context import AwsContext
+from constructs_lib.encryption import key_statements
+from constructs_lib.iam import Role, ServiceRole, ServiceRoleProps, Statement
 from constructs_lib.logs import LogGroup, LogGroupProps
 from constructs_lib.metrics import Metric
 from constructs_lib.policy import skip_check
@@ -95,6 +104,9 @@ class OriginVerificationProps:
         store and authorizer ``<name>-origin-verify``), 1-50 letters, digits,
         '-' and '_'.
     secret_kms_key_arn: key of the secret and the function's environment.
+    secret: the secret, made elsewhere (the data layer, so it outlives the
+        edge); ``origin_secret_props`` gives its props, which name this
+        construct's two roles as its only readers.
     log_group: the authorizer's log group ``/aws/lambda/<name>-origin-verify``,
         made elsewhere (the data layer); ``log_group_props()`` gives its props.
     jwt_issuer / jwt_audience: with Cognito SSO, the user pool's issuer URL
@@ -114,6 +126,7 @@ class OriginVerificationProps:
     name: str
     secret_kms_key_arn: str | None
     log_group: LogGroup
+    secret: Secret
     jwt_issuer: str | None = None
     jwt_audience: tuple[str, ...] = ()
     result_ttl_seconds: int = 300
@@ -139,6 +152,25 @@ class OriginVerificationProps:
         return f"{self.name}-origin-verify"
 
 
+def origin_secret_props(name: str, kms_key_arn: str | None, role_arn_prefix: str) -> SecretProps:
+    """The secret of the origin verification called ``name``: no value from Terraform; its readers, by the names they get.
+
+    role_arn_prefix: ``arn:<partition>:iam::<account>:role/``.
+    """
+    function_name = f"{name}-origin-verify"
+    return SecretProps(
+        name=f"{name}/origin-verify",
+        description='{"current", "previous"}: the header CloudFront adds to API requests. Written by tools.origin_secret, never by Terraform.',
+        kms_key_arn=kms_key_arn,
+        manual_rotation_reason=MANUAL_ROTATION_REASON,
+        reader_role_arns=(f"{role_arn_prefix}{function_name}", f"{role_arn_prefix}{rotator_role_name(name)}"),
+    )
+
+
+def rotator_role_name(name: str) -> str:
+    return f"{name}-origin-verify-rotator"
+
+
 def authorizer_log_group_props(name: str, retention_days: int, kms_key_arn: str | None) -> LogGroupProps:
     """The authorizer's log group, for the origin verification called ``name``."""
     return LogGroupProps(name=f"/aws/lambda/{name}-origin-verify", retention_days=retention_days, kms_key_arn=kms_key_arn)
@@ -156,23 +188,22 @@ class OriginVerification(Construct):
             "role",
             ServiceRoleProps(name=name, service="lambda.amazonaws.com", description="Origin-verify authorizer: reads the origin secret, writes its logs"),
         )
-        self.secret = Secret(
-            self,
-            "secret",
-            SecretProps(
-                name=f"{props.name}/origin-verify",
-                description='{"current", "previous"}: the header CloudFront adds to API requests. Written by tools.origin_secret, never by Terraform.',
-                kms_key_arn=props.secret_kms_key_arn,
-                manual_rotation_reason=MANUAL_ROTATION_REASON,
-                reader_role_arns=(self.role.role_arn,),
-            ),
-        )
+        self.rotator = RotatorRole(self, "rotator", name=rotator_role_name(props.name))
+        self.secret = props.secret
         self.secret.grant_read(self.role)
         props.log_group.grant_write(self.role)
         grants = [child for child in self.role.node.children if isinstance(child, IamRolePolicy)]
 
         self.key_value_store = CloudfrontKeyValueStore(
             self, "key-value-store", name=name, comment="The origin header's value; written by tools.origin_secret, never by Terraform"
+        )
+        self.rotator.grant(
+            "rotate",
+            [
+                Statement(sid="WriteTheSecret", actions=SECRETS_ROTATE_ACTIONS, resources=(self.secret.secret_arn,)),
+                *key_statements(self, props.secret_kms_key_arn, KMS_SECRETS_ROTATE_ACTIONS, via_service="secretsmanager", sid="EncryptTheSecret"),
+                Statement(sid="WriteTheStore", actions=KEY_VALUE_STORE_ROTATE_ACTIONS, resources=(self.key_value_store.arn,)),
+            ],
         )
         self.function = CloudfrontFunction(
             self,
@@ -228,6 +259,10 @@ class OriginVerification(Construct):
     def key_value_store_arn(self) -> str:
         return self.key_value_store.arn
 
+    @property
+    def rotator_role_arn(self) -> str:
+        return self.rotator.role_arn
+
     # -- grants -------------------------------------------------------------------------
     def grant_invoke(self, construct_id: str, api_execution_arn: str, authorizer_id: str) -> LambdaPermission:
         """Let one API Gateway authorizer (and no other) invoke the authorizer function."""
@@ -245,3 +280,30 @@ class OriginVerification(Construct):
     def metric_errors(self) -> Metric:
         """Authorizer invocations that raised (API Gateway answers 500; Secrets Manager unreachable, say)."""
         return Metric(namespace="AWS/Lambda", metric_name="Errors", dimensions={"FunctionName": self.props.function_name}, statistic="Sum")
+
+
+class RotatorRole(Role):
+    """The role ``tools.origin_secret`` assumes: the one principal besides the authorizer that may read the token.
+
+    Trusted by the account (any of its principals whose own policy allows
+    ``sts:AssumeRole`` on it: operators, a CI role), so the secret's policy
+    can name one reader that exists before anyone rotates.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, name: str) -> None:
+        super().__init__(scope, construct_id)
+        context = AwsContext.of(self)
+        trust = DataAwsIamPolicyDocument(
+            self,
+            "trust",
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    effect="Allow",
+                    actions=["sts:AssumeRole"],
+                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="AWS", identifiers=[f"arn:{context.partition}:iam::{context.account_id}:root"])],
+                )
+            ],
+        )
+        self._attach(
+            IamRole(self, "role", name=name, description="Writes the origin secret and CloudFront's copy of it (tools.origin_secret)", assume_role_policy=trust.json)
+        )

@@ -68,6 +68,8 @@ class ManagedGroup:
     capacity: its WCU. monthly_usd / per_million_usd: what it adds to WAF's
     own $1 per rule a month and $0.60 per million requests (Bot Control's
     subscription and per-request fee; the others add nothing).
+    count_only: the whole group counts and never blocks (its metrics and
+    logs show what it would block).
     """
 
     name: str
@@ -76,6 +78,7 @@ class ManagedGroup:
     per_million_usd: float = 0.0
     count_rules: tuple[str, ...] = ()
     config: tuple[tuple[str, Any], ...] = ()
+    count_only: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -94,15 +97,17 @@ def managed_groups(settings: WafRuleSettings) -> tuple[ManagedGroup, ...]:
 
     Reputation first (cheapest, drops known-bad sources before the body
     inspections), then the common set, then known bad inputs (Log4j and
-    friends), then the optional groups.
+    friends), then the anonymous-IP list (counting unless enabled) and the
+    optional Bot Control.
     """
     groups = [
         ManagedGroup("AWSManagedRulesAmazonIpReputationList", 25),
         ManagedGroup("AWSManagedRulesCommonRuleSet", 700, count_rules=tuple(settings.common_rule_overrides)),
         ManagedGroup("AWSManagedRulesKnownBadInputsRuleSet", 200),
     ]
-    if settings.enable_anonymous_ip_list:
-        groups.append(ManagedGroup("AWSManagedRulesAnonymousIpList", 50))
+    # Always there, blocking only when enabled: counting shows how much traffic
+    # comes from VPNs, Tor and hosting providers before anyone decides to block it.
+    groups.append(ManagedGroup("AWSManagedRulesAnonymousIpList", 50, count_only=not settings.enable_anonymous_ip_list))
     if settings.enable_bot_control:
         groups.append(
             ManagedGroup(
@@ -162,7 +167,7 @@ def rule_blocks(settings: WafRuleSettings) -> list[dict[str, Any]]:
             {
                 "name": group.name,
                 "priority": priority,
-                "override_action": [{"none": [{}]}],
+                "override_action": [{"count": [{}]} if group.count_only else {"none": [{}]}],
                 "statement": [{"managed_rule_group_statement": [statement]}],
                 "visibility_config": [_visibility(group.name)],
             }

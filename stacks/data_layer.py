@@ -49,7 +49,7 @@ from constructs_lib.http_api import access_log_group_props
 from constructs_lib.iam import Condition
 from constructs_lib.logs import LogGroup, LogGroupProps
 from constructs_lib.network import add_vpc_flow_logs
-from constructs_lib.origin_verify import authorizer_log_group_props
+from constructs_lib.origin_verify import authorizer_log_group_props, origin_secret_props
 from constructs_lib.queue import Queue, QueueProps
 from constructs_lib.registry import Repository, RepositoryProps
 from constructs_lib.secrets import Secret, SecretProps
@@ -107,6 +107,12 @@ class DataLayer(LayerStack):
             LogGroupProps(name=waf_log_group_name(prefix), retention_days=config.waf_log_retention_days, kms_key_arn=waf_logs_key, provider=self.edge_provider),
         )
         self.origin_verify_log_group = LogGroup(self, "origin-verify-log-group", authorizer_log_group_props(prefix, config.log_retention_days, logs_key))
+        # Read by the edge's authorizer and rotator roles (by the names they get), written only by tools.origin_secret.
+        self.origin_secret = Secret(
+            self,
+            "origin-secret",
+            origin_secret_props(prefix, self.keys["secrets"].key_arn, AwsContext.of(self).arn("iam", "role/", region=False)),
+        )
         self.app_secret = Secret(
             self,
             "app-secret",

@@ -79,12 +79,17 @@ def by_name(doc: dict, resource_type: str, name: str, attribute: str, key: str =
     return ref(doc, resource_type, rid, attribute)
 
 
+def updater_functions(doc) -> list[dict]:
+    """The ECR-push updater's function (the edge's origin-verify authorizer is the environment's other one)."""
+    return [f for f in resources(doc, "aws_lambda_function").values() if f["function_name"].endswith("-ecs-updater")]
+
+
 # -- both sides of github_repository ------------------------------------------------------------
 def test_production_has_no_deploy_role_provider_or_updater(stacks):
     doc = doc_of(stacks, "production")
     assert not [role for role in resources(doc, "aws_iam_role").values() if "github" in role["name"]]
     assert not resources(doc, "aws_iam_openid_connect_provider") and not data_sources(doc, "aws_iam_openid_connect_provider")
-    assert not resources(doc, "aws_lambda_function") and not resources(doc, "aws_cloudwatch_event_rule")
+    assert not updater_functions(doc) and not resources(doc, "aws_cloudwatch_event_rule")
     assert not set(DELIVERY_OUTPUTS) & set(doc["output"])
     assert doc["output"]["deploys_on_push"]["value"] == "false"
     # The seed lists the output; without a repository it is empty, and the deploy jobs stop on that.
@@ -146,7 +151,7 @@ def test_the_role_gets_exactly_the_deploy_grants_on_this_stacks_resources(stacks
     bucket_arn = by_name(doc, "aws_s3_bucket", config.s3_frontend_bucket, "arn", key="bucket")
     assert (listing["resources"], objects["resources"]) == ([bucket_arn], [f"{bucket_arn}/*"])
     (invalidate,) = grants["frontend-invalidate"]
-    (distribution_id,) = resources(doc, "aws_cloudfront_distribution")
+    distribution_id = "frontend_distribution"  # the frontend's: the API distributions are never invalidated
     assert invalidate["resources"] == [ref(doc, "aws_cloudfront_distribution", distribution_id, "arn")]
     list_state, read_state, digest = grants["terraform-state-read"]
     # Every layer state of this environment (a plan's remote-state reads), no other environment's.
@@ -183,7 +188,7 @@ def test_the_roles_inline_policies_fit_iams_size_limit(stacks):
 def test_staging_updater_maps_its_repositories_to_its_services(stacks):
     config, doc = stacks["staging"]
     prefix = config.resource_prefix
-    (function,) = resources(doc, "aws_lambda_function").values()
+    (function,) = updater_functions(doc)
     (cluster_api, cluster_worker) = (
         ref(doc, "aws_ecs_cluster_capacity_providers", rid, "cluster_name")
         for rid in sorted(resources(doc, "aws_ecs_cluster_capacity_providers"), key=lambda rid: "worker" in rid)
@@ -251,7 +256,7 @@ def test_staging_updater_role_describes_images_of_exactly_the_two_repositories(s
 
 def test_staging_updater_key_lets_eventbridge_in_for_the_rule_only(stacks):
     config, doc = stacks["staging"]
-    (function,) = resources(doc, "aws_lambda_function").values()
+    (function,) = updater_functions(doc)
     key_id = function["kms_key_arn"].split(".")[1]
     (dlq,) = [q for q in resources(doc, "aws_sqs_queue").values() if q["name"] == f"{config.resource_prefix}-ecs-updater-dlq"]
     assert dlq["kms_master_key_id"] == function["kms_key_arn"]
@@ -283,7 +288,8 @@ def test_staging_updater_dlq_pages_the_alarm_topic(stacks):
 
 def test_variant_without_the_updater_has_none_of_it(stacks):
     doc = doc_of(stacks, "variant")
-    assert not resources(doc, "aws_lambda_function") and not resources(doc, "aws_lambda_permission")
+    assert not updater_functions(doc)
+    assert not [p for p in resources(doc, "aws_lambda_permission").values() if p["principal"] == "events.amazonaws.com"]
     assert not [a for a in resources(doc, "aws_kms_alias").values() if a["name"].endswith("-ecs-updater")]
     assert "ecr_push_updater_function_name" not in doc["output"]
     assert not [a for a in resources(doc, "aws_cloudwatch_metric_alarm").values() if "ecs-updater" in a["alarm_name"]]
@@ -308,7 +314,7 @@ def test_the_runbook_restores_images_as_far_back_as_the_lifecycle_keeps_them(sta
 def test_the_app_secret_policy_names_the_execution_role_that_reads_it(stacks, environment):
     """The secret (data layer) names its reader by the name the services layer gives the execution role."""
     config, doc = stacks[environment]
-    (policy,) = resources(doc, "aws_secretsmanager_secret_policy").values()
+    (policy,) = [p for p in resources(doc, "aws_secretsmanager_secret_policy").values() if "app_secret" in p["secret_arn"]]
     readers, _, value = document(doc, policy["policy"])
     _, execution_role = role_named(doc, f"{config.resource_prefix}-ecs-execution")
     assert execution_role["name"] == f"{config.resource_prefix}-ecs-execution"

@@ -24,6 +24,7 @@ TRAIL_OUTPUTS = ("cloudtrail_trail_name", "cloudtrail_trail_arn", "cloudtrail_bu
 ALARM_SUFFIXES = (
     "jobs-dlq-not-empty", "api-5xx-rate", "api-latency-p99", "api-service-tasks-below-desired",
     "worker-service-tasks-below-desired", "jobs-oldest-message-age", "conversations-table-throttled", "jobs-table-throttled",
+    "waf-blocked-requests", "waf-rate-limited-requests",
 )  # fmt: skip
 TOKEN = re.compile(r"^\$\{([a-z0-9_.]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}$")
 
@@ -44,6 +45,17 @@ def docs() -> dict[str, dict]:
             alarm_api_5xx_percent=2,
             alarm_api_latency_p99_milliseconds=800,
             alarm_job_age_seconds=3600,
+        )
+    )
+    # Outside us-east-1: the web ACL, its logs and its alarms still live there.
+    configs.append(
+        EnvironmentConfig(
+            environment="abroad",
+            aws_region="eu-west-1",
+            s3_frontend_bucket="circle-of-trust-frontend-abroad",
+            enable_cloudtrail=False,
+            manage_api_gateway_account=False,
+            alarm_waf_blocked_requests=500,
         )
     )
     layers = synth_layers(configs)
@@ -202,7 +214,40 @@ def test_dashboard_graphs_every_alarm_metric(docs):
         name_ref(doc, "aws_ecs_service", "worker-service", "name"),
     ):
         assert reference[2:-1] in body
-    assert body.count('"type" = "metric"') == len(ALARM_SUFFIXES) + 3
+    # One graph per alarm, then the queue, the HTTP API, the web ACL per rule, the tables.
+    assert body.count('"type" = "metric"') == len(ALARM_SUFFIXES) + 4
+    for rule in ("rate-limit-per-ip", "AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"):
+        assert f'"AWS/WAFV2", "BlockedRequests", "WebACL", "circle-of-trust", "Rule", "{rule}"' in body, rule
+
+
+def test_waf_alarms_watch_the_web_acl_where_waf_publishes_its_metrics(docs):
+    """AWS/WAFV2 metrics of a CloudFront ACL exist in us-east-1 only, dimensions WebACL and Rule (no Region)."""
+    alarms = alarms_by_name(docs["production"])
+    topic = name_ref(docs["production"], "aws_sns_topic", "circle-of-trust-alarms", "arn")
+    blocked, limited = alarms["circle-of-trust-waf-blocked-requests"], alarms["circle-of-trust-waf-rate-limited-requests"]
+    assert (blocked["namespace"], blocked["metric_name"], blocked["statistic"], blocked["period"]) == ("AWS/WAFV2", "BlockedRequests", "Sum", 300)
+    assert blocked["dimensions"] == {"WebACL": "circle-of-trust", "Rule": "ALL"} and blocked["threshold"] == 1000
+    assert limited["dimensions"] == {"WebACL": "circle-of-trust", "Rule": "rate-limit-per-ip"} and limited["threshold"] == 100
+    assert "2000 requests per 300 s" in limited["alarm_description"]
+    assert "provider" not in blocked and blocked["alarm_actions"] == [topic]
+    # eu-west-1: the alarms are made in us-east-1 and page a topic there (an alarm notifies its own region only).
+    doc = docs["abroad"]
+    alarms = alarms_by_name(doc)
+    _, edge_topic = by_name(doc, "aws_sns_topic", "circle-of-trust-abroad-edge-alarms")
+    assert edge_topic["provider"] == "aws.us_east_1"
+    edge_topic_arn = name_ref(doc, "aws_sns_topic", "circle-of-trust-abroad-edge-alarms", "arn")
+    for name in ("circle-of-trust-abroad-waf-blocked-requests", "circle-of-trust-abroad-waf-rate-limited-requests"):
+        assert alarms[name]["provider"] == "aws.us_east_1", name
+        assert alarms[name]["alarm_actions"] == [edge_topic_arn] == alarms[name]["ok_actions"], name
+    assert alarms["circle-of-trust-abroad-waf-blocked-requests"]["threshold"] == 500
+    # Every other alarm stays in eu-west-1 with the environment's topic.
+    assert "provider" not in alarms["circle-of-trust-abroad-api-5xx-rate"]
+    # WAF's log group and its key live in us-east-1 too; the key lets only us-east-1's CloudWatch Logs and alarms in.
+    _, log_group = by_name(doc, "aws_cloudwatch_log_group", "aws-waf-logs-circle-of-trust-abroad")
+    assert log_group["provider"] == "aws.us_east_1"
+    (edge_key,) = [k for k in resources(doc, "aws_kms_key").values() if k.get("provider") == "aws.us_east_1"]
+    assert log_group["kms_key_id"].startswith("${aws_kms_key.") and "edge_key" in log_group["kms_key_id"]
+    assert "edge_key" in edge_key["policy"]
 
 
 # -- backup ------------------------------------------------------------------------------------------

@@ -102,7 +102,7 @@ def test_the_warning_goes_with_the_url_the_api_tasks_get(configs, warnings):
 # -- operations: pages nobody receives -----------------------------------------------------------
 def test_a_production_like_environment_without_alarm_email_is_warned_of_silent_pages(warnings):
     assert alarm_warnings(warnings, "production") == [
-        "alarm_email is empty, so the 8 paging alarms of 'production' publish to the SNS topic circle-of-trust-alarms, to which "
+        "alarm_email is empty, so the 10 paging alarms of 'production' publish to the SNS topic circle-of-trust-alarms, to which "
         "this stack subscribes nobody: unless chat or paging is subscribed to it out of band (output alarm_topic_arn), nobody "
         "is paged. Set alarm_email to the on-call address"
     ]

@@ -87,7 +87,8 @@ def test_resource_names_follow_the_seed(docs, env):
     assert sorted(q["name"] for q in resources(doc, "aws_sqs_queue").values()) == sorted([f"{prefix}-jobs", f"{prefix}-jobs-dlq", *updater_dlq])
     groups = {g["name"] for g in resources(doc, "aws_cloudwatch_log_group").values()}
     assert {f"/ecs/{prefix}-api", f"/ecs/{prefix}-worker"} <= groups
-    assert [s["name"] for s in resources(doc, "aws_secretsmanager_secret").values()] == [f"{prefix}/app"]
+    # The app's credentials, and the origin-verify token (the edge's authorizer reads it; no value from Terraform).
+    assert sorted(s["name"] for s in resources(doc, "aws_secretsmanager_secret").values()) == [f"{prefix}/app", f"{prefix}/origin-verify"]
     assert [n["name"] for n in resources(doc, "aws_service_discovery_private_dns_namespace").values()] == [f"{prefix}.local"]
     assert [s["name"] for s in resources(doc, "aws_service_discovery_service").values()] == ["api-service"]
     assert sorted(a["name"] for a in resources(doc, "aws_kms_alias").values()) == [
@@ -127,8 +128,8 @@ def test_no_policy_document_grants_wildcard_actions_or_star_resources(docs, env)
             where = f"{document_id} {statement.get('sid', '')}"
             if statement.get("effect") == "Deny":
                 conditions = {(c["test"], c["variable"], tuple(c["values"])) for c in statement["condition"]}
-                if document_id == "app_secret_policy_document":
-                    # The app secret's policy: other accounts get nothing, the value only its reader (and root).
+                if document_id in ("app_secret_policy_document", "origin_secret_policy_document"):
+                    # A secret's policy: other accounts get nothing, the value only its readers (and root).
                     ((test, variable, _),) = conditions
                     assert (statement["sid"], test, variable) in {
                         ("DenyOtherAccounts", "StringNotEquals", "aws:PrincipalAccount"),

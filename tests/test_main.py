@@ -197,7 +197,7 @@ def test_construct_warnings_are_printed(synthesized):
         "to fetch at runtime (enable_cognito_sso is false), but they cannot reach it: enable_nat_gateway is false, so the tasks have "
         "no path to the internet, only VPC endpoints to AWS. Set enable_cognito_sso = true (Cognito federates with PingID and "
         "fetches the metadata itself), or enable_nat_gateway = true\n"
-        "warning: production-operations: alarm_email is empty, so the 8 paging alarms of 'production' publish to the SNS topic "
+        "warning: production-operations: alarm_email is empty, so the 10 paging alarms of 'production' publish to the SNS topic "
         "circle-of-trust-alarms, to which this stack subscribes nobody: unless chat or paging is subscribed to it out of band "
         "(output alarm_topic_arn), nobody is paged. Set alarm_email to the on-call address\n"
     )

@@ -315,7 +315,7 @@ def test_infrastructure_applies_each_layer_in_the_manifests_order_behind_the_pla
     jobs = document["jobs"]
     assert set(jobs) == {"checks", "plan", "apply-staging", "apply-production"}
     for job_name in ("plan", "apply-staging", "apply-production"):
-        (script,) = [step["run"] for step in jobs[job_name]["steps"] if "run" in step]
+        script, *after = [step["run"] for step in jobs[job_name]["steps"] if "run" in step]
         assert 'python -m tools.layers order --environment "$ENVIRONMENT"' in script, job_name
         assert "-network" not in script and "-services" not in script, f"{job_name} names a layer itself"
         lines = [line.strip() for line in script.splitlines()]
@@ -328,4 +328,12 @@ def test_infrastructure_applies_each_layer_in_the_manifests_order_behind_the_pla
             assert not applies
         else:
             assert applies and guard < applies[0] and lines[applies[0]].endswith("apply -input=false tfplan"), job_name
+        # After the applies, and only then, the origin secret is seeded (the APIs refuse everything until it is).
+        if job_name == "plan":
+            assert not after
+        else:
+            (ensure,) = after
+            assert "python -m tools.origin_secret ensure" in ensure and 'cdktf.out/stacks/$ENVIRONMENT-edge' in ensure, job_name
+            for output in ("origin_verify_secret_arn", "origin_verify_key_value_store_arn", "origin_secret_rotator_role_arn"):
+                assert f"output -raw {output}" in ensure, (job_name, output)
     assert jobs["apply-production"]["needs"] == "apply-staging"

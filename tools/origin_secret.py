@@ -1,6 +1,6 @@
 """Seed and rotate the origin-verify token, outside Terraform.
 
-    python -m tools.origin_secret status --secret-arn S --kvs-arn K [--region R]
+    python -m tools.origin_secret status --secret-arn S --kvs-arn K [--region R] [--role-arn ROTATOR]
     python -m tools.origin_secret ensure --secret-arn S --kvs-arn K          # first deploy, and repair
     python -m tools.origin_secret rotate --secret-arn S --kvs-arn K [--no-finish] [--force]
     python -m tools.origin_secret finish --secret-arn S --kvs-arn K          # step 3 of a --no-finish rotation
@@ -12,7 +12,9 @@ it with a Secrets Manager secret ``{"current": <token>, "previous": <token or
 "">}`` (both accepted). Terraform creates the secret without a version and the
 store empty, so the token is never in Terraform state or in the repository:
 this tool generates it (``secrets.token_urlsafe``) and writes both stores. It
-never prints a token. Both ARNs are outputs of the environment's edge layer
+never prints a token. The secret's policy lets only the authorizer and the
+rotator role (``--role-arn``, output ``origin_secret_rotator_role_arn``) read
+it, so run the tool with ``--role-arn``. The ARNs are outputs of the environment's edge layer
 (``python -m tools.outputs <environment> origin_verify_secret_arn`` and
 ``origin_verify_key_value_store_arn``).
 
@@ -279,6 +281,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     common.add_argument("--secret-arn", required=True, help="the edge layer's origin_verify_secret_arn output")
     common.add_argument("--kvs-arn", required=True, help="the edge layer's origin_verify_key_value_store_arn output")
     common.add_argument("--region", help="the secret's AWS region (default: the AWS SDK's, e.g. AWS_REGION)")
+    common.add_argument(
+        "--role-arn",
+        help="assume this role first: the edge layer's origin_secret_rotator_role_arn output, the one principal besides the "
+        "authorizer that the secret's policy lets read the token",
+    )
     parser = argparse.ArgumentParser(prog="python -m tools.origin_secret", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("status", parents=[common], help="whether the secret has a value, a rotation is in progress, the store holds current")
@@ -314,8 +321,17 @@ def main(
         if secretsmanager is None or keyvaluestore is None:
             import boto3
 
-            secretsmanager = secretsmanager or boto3.client("secretsmanager", region_name=args.region)
-            keyvaluestore = keyvaluestore or boto3.client("cloudfront-keyvaluestore", region_name=args.region)
+            session = boto3.Session(region_name=args.region)
+            if args.role_arn:
+                credentials = session.client("sts").assume_role(RoleArn=args.role_arn, RoleSessionName="origin-secret")["Credentials"]
+                session = boto3.Session(
+                    region_name=args.region,
+                    aws_access_key_id=credentials["AccessKeyId"],
+                    aws_secret_access_key=credentials["SecretAccessKey"],
+                    aws_session_token=credentials["SessionToken"],
+                )
+            secretsmanager = secretsmanager or session.client("secretsmanager")
+            keyvaluestore = keyvaluestore or session.client("cloudfront-keyvaluestore")
         tool = OriginSecret(Stores(secretsmanager, keyvaluestore, args.secret_arn, args.kvs_arn), sleep=sleep, now=now)
         if args.command == "status":
             tool.status()

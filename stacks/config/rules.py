@@ -368,6 +368,8 @@ DERIVED_NAMES: tuple[DerivedName, ...] = (
             ("{prefix}-ecs-updater", _with_updater),
             ("{prefix}-trail-logs", _with_trail),
             ("{prefix}-backup", _with_backup),
+            ("{prefix}-origin-verify", None),
+            ("{prefix}-origin-verify-rotator", None),
         )
     ),
     # The ECR-push updater: Lambda function, its rule and queue.
@@ -406,6 +408,16 @@ DERIVED_NAMES: tuple[DerivedName, ...] = (
     DerivedName("{prefix}-frontend", "CloudFront origin access control name", "CloudFront", 1, 64),
     DerivedName("{prefix}-frontend-security-headers", "CloudFront response headers policy name", "CloudFront", 1, 128),
     DerivedName("{prefix}", "frontend name prefix", "the frontend construct", 1, 40),
+    DerivedName("{prefix}-api-security-headers", "CloudFront response headers policy name", "CloudFront", 1, 128),
+    DerivedName("{prefix}-ws-security-headers", "CloudFront response headers policy name", "CloudFront", 1, 128),
+    DerivedName("{prefix}", "web ACL name", "AWS WAF", 1, 128),
+    DerivedName("aws-waf-logs-{prefix}", "WAF log group name", "CloudWatch Logs", 1, 512),
+    DerivedName("{prefix}-origin-verify", "Lambda function name", "Lambda", 1, 64),
+    DerivedName("{prefix}-origin-verify", "CloudFront Function name", "CloudFront", 1, 64),
+    DerivedName("{prefix}-origin-verify", "CloudFront KeyValueStore name", "CloudFront", 1, 64),
+    DerivedName("{prefix}-origin-verify", "origin verification name", "the origin-verify construct", 1, 64),
+    DerivedName("{prefix}/origin-verify", "secret name", "Secrets Manager", 1, 512),
+    DerivedName("{prefix}-api-origin-verify", "Lambda authorizer name", "API Gateway", 1, 128),
     DerivedName("{prefix}", "Cognito user pool name", "Cognito", 1, 128, _with_sso),
     DerivedName("{prefix}-frontend", "Cognito app client name", "Cognito", 1, 128, _with_sso),
     DerivedName(
@@ -420,6 +432,9 @@ DERIVED_NAMES: tuple[DerivedName, ...] = (
     DerivedName("alias/{prefix}-cloudtrail", "KMS alias", "KMS", 1, 256, _with_trail),
     DerivedName("alias/{prefix}-ecs-updater", "KMS alias", "KMS", 1, 256, _with_updater),
     DerivedName("{prefix}-alarms", "SNS topic name", "SNS", 1, 256),
+    DerivedName("{prefix}-edge-alarms", "SNS topic name (us-east-1, for environments elsewhere)", "SNS", 1, 256, lambda config: config.aws_region != "us-east-1"),
+    DerivedName("{prefix}-waf-blocked-requests", "alarm name", "CloudWatch", 1, 255),
+    DerivedName("{prefix}-waf-rate-limited-requests", "alarm name", "CloudWatch", 1, 255),
     *(
         DerivedName(template, "alarm name", "CloudWatch", 1, 255)
         for template in (

@@ -286,7 +286,7 @@ class EnvironmentConfig:
         allowed="a list of the common rule set's rule names: " + ", ".join(COMMON_RULE_SET_RULES),
     )
     waf_enable_anonymous_ip_list: bool = _key(
-        "Add AWSManagedRulesAnonymousIpList (VPNs, Tor, hosting providers): blocks users behind corporate VPNs too, so it is off unless the app's users are known not to use one. $1 a month plus the requests WAF already prices.",
+        "Let AWSManagedRulesAnonymousIpList (VPNs, Tor, hosting providers) block. false: the group is in the web ACL but only counts (metrics and logs show how much traffic it would block), since blocking would lock out users behind corporate VPNs too; turn it on when the app's users are known not to use one. The group costs $1 a month either way.",
         False,
         allowed="true or false",
     )
@@ -296,8 +296,8 @@ class EnvironmentConfig:
         allowed="true or false",
     )
     waf_log_retention_days: int = _key(
-        "Retention (days) of the WAF log group aws-waf-logs-<prefix> (every request WAF saw, with the authorization, cookie and origin-secret headers redacted).",
-        90,
+        "Retention (days) of the WAF log group aws-waf-logs-<prefix> (every request WAF saw, with the authorization, cookie and origin-secret headers redacted); a year, as the other logs, covers incident reviews.",
+        365,
         allowed="a CloudWatch Logs retention: " + ", ".join(map(str, LOG_RETENTION_DAYS)),
     )
     origin_verify_cache_seconds: int = _key(
