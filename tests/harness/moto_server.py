@@ -744,7 +744,10 @@ def cloudfront_distribution_fields() -> None:
     SSLSupportMethod defaults to "sni-only" on the CloudFront default
     certificate, where AWS returns none; (4) CloudFrontDefaultCertificate
     defaults to true beside an ACM certificate (a custom domain), where AWS
-    returns false."""
+    returns false; (5) a cache behavior's FunctionAssociations and
+    LambdaFunctionAssociations are replaced by none, so the plan after apply
+    re-adds the edge's viewer-request function_association: keep them as
+    sent, as AWS does."""
     from moto.cloudfront import models
 
     origin_init = models.Origin.__init__
@@ -759,6 +762,8 @@ def cloudfront_distribution_fields() -> None:
         behavior_init(self, config)
         if config.get("CachePolicyId") and "ForwardedValues" not in config:
             self.forwarded_values = None
+        self.function_associations = config.get("FunctionAssociations") or {"Quantity": 0}
+        self.lambda_function_associations = config.get("LambdaFunctionAssociations") or {"Quantity": 0}
 
     certificate_init = models.ViewerCertificate.__init__
 
@@ -958,6 +963,238 @@ def apigatewayv2_domain_name_status() -> None:
 from .moto_keyvaluestore import cloudfront_keyvaluestore_data_plane  # noqa: E402
 
 shim(cloudfront_keyvaluestore_data_plane)
+
+
+@shim
+def cloudfront_function_stages() -> None:
+    """Gaps in CloudFront Functions (the edge's viewer-request function):
+    (1) UpdateFunction and PublishFunction are not implemented (404), so
+    aws_cloudfront_function with `publish = true` cannot be created, nor its
+    code changed; (2) DescribeFunction and GetFunction ignore Stage, where AWS
+    keeps a DEVELOPMENT and a LIVE copy of the function, each with its own
+    ETag, and answers NoSuchFunctionExists for the LIVE stage of a function
+    never published (the provider reads both: `etag`, `live_stage_etag`);
+    (3) the If-Match ETag of UpdateFunction, PublishFunction and
+    DeleteFunction is not checked, where AWS answers PreconditionFailed for a
+    stale one. Keep the LIVE copy that PublishFunction makes (status
+    UNASSOCIATED, as AWS reports a published function) and a new ETag for
+    each change of either stage."""
+    import copy
+
+    from moto.cloudfront import models, urls
+    from moto.cloudfront.exceptions import CloudFrontException, NoSuchFunctionExists
+    from moto.cloudfront.responses import CloudFrontResponse as R
+    from moto.core.responses import ActionResult, EmptyResult
+
+    urls.url_paths["{0}/2020-05-31/function/(?P<function_name>[^/]+)/publish$"] = R.dispatch
+
+    def summary(function: models.CloudFrontFunction, stage: str) -> dict:  # type: ignore[type-arg]
+        if stage == "LIVE":
+            live = getattr(function, "shim_live", None)
+            if live is None:
+                raise NoSuchFunctionExists(function.name)
+            config, modified = live["config"], live["modified"]
+        else:
+            config, modified = function.config, function.last_modified_time
+        return {
+            "Name": function.name,
+            "Status": function.status,
+            "FunctionConfig": config,
+            "FunctionMetadata": {
+                "FunctionARN": function.arn,
+                "Stage": stage,
+                "CreatedTime": function.created_time,
+                "LastModifiedTime": modified,
+            },
+        }
+
+    def stage_of(self: R) -> str:
+        return self._get_param("Stage") or "DEVELOPMENT"
+
+    def matching(self: R, function: models.CloudFrontFunction) -> None:
+        if self._get_param("IfMatch") != function.etag:
+            raise CloudFrontException("PreconditionFailed", "The request failed because it didn't meet the preconditions in one or more request-header fields.")
+
+    def describe_function(self: R) -> ActionResult:
+        function = self.backend.describe_function(self._get_param("Name"))
+        stage = stage_of(self)
+        body = summary(function, stage)
+        return ActionResult({"FunctionSummary": body, "ETag": function.shim_live["etag"] if stage == "LIVE" else function.etag})
+
+    def get_function(self: R) -> ActionResult:
+        function = self.backend.describe_function(self._get_param("Name"))
+        if stage_of(self) == "LIVE":
+            summary(function, "LIVE")  # NoSuchFunctionExists when never published
+            code, etag = function.shim_live["code"], function.shim_live["etag"]
+        else:
+            code, etag = function.code, function.etag
+        return ActionResult({"FunctionCode": code, "ETag": etag, "ContentType": "application/octet-stream"})
+
+    def update_function(self: R) -> ActionResult:
+        function = self.backend.describe_function(self._get_param("Name"))
+        matching(self, function)
+        function.config = self._get_param("FunctionConfig", {})
+        function.code = self._get_param("FunctionCode")
+        function.last_modified_time = models.utcnow()
+        function.etag = models.random_id()
+        return ActionResult({"FunctionSummary": summary(function, "DEVELOPMENT"), "ETag": function.etag})
+
+    def publish_function(self: R) -> ActionResult:
+        function = self.backend.describe_function(self._get_param("Name"))
+        matching(self, function)
+        function.shim_live = {
+            "config": copy.deepcopy(function.config),
+            "code": function.code,
+            "etag": models.random_id(),
+            "modified": models.utcnow(),
+        }
+        function.status = "UNASSOCIATED"
+        return ActionResult({"FunctionSummary": summary(function, "LIVE")})
+
+    delete = R.delete_function
+
+    def delete_function(self: R) -> EmptyResult:
+        matching(self, self.backend.describe_function(self._get_param("Name")))
+        return delete(self)
+
+    R.describe_function = describe_function
+    R.get_function = get_function
+    R.update_function = update_function
+    R.publish_function = publish_function
+    R.delete_function = delete_function
+
+
+@shim
+def wafv2_update_web_acl_replaces() -> None:
+    """Gap: WAFv2 UpdateWebACL keeps what the request leaves out or sends
+    empty (an empty Rules list changes nothing; a dropped Description,
+    CustomResponseBodies, CaptchaConfig, ChallengeConfig, TokenDomains or
+    AssociationConfig stays), where AWS replaces the web ACL's whole mutable
+    configuration with the request's ("provide the complete web ACL
+    specification to this call"), so removing the last rule (or the
+    description) of aws_wafv2_web_acl would never take. Replace it all."""
+    from moto.core.utils import camelcase_to_underscores
+    from moto.wafv2.exceptions import WAFOptimisticLockException
+    from moto.wafv2.models import FakeRule, WAFV2Backend as B
+
+    def update_web_acl(self: B, name, _id, default_action, rules, description, visibility_config, lock_token,  # type: ignore[no-untyped-def]
+                       custom_response_bodies, captcha_config, challenge_config, token_domains, association_config) -> str:
+        acl = self.get_web_acl(None, name, _id)
+        if acl.lock_token != lock_token:
+            raise WAFOptimisticLockException()
+        acl.default_action = default_action
+        acl.visibility_config = visibility_config
+        acl.rules = [FakeRule(**{camelcase_to_underscores(k): v for k, v in rule.items()}) for rule in rules or []]
+        acl.description = description or ""
+        acl.custom_response_bodies = custom_response_bodies
+        acl.captcha_config = captcha_config
+        acl.challenge_config = challenge_config
+        acl.token_domains = token_domains
+        acl.association_config = association_config
+        acl.lock_token = acl._generate_lock_token()
+        return acl.lock_token
+
+    B.update_web_acl = update_web_acl
+
+
+# Web ACL capacity units (WCUs) AWS publishes for the AWS managed rule groups the edge uses
+# (AWS WAF Developer Guide, "AWS Managed Rules rule groups list").
+AWS_MANAGED_RULE_GROUP_WCUS = {
+    "AWSManagedRulesCommonRuleSet": 700,
+    "AWSManagedRulesKnownBadInputsRuleSet": 200,
+    "AWSManagedRulesAmazonIpReputationList": 25,
+    "AWSManagedRulesAnonymousIpList": 50,
+    "AWSManagedRulesBotControlRuleSet": 50,
+}
+
+
+@shim
+def wafv2_web_acl_fields() -> None:
+    """Gaps in what WAFv2 GetWebACL returns: (1) Capacity is always 3, where
+    AWS sums the rules' WCUs (a rate-based rule on IP without a scope-down
+    statement costs 2; an AWS managed rule group its published capacity,
+    AWS_MANAGED_RULE_GROUP_WCUS; no rules, 0): computed here when every rule
+    is one of those, otherwise moto's value is left alone; (2)
+    ManagedByFirewallManager is missing, where AWS reports false for a web
+    ACL that Firewall Manager does not manage."""
+    from moto.wafv2.models import FakeWebACL
+
+    def rule_wcus(rule) -> int | None:  # type: ignore[no-untyped-def]
+        statement = rule.statement or {}
+        rate = statement.get("RateBasedStatement")
+        if rate is not None and set(statement) == {"RateBasedStatement"}:
+            if rate.get("ScopeDownStatement") or rate.get("CustomKeys") or rate.get("AggregateKeyType") not in ("IP", "FORWARDED_IP"):
+                return None
+            return 2
+        group = statement.get("ManagedRuleGroupStatement")
+        if group is not None and set(statement) == {"ManagedRuleGroupStatement"} and group.get("VendorName") == "AWS":
+            if group.get("ScopeDownStatement"):
+                return None
+            return AWS_MANAGED_RULE_GROUP_WCUS.get(group.get("Name"))
+        return None
+
+    to_dict = FakeWebACL.to_dict
+
+    def shimmed_to_dict(self: FakeWebACL) -> dict:  # type: ignore[type-arg]
+        body = to_dict(self)
+        wcus = [rule_wcus(rule) for rule in self.rules]
+        if all(w is not None for w in wcus):
+            body["Capacity"] = sum(wcus)  # type: ignore[arg-type]
+        body["ManagedByFirewallManager"] = False
+        return body
+
+    FakeWebACL.to_dict = shimmed_to_dict
+
+
+@shim
+def wafv2_logging_configuration() -> None:
+    """Gaps in WAFv2 PutLoggingConfiguration (the edge web ACL's logs):
+    (1) nothing is checked, where AWS answers WAFNonexistentItemException for
+    an unknown web ACL and WAFInvalidParameterException unless there is
+    exactly one destination, a CloudWatch Logs log group (its ARN without the
+    trailing `:*` that DescribeLogGroups shows), an S3 bucket or a Firehose
+    stream whose name starts with `aws-waf-logs-`; (2) a redacted
+    SingleHeader's Name comes back as sent, where AWS returns it in lower
+    case (the provider notes it). Check as AWS does; lower-case the names."""
+    import re as _re
+
+    from moto.wafv2.exceptions import WAFNonexistentItemException, WAFv2ClientError
+    from moto.wafv2.models import GLOBAL_REGION, wafv2_backends
+    from moto.wafv2.responses import WAFV2Response as R
+
+    destination = _re.compile(
+        r"arn:aws[\w-]*:(logs:[\w-]+:\d{12}:log-group:aws-waf-logs-[\w.#/-]+"
+        r"|s3:::aws-waf-logs-[a-z0-9.-]+(/.*)?"
+        r"|firehose:[\w-]+:\d{12}:deliverystream/aws-waf-logs-[\w.-]+)"
+    )
+
+    def invalid(field: str, value: str) -> WAFv2ClientError:
+        return WAFv2ClientError(
+            "WAFInvalidParameterException",
+            f"Error reason: The ARN isn't valid. A valid ARN begins with arn: and includes other information separated by colons or slashes., field: {field}, parameter: {value}",
+        )
+
+    put = R.put_logging_configuration
+
+    def put_logging_configuration(self: R):  # type: ignore[no-untyped-def]
+        body = json.loads(self.body)
+        config = body["LoggingConfiguration"]
+        resource_arn = config["ResourceArn"]
+        region = GLOBAL_REGION if ":global/webacl/" in resource_arn else resource_arn.split(":")[3]
+        if resource_arn not in wafv2_backends[self.current_account][region].wacls:
+            raise WAFNonexistentItemException()
+        destinations = config.get("LogDestinationConfigs") or []
+        if len(destinations) != 1:
+            raise WAFv2ClientError("WAFInvalidParameterException", "Error reason: exactly one log destination is required., field: LOG_DESTINATION")
+        if not destination.fullmatch(destinations[0]):
+            raise invalid("LOG_DESTINATION", destinations[0])
+        for field in config.get("RedactedFields") or []:
+            if "SingleHeader" in field and field["SingleHeader"].get("Name"):
+                field["SingleHeader"]["Name"] = field["SingleHeader"]["Name"].lower()
+        self.body = json.dumps(body)
+        return put(self)
+
+    R.put_logging_configuration = put_logging_configuration
 
 
 def apply_shims() -> None:
