@@ -183,6 +183,7 @@ def test_ci_deploys_roll_back_and_leave_terraform_without_drift(
 ) -> None:
     # The deploy checks every environment gets (tests/test_emulated_deploy.py), on the layers as applied.
     vpc_id = check_deployed_environment(ci_environment, synth_dir, ENVIRONMENT)
+    seed_origin_secret_as_ci_does(ci_environment, moto_endpoint)
     audit = BackgroundAudit(synth_dir, moto_endpoint, tmp_path / "live-audit")
     try:
         vpc_id = run_ci_deploys(ci_environment, api_memory_variant, moto_endpoint, vpc_id, audit)
@@ -193,6 +194,50 @@ def test_ci_deploys_roll_back_and_leave_terraform_without_drift(
         f"the live audit of {ENVIRONMENT} failed (exit {audit.returncode}, {audit.seconds:.0f} s; "
         f"prowler's report and log in {audit.outdir}):\n{audit.output}"
     )
+
+
+def seed_origin_secret_as_ci_does(ci_environment: dict[str, DeployedStack], moto_endpoint: str) -> None:
+    """The workflow's step after the applies: `tools.origin_secret ensure` with the edge's outputs, assuming the rotator role.
+
+    Afterwards the authorizer's secret and CloudFront's KeyValueStore hold the
+    same token (what the function sends is what the authorizer accepts), a
+    second run changes nothing, the token is in no output, and Terraform,
+    which never wrote either value, plans clean.
+    """
+    import json
+
+    import boto3
+    from botocore.config import Config
+
+    edge = ci_environment[f"{ENVIRONMENT}-edge"]
+    outputs = edge.terraform.output()
+    region = "us-east-1"
+    arns = [
+        "--secret-arn", outputs["origin_verify_secret_arn"], "--kvs-arn", outputs["origin_verify_key_value_store_arn"],
+        "--role-arn", outputs["origin_secret_rotator_role_arn"], "--region", region,
+    ]  # fmt: skip
+    env = {
+        **os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_ENDPOINT_URL": moto_endpoint,
+        # The store's data-plane host is <account>.<endpoint host>: the emulator is the client's proxy too.
+        "HTTP_PROXY": moto_endpoint,
+    }  # fmt: skip
+    runs = [
+        subprocess.run([sys.executable, "-m", "tools.origin_secret", "ensure", *arns], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120)
+        for _ in range(2)
+    ]
+    for run in runs:
+        assert run.returncode == 0, run.stdout + run.stderr
+    credentials = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+    secrets = boto3.client("secretsmanager", region_name=region, endpoint_url=moto_endpoint, **credentials)
+    secret = json.loads(secrets.get_secret_value(SecretId=outputs["origin_verify_secret_arn"])["SecretString"])
+    store = boto3.client("cloudfront-keyvaluestore", region_name=region, endpoint_url=moto_endpoint, config=Config(proxies={"http": moto_endpoint}), **credentials)
+    sent = store.get_key(KvsARN=outputs["origin_verify_key_value_store_arn"], Key="x-origin-verify")["Value"]
+    assert secret["current"] == sent and len(sent) >= 64 and secret["previous"] == "", "the function would send what the authorizer refuses"
+    assert len(secrets.list_secret_version_ids(SecretId=outputs["origin_verify_secret_arn"])["Versions"]) == 1, "the second ensure wrote again"
+    for run in runs:
+        assert sent not in run.stdout + run.stderr
+    for name in (f"{ENVIRONMENT}-data", f"{ENVIRONMENT}-edge"):
+        assert_plan_clean(ci_environment[name], f"of {name} after seeding the origin secret")
 
 
 def run_ci_deploys(

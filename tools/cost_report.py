@@ -49,7 +49,10 @@ Rules (a month is 730 hours; free tiers are account-wide and not deducted):
   band's bounds are billed as metrics). Composite alarm: $0.50/month.
   Dashboard: $3/month each (the account's first 3 free are not deducted).
 - Route 53 hosted zone: $0.50/month, including the private zone a Cloud Map
-  DNS namespace creates. WAF: $5/month per web ACL + $1 per rule.
+  DNS namespace creates. WAF: $5/month per web ACL + $1 per rule, + $10 for
+  Bot Control. A stack with a web ACL and distributions also gets what a
+  million API requests add (CloudFront, WAF, the viewer-request function and
+  its KeyValueStore read, Bot Control, the authorizer uncached).
 - Usage-based, $0 at idle: SQS, Lambda, API Gateway, CloudFront, S3, ECR,
   logs and flow logs, SNS, CloudTrail (the first trail's management events
   are free), Cognito, Backup, on-demand tables, Container Insights metrics.
@@ -99,7 +102,7 @@ class CostReportError(Exception):
 # Price table
 # --------------------------------------------------------------------------
 
-PRICE_PERIODS = ("hour", "month", "GB", "ratio")
+PRICE_PERIODS = ("hour", "month", "GB", "ratio", "million requests")
 REQUIRED_PRICES = (
     "nat_gateway", "nat_gateway_data", "public_ipv4", "interface_endpoint", "interface_endpoint_data",
     "application_load_balancer", "network_load_balancer", "gateway_load_balancer",
@@ -108,6 +111,8 @@ REQUIRED_PRICES = (
     "dynamodb_rcu", "dynamodb_wcu", "dynamodb_ia_rcu", "dynamodb_ia_wcu",
     "kms_key", "secret", "alarm_metric", "alarm_metric_high_resolution", "composite_alarm",
     "dashboard", "hosted_zone", "cloud_map_instance", "waf_web_acl", "waf_rule",
+    "waf_requests", "waf_bot_control", "waf_bot_control_requests", "cloudfront_https_requests",
+    "cloudfront_function_invocations", "cloudfront_kvs_reads", "lambda_requests",
 )
 
 
@@ -243,6 +248,7 @@ class StackCost:
     usage: list[UsageItem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     comparison: NatComparison | None = None
+    per_million_requests: list[tuple[str, float]] = field(default_factory=list)
 
     @property
     def total_monthly_usd(self) -> float:
@@ -781,13 +787,56 @@ def price_hosted_zones(stack: SynthStack, prices: PriceTable) -> list[Item]:
     return items
 
 
+def _managed_groups(acl: Mapping[str, Any]) -> list[str]:
+    """The AWS managed rule groups a web ACL's ``rule`` blocks reference."""
+    return [
+        group.get("name", "")
+        for rule in as_list(acl.get("rule"))
+        for statement in as_list(rule.get("statement"))
+        for group in as_list(statement.get("managed_rule_group_statement"))
+    ]
+
+
 def price_waf(stack: SynthStack, prices: PriceTable) -> list[Item]:
     acls = stack.of("aws_wafv2_web_acl")
     rules = sum(len(as_list(body.get("rule"))) for body in acls.values())
-    return [
-        _line(prices, "waf_web_acl", "WAF web ACLs", "aws_wafv2_web_acl", len(acls), "web ACL", "requests are usage"),
+    items: list[Item] = [
+        _line(prices, "waf_web_acl", "WAF web ACLs", "aws_wafv2_web_acl", len(acls), "web ACL", "requests are usage (per million below)"),
         _line(prices, "waf_rule", "WAF rules", "aws_wafv2_web_acl", rules, "rule"),
     ]
+    bot_control = sum(1 for body in acls.values() if BOT_CONTROL in _managed_groups(body))
+    if bot_control:
+        items.append(_line(prices, "waf_bot_control", "WAF Bot Control subscriptions", "aws_wafv2_web_acl", bot_control, "web ACL"))
+    return items
+
+
+BOT_CONTROL = "AWSManagedRulesBotControlRuleSet"
+
+
+def edge_per_million(stack: SynthStack, prices: PriceTable) -> list[tuple[str, float]]:
+    """What a million requests through this stack's API distributions add, by item (none without a web ACL).
+
+    Every request: CloudFront (HTTPS), WAF, the viewer-request function and
+    its KeyValueStore read, Bot Control when the ACL has it; the authorizer
+    runs at most once per client and cache period, so its line is the worst
+    case (no cache hit). Data transfer out is by GB and not included.
+    """
+    acls = stack.of("aws_wafv2_web_acl")
+    if not acls or not stack.of("aws_cloudfront_distribution"):
+        return []
+    lines = [
+        ("CloudFront HTTPS requests", prices.value("cloudfront_https_requests")),
+        ("WAF requests", prices.value("waf_requests")),
+    ]
+    if stack.of("aws_cloudfront_function"):
+        lines.append(("CloudFront Function invocations", prices.value("cloudfront_function_invocations")))
+    if stack.of("aws_cloudfront_key_value_store"):
+        lines.append(("KeyValueStore reads", prices.value("cloudfront_kvs_reads")))
+    if any(BOT_CONTROL in _managed_groups(body) for body in acls.values()):
+        lines.append(("Bot Control requests (beyond 10 million a month)", prices.value("waf_bot_control_requests")))
+    if stack.of("aws_apigatewayv2_authorizer"):
+        lines.append(("Lambda authorizer, if no answer were cached", prices.value("lambda_requests")))
+    return lines
 
 
 # Dispatch table: resource types -> pricer. A pricer runs once when any of its types is present.
@@ -827,6 +876,8 @@ USAGE_BASED: Mapping[str, tuple[str, str]] = {
     "aws_backup_vault": ("Backup vaults", "backup storage"),
     "aws_cloudwatch_event_bus": ("EventBridge buses", "events"),
     "aws_sfn_state_machine": ("Step Functions state machines", "transitions"),
+    "aws_cloudfront_function": ("CloudFront Functions", "invocations"),
+    "aws_cloudfront_key_value_store": ("CloudFront KeyValueStores", "reads by functions"),
 }
 
 # No charge of their own (configuration, wiring, or billed through another resource).
@@ -848,7 +899,7 @@ FREE_TYPES = frozenset({
     "aws_secretsmanager_secret_rotation", "aws_route53_record", "aws_acm_certificate",
     "aws_acm_certificate_validation", "aws_cloudfront_origin_access_control",
     "aws_cloudfront_origin_access_identity", "aws_cloudfront_response_headers_policy",
-    "aws_cloudfront_cache_policy", "aws_cloudfront_origin_request_policy", "aws_cloudfront_function",
+    "aws_cloudfront_cache_policy", "aws_cloudfront_origin_request_policy",
     "aws_sns_topic_subscription", "aws_sns_topic_policy", "aws_cognito_user_pool_client",
     "aws_cognito_identity_provider", "aws_cognito_user_pool_domain", "aws_cognito_resource_server",
     "aws_backup_plan", "aws_backup_selection", "aws_backup_vault_lock_configuration", "aws_wafv2_web_acl_association",
@@ -934,6 +985,7 @@ def stack_cost(stack: SynthStack, prices: PriceTable) -> StackCost:
         elif not is_free(rtype):
             stack.warn(f"{rtype} x{len(group)}: not in the price table (not priced)")
     cost.comparison = compare_nat_and_endpoints(stack, prices)
+    cost.per_million_requests = edge_per_million(stack, prices)
     if cost.comparison is None and stack.of("aws_vpc"):
         # Only the layer that makes the VPC has a network to compare.
         stack.warn("no subnets or interface endpoints: no NAT-versus-endpoints comparison")
@@ -1013,6 +1065,10 @@ def render_text(costs: Sequence[StackCost], prices: PriceTable) -> str:
             out += [f"    {u.what} x{u.count}: {u.note}" for u in cost.usage]
         for warning in cost.warnings:
             out.append(f"  WARNING: {warning}")
+        if cost.per_million_requests:
+            total = sum(usd for _, usd in cost.per_million_requests)
+            out.append(f"  Per million API requests through CloudFront and the web ACL: {_usd(total)}")
+            out += [f"    {what}: {_unit_usd(usd)}" for what, usd in cost.per_million_requests]
         if cost.comparison:
             out += ["  " + line for line in render_comparison(cost.comparison)]
     totals = environment_totals(costs)
@@ -1048,6 +1104,7 @@ def to_data(costs: Sequence[StackCost], prices: PriceTable) -> dict[str, Any]:
                 "usage_based": [asdict(u) for u in c.usage],
                 "warnings": c.warnings,
                 "nat_vs_endpoints": asdict(c.comparison) if c.comparison else None,
+                "per_million_requests_usd": {what: usd for what, usd in c.per_million_requests},
             }
             for c in costs
         ],

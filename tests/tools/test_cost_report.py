@@ -475,6 +475,41 @@ def test_zones_dashboards_and_waf():
     assert monthly(cost, "WAF") == pytest.approx(5.00 + 2 * 1.00)
 
 
+def _managed(name: str) -> dict:
+    return {"name": name, "statement": [{"managed_rule_group_statement": [{"name": name, "vendor_name": "AWS"}]}]}
+
+
+def test_bot_control_adds_its_subscription_and_a_million_edge_requests_are_priced():
+    """AWS WAF: $5/ACL, $1/rule, Bot Control $10 + $1/M; per million requests CloudFront HTTPS $1.00 (US/EU),
+    WAF $0.60, a CloudFront Function $0.10 and its KeyValueStore read $0.03, a Lambda request $0.20."""
+    edge = {
+        "aws_wafv2_web_acl": {"acl": {"rule": [{"name": "rate"}, _managed("AWSManagedRulesCommonRuleSet"), _managed("AWSManagedRulesBotControlRuleSet")]}},
+        "aws_cloudfront_distribution": {"api": {}},
+        "aws_cloudfront_function": {"verify": {}},
+        "aws_cloudfront_key_value_store": {"store": {}},
+        "aws_apigatewayv2_authorizer": {"origin": {}},
+    }
+    cost = cost_of(edge)
+    assert monthly(cost, "WAF") == pytest.approx(5.00 + 3 * 1.00 + 10.00)
+    assert dict(cost.per_million_requests) == pytest.approx(
+        {
+            "CloudFront HTTPS requests": 1.00,
+            "WAF requests": 0.60,
+            "CloudFront Function invocations": 0.10,
+            "KeyValueStore reads": 0.03,
+            "Bot Control requests (beyond 10 million a month)": 1.00,
+            "Lambda authorizer, if no answer were cached": 0.20,
+        }
+    )
+    assert "Per million API requests through CloudFront and the web ACL: $2.93" in cost_report.render_text([cost], PRICES)
+    # Without Bot Control: no subscription, no per-request fee; without a web ACL nothing per request is claimed.
+    edge["aws_wafv2_web_acl"]["acl"]["rule"].pop()
+    cost = cost_of(edge)
+    assert monthly(cost, "WAF") == pytest.approx(5.00 + 2 * 1.00)
+    assert "Bot Control requests (beyond 10 million a month)" not in dict(cost.per_million_requests)
+    assert cost_of({"aws_cloudfront_distribution": {"site": {}}}).per_million_requests == []
+
+
 def test_usage_based_free_and_unknown_types():
     cost = cost_of(
         {
