@@ -1,15 +1,16 @@
-"""Custom domain: DNS-validated certificates, API Gateway domains, Route 53 aliases.
+"""Custom domain: DNS-validated certificates and Route 53 aliases.
 
 With ``domain_name`` = ``app.example.com`` and the Route 53 hosted zone that
 serves it, the app answers on:
 
-* ``https://app.example.com``: CloudFront (certificate in us-east-1, where
-  CloudFront reads certificates, whatever the stack's region);
-* ``https://api.app.example.com``: the HTTP API;
-* ``wss://ws.app.example.com``: the WebSocket API;
+* ``https://app.example.com``: the frontend's CloudFront distribution;
+* ``https://api.app.example.com``: the HTTP API's distribution;
+* ``wss://ws.app.example.com``: the WebSocket API's distribution;
 
-each with an alias record in the zone. The API domains are regional, with a
-certificate in the stack's region and the ``TLS_1_2`` security policy.
+each with an alias record in the zone. CloudFront serves all three names
+(so the web ACL covers them), with one certificate in us-east-1, where
+CloudFront reads certificates, whatever the stack's region
+(``stacks.edge_layer``).
 
 Certificates are validated by DNS: the validation CNAMEs go into the same
 hosted zone, and ``aws_acm_certificate_validation`` waits until ACM has
@@ -26,20 +27,13 @@ from dataclasses import dataclass
 from cdktf import TerraformIterator, TerraformProvider, TerraformResourceLifecycle, Token
 from cdktf_cdktf_provider_aws.acm_certificate import AcmCertificate
 from cdktf_cdktf_provider_aws.acm_certificate_validation import AcmCertificateValidation
-from cdktf_cdktf_provider_aws.apigatewayv2_api_mapping import Apigatewayv2ApiMapping
-from cdktf_cdktf_provider_aws.apigatewayv2_domain_name import (
-    Apigatewayv2DomainName,
-    Apigatewayv2DomainNameDomainNameConfiguration,
-)
 from cdktf_cdktf_provider_aws.route53_record import Route53Record, Route53RecordAlias
 from constructs import Construct
 
 from constructs_lib._validation import Problems
 
-API_SECURITY_POLICY = "TLS_1_2"
 API_SUBDOMAIN = "api"
 WEBSOCKET_SUBDOMAIN = "ws"
-URL_SCHEMES = ("https", "wss")
 _DOMAIN = r"(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
 # Upper-case letters and digits (AWS's start with Z, which is not documented), no "/hostedzone/".
 _HOSTED_ZONE_ID = r"[A-Z0-9]{1,32}"
@@ -192,78 +186,3 @@ class AliasRecords(Construct):
     @property
     def fqdn(self) -> str:
         return self.records[0].fqdn
-
-
-# ---------------------------------------------------------------------------
-# API Gateway custom domains
-# ---------------------------------------------------------------------------
-
-@dataclass(frozen=True, kw_only=True)
-class ApiCustomDomainProps:
-    """Inputs of a regional API Gateway custom domain mapped to one stage.
-
-    domain_name: such as ``api.app.example.com``.
-    certificate_arn: a validated ACM certificate of the stack's region
-        covering ``domain_name`` (``DnsValidatedCertificate.certificate_arn``).
-    hosted_zone_id: the zone for the alias record.
-    api_id: the HTTP or WebSocket API.
-    stage_name: the stage the domain's root serves.
-    url_scheme: ``https`` (HTTP API) or ``wss`` (WebSocket API); only the
-        ``url`` attribute uses it. Default https.
-    """
-
-    domain_name: str
-    certificate_arn: str
-    hosted_zone_id: str
-    api_id: str
-    stage_name: str
-    url_scheme: str = "https"
-
-    def __post_init__(self) -> None:
-        problems = Problems("ApiCustomDomainProps")
-        _check_domain(problems, "domain_name", self.domain_name)
-        _check_zone(problems, self.hosted_zone_id)
-        problems.one_of("url_scheme", self.url_scheme, URL_SCHEMES)
-        problems.raise_if_any()
-
-
-class ApiCustomDomain(Construct):
-    """A regional custom domain (TLS 1.2), its API mapping and its alias record."""
-
-    def __init__(self, scope: Construct, construct_id: str, props: ApiCustomDomainProps) -> None:
-        super().__init__(scope, construct_id)
-        self.props = props
-        self.domain = Apigatewayv2DomainName(
-            self,
-            "domain",
-            domain_name=props.domain_name,
-            domain_name_configuration=Apigatewayv2DomainNameDomainNameConfiguration(
-                certificate_arn=props.certificate_arn,
-                endpoint_type="REGIONAL",
-                security_policy=API_SECURITY_POLICY,
-            ),
-        )
-        self.mapping = Apigatewayv2ApiMapping(
-            self, "mapping", api_id=props.api_id, domain_name=self.domain.id, stage=props.stage_name
-        )
-        configuration = self.domain.domain_name_configuration
-        self.alias = AliasRecords(
-            self,
-            "alias",
-            AliasRecordsProps(
-                name=props.domain_name,
-                hosted_zone_id=props.hosted_zone_id,
-                target_dns_name=configuration.target_domain_name,
-                target_hosted_zone_id=configuration.hosted_zone_id,
-                ipv6=False,  # regional API endpoints here are IPv4 only
-            ),
-        )
-
-    @property
-    def domain_name(self) -> str:
-        return self.domain.domain_name
-
-    @property
-    def url(self) -> str:
-        """``https://api.app.example.com`` or ``wss://ws.app.example.com``, read through the mapping."""
-        return f"{self.props.url_scheme}://{self.mapping.domain_name}"

@@ -1,11 +1,10 @@
-"""Custom domain: certificates validated in Route 53, API domains, aliases; and the whole edge in both domain modes.
+"""Custom domain: certificates validated in Route 53, aliases; and the edge layer in both domain modes.
 
-The second half builds every edge construct together, wired the way the
-stack wires them (fake network and Cloud Map inputs), once with a custom
-domain in eu-west-1 (so the CloudFront certificate needs the us-east-1
-provider alias) and SSO, once with the default endpoints and no SSO; then
-checks both synthesize, differ as the domain rules say, and pass
-``terraform validate``.
+The second half synthesizes the real edge layer (``stacks.edge_layer``)
+from environment configs: a custom domain in eu-west-1 (so the CloudFront
+certificate needs the us-east-1 provider alias) with Cognito SSO, a custom
+domain in us-east-1, and the default endpoints; then checks they differ as
+the domain rules say, and that both modes pass ``terraform validate``.
 """
 
 from __future__ import annotations
@@ -16,30 +15,15 @@ from pathlib import Path
 
 import pytest
 import cdktf
-from cdktf import TerraformOutput, TerraformStack
+from cdktf import TerraformOutput
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 
-from constructs_lib.aws_context import AwsContext
-from constructs_lib.domain import (
-    API_SUBDOMAIN,
-    WEBSOCKET_SUBDOMAIN,
-    AliasRecords,
-    AliasRecordsProps,
-    ApiCustomDomain,
-    ApiCustomDomainProps,
-    DnsValidatedCertificate,
-    DnsValidatedCertificateProps,
-)
-from constructs_lib.frontend import Frontend, FrontendProps
-from constructs_lib.http_api import HttpApi, HttpApiProps
-from constructs_lib.identity import SingleSignOn, SingleSignOnProps, hosted_ui_origin
-from constructs_lib.websocket_api import ApiGatewayAccount, ApiGatewayAccountProps, WebSocketApi, WebSocketApiProps
+from constructs_lib.domain import AliasRecords, AliasRecordsProps, DnsValidatedCertificate, DnsValidatedCertificateProps
 from tests.harness.terraform import Terraform
-from tests.support import logical_id, only, ref, resources, synth_construct, synth_stack
+from tests.support import at, logical_id, only, ref, resources, synth_construct
 
 ZONE = "Z0123456789ABCDEFGHIJ"
 DOMAIN = "app.example.com"
-CERTIFICATE = "arn:aws:acm:eu-west-1:111122223333:certificate/abc"
 
 
 # ---------------------------------------------------------------------------
@@ -113,46 +97,6 @@ def test_users_get_the_arn_only_once_acm_has_issued_the_certificate(certificates
         assert certificates["output"][output]["value"] == ref(certificates, "aws_acm_certificate_validation", validation_id, "certificate_arn")
 
 
-@pytest.fixture(scope="module")
-def api_domain():
-    def make(stack):
-        domain = ApiCustomDomain(
-            stack,
-            "ws-domain",
-            ApiCustomDomainProps(domain_name=f"ws.{DOMAIN}", certificate_arn=CERTIFICATE, hosted_zone_id=ZONE, api_id="api123", stage_name="live", url_scheme="wss"),
-        )
-        TerraformOutput(stack, "url", value=domain.url)
-
-    return synth_construct(make)
-
-
-def test_api_domain_is_regional_with_tls_1_2(api_domain):
-    domain = only(api_domain, "aws_apigatewayv2_domain_name")
-    assert domain["domain_name"] == f"ws.{DOMAIN}"
-    assert domain["domain_name_configuration"] == {"certificate_arn": CERTIFICATE, "endpoint_type": "REGIONAL", "security_policy": "TLS_1_2"}
-
-
-def test_api_domain_maps_its_root_to_the_stage(api_domain):
-    mapping = only(api_domain, "aws_apigatewayv2_api_mapping")
-    domain_id = logical_id(resources(api_domain, "aws_apigatewayv2_domain_name"), "ws-domain")
-    assert (mapping["api_id"], mapping["stage"]) == ("api123", "live")
-    assert mapping["domain_name"] == ref(api_domain, "aws_apigatewayv2_domain_name", domain_id, "id")
-    assert "api_mapping_key" not in mapping
-    mapping_id = logical_id(resources(api_domain, "aws_apigatewayv2_api_mapping"), "ws-domain/mapping")
-    assert api_domain["output"]["url"]["value"] == f"wss://{ref(api_domain, 'aws_apigatewayv2_api_mapping', mapping_id, 'domain_name')}"
-
-
-def test_api_domain_has_an_ipv4_alias_to_the_regional_endpoint(api_domain):
-    record = only(api_domain, "aws_route53_record")
-    domain_id = logical_id(resources(api_domain, "aws_apigatewayv2_domain_name"), "ws-domain")
-    assert (record["name"], record["type"], record["zone_id"]) == (f"ws.{DOMAIN}", "A", ZONE)
-    assert record["alias"] == {
-        "name": f"${{aws_apigatewayv2_domain_name.{domain_id}.domain_name_configuration[0].target_domain_name}}",
-        "zone_id": f"${{aws_apigatewayv2_domain_name.{domain_id}.domain_name_configuration[0].hosted_zone_id}}",
-        "evaluate_target_health": False,
-    }
-
-
 def test_alias_records_add_aaaa_for_ipv6_targets():
     document = synth_construct(
         lambda stack: AliasRecords(stack, "alias", AliasRecordsProps(name=DOMAIN, hosted_zone_id=ZONE, target_dns_name="d111.cloudfront.net", target_hosted_zone_id="Z2FDTNDATAQYW2"))
@@ -173,7 +117,6 @@ def test_alias_records_add_aaaa_for_ipv6_targets():
         (lambda: DnsValidatedCertificateProps(domain_name=DOMAIN, hosted_zone_id=ZONE, subject_alternative_names=("bad_name",)), "subject_alternative_names must be a lower-case DNS name"),
         (lambda: DnsValidatedCertificateProps(domain_name=DOMAIN, hosted_zone_id=ZONE, validation_record_ttl_seconds=30), "validation_record_ttl_seconds must be between 60 and 172800, but 30 was provided"),
         (lambda: AliasRecordsProps(name="x", hosted_zone_id=ZONE, target_dns_name="d", target_hosted_zone_id="Z"), "AliasRecordsProps: name must be a lower-case DNS name such as app.example.com, but 'x' was provided"),
-        (lambda: ApiCustomDomainProps(domain_name=DOMAIN, certificate_arn=CERTIFICATE, hosted_zone_id=ZONE, api_id="a", stage_name="s", url_scheme="http"), "ApiCustomDomainProps: url_scheme must be one of https, wss, but 'http' was provided"),
     ],
 )
 def test_props_name_the_field_the_allowed_values_and_the_value(build, message):
@@ -184,234 +127,253 @@ def test_props_name_the_field_the_allowed_values_and_the_value(build, message):
 
 def test_props_report_every_problem_at_once():
     with pytest.raises(ValueError) as caught:
-        ApiCustomDomainProps(domain_name="x", certificate_arn=CERTIFICATE, hosted_zone_id="z", api_id="a", stage_name="s", url_scheme="ftp")
+        DnsValidatedCertificateProps(domain_name="x", hosted_zone_id="z", validation_record_ttl_seconds=1)
     assert str(caught.value).count("; ") == 2
 
 
-# ---------------------------------------------------------------------------
-# The whole edge, wired as the stack wires it, in both domain modes
-# ---------------------------------------------------------------------------
 
-PREFIX = "cot"
-PORT = 8080
+# ---------------------------------------------------------------------------
+# The edge layer itself, in both domain modes
+# ---------------------------------------------------------------------------
+#
+# The real EdgeLayer, built from configs by build_environment as main.py builds
+# it: a custom domain in eu-west-1 (so the CloudFront certificate needs the
+# us-east-1 provider alias) with Cognito SSO, a custom domain in us-east-1
+# without SSO, and the default endpoints in us-east-1 without SSO.
+
 METADATA_URL = "https://sso.pingone.com/your-org-id/saml/metadata"
+REGION_REF = "${data.aws_region.aws_context_region.name}"
+DNS_SUFFIX_REF = "${data.aws_partition.aws_context_partition.dns_suffix}"
+DISTRIBUTIONS = ("frontend/distribution", "api-distribution/distribution", "websocket-distribution/distribution")
 
 
-def build_edge(
-    stack: TerraformStack,
-    *,
-    region: str,
-    domain_name: str,
-    hosted_zone_id: str,
-    enable_sso: bool,
-    vpc_id: str = "vpc-1",
-    subnet_ids: tuple[str, ...] = ("subnet-a", "subnet-b"),
-    vpc_link_security_group_id: str = "sg-vpc-link",
-    cloud_map_service_arn: str = "arn:aws:servicediscovery:us-east-1:111122223333:service/srv-api",
-) -> None:
-    """The stack's ``_add_edge``, by default with fake network, Cloud Map and security group inputs."""
-    context = AwsContext.of(stack)
-    custom_domain = bool(domain_name and hosted_zone_id)
-    api_domain, ws_domain = f"{API_SUBDOMAIN}.{domain_name}", f"{WEBSOCKET_SUBDOMAIN}.{domain_name}"
-    cloudfront_certificate = api_certificate = None
-    if custom_domain:
-        us_east_1 = AwsProvider(stack, "aws-us-east-1", alias="us_east_1", region="us-east-1") if region != "us-east-1" else None
-        cloudfront_certificate = DnsValidatedCertificate(stack, "cloudfront-certificate", DnsValidatedCertificateProps(domain_name=domain_name, hosted_zone_id=hosted_zone_id, provider=us_east_1))
-        api_certificate = DnsValidatedCertificate(
-            stack, "api-certificate", DnsValidatedCertificateProps(domain_name=api_domain, subject_alternative_names=(ws_domain,), hosted_zone_id=hosted_zone_id)
-        )
-    if custom_domain:
-        connect_origins = [f"https://{api_domain}", f"wss://{ws_domain}"]
-    else:
-        connect_origins = [f"{scheme}://*.execute-api.{context.region}.{context.dns_suffix}" for scheme in ("https", "wss")]
-    if enable_sso:
-        connect_origins.append(hosted_ui_origin(PREFIX, context.region))
-    frontend = Frontend(
-        stack,
-        "frontend",
-        FrontendProps(
-            bucket_name=f"{PREFIX}-frontend",
-            name_prefix=PREFIX,
-            connect_origins=tuple(connect_origins),
-            aliases=(domain_name,) if custom_domain else (),
-            certificate_arn=cloudfront_certificate.certificate_arn if cloudfront_certificate else None,
-        ),
-    )
-    jwt = {}
-    sso = None
-    if enable_sso:
-        sso = SingleSignOn(
-            stack,
-            "single-sign-on",
-            SingleSignOnProps(name=PREFIX, domain_prefix=PREFIX, metadata_url=METADATA_URL, callback_urls=(f"{frontend.frontend_url}/",), logout_urls=(f"{frontend.frontend_url}/",)),
-        )
-        jwt = dict(jwt_issuer=sso.issuer_url, jwt_audience=(sso.cognito_user_pool_client_id,))
-    http_api = HttpApi(
-        stack,
-        "http-api",
-        HttpApiProps(
-            name=f"{PREFIX}-api",
-            subnet_ids=subnet_ids,
-            vpc_link_security_group_ids=(vpc_link_security_group_id,),
-            cloud_map_service_arn=cloud_map_service_arn,
-            cors_allow_origins=(frontend.frontend_url,),
-            **jwt,
-        ),
-    )
-    account = ApiGatewayAccount(stack, "api-gateway-account", ApiGatewayAccountProps(role_name=f"{PREFIX}-apigateway-cloudwatch"))
-    websocket_api = WebSocketApi(
-        stack,
-        "websocket-api",
-        WebSocketApiProps(
-            name=f"{PREFIX}-ws",
-            load_balancer_name=f"{PREFIX}-ws",
-            vpc_id=vpc_id,
-            subnet_ids=subnet_ids,
-            container_port=PORT,
-            account_logging_role_arn=account.cloudwatch_role_arn,
-        ),
-    )
-    api_url, websocket_url = http_api.api_gateway_url, websocket_api.websocket_gateway_url
-    if custom_domain:
-        api = ApiCustomDomain(
-            stack,
-            "api-domain",
-            ApiCustomDomainProps(domain_name=api_domain, certificate_arn=api_certificate.certificate_arn, hosted_zone_id=hosted_zone_id, api_id=http_api.api_id, stage_name=http_api.stage_name),
-        )
-        ws = ApiCustomDomain(
-            stack,
-            "websocket-domain",
-            ApiCustomDomainProps(
-                domain_name=ws_domain,
-                certificate_arn=api_certificate.certificate_arn,
-                hosted_zone_id=hosted_zone_id,
-                api_id=websocket_api.websocket_api_id,
-                stage_name=websocket_api.stage_name,
-                url_scheme="wss",
-            ),
-        )
-        AliasRecords(
-            stack,
-            "frontend-alias",
-            AliasRecordsProps(name=domain_name, hosted_zone_id=hosted_zone_id, target_dns_name=frontend.cloudfront_domain_name, target_hosted_zone_id=frontend.cloudfront_hosted_zone_id),
-        )
-        api_url, websocket_url = api.url, ws.url
-    outputs = {
-        "api_gateway_url": api_url,
-        "websocket_gateway_url": websocket_url,
-        "frontend_bucket_name": frontend.frontend_bucket_name,
-        "cloudfront_distribution_id": frontend.cloudfront_distribution_id,
-        "cloudfront_domain_name": frontend.cloudfront_domain_name,
-        "frontend_url": frontend.frontend_url,
-    }
-    if sso is not None:
-        outputs |= {
-            "cognito_user_pool_id": sso.cognito_user_pool_id,
-            "cognito_user_pool_client_id": sso.cognito_user_pool_client_id,
-            "cognito_domain": sso.cognito_domain,
-        }
-    for name, value in outputs.items():
-        TerraformOutput(stack, name, value=value).override_logical_id(name)
+def synth_edges(configs) -> dict[str, tuple[dict, dict, Path]]:
+    """Per environment: the edge stack's JSON, every layer's JSON, and the edge's synthesized folder (for terraform)."""
+    from stacks.environment import build_environment
 
-
-def synth_edge(**mode) -> tuple[dict, Path]:
-    """The edge stack's JSON and its synthesized folder (for terraform)."""
     app = cdktf.Testing.app()
-    stack = TerraformStack(app, "edge")
-    AwsProvider(stack, "aws", region=mode["region"])
-    build_edge(stack, **mode)
-    return synth_stack(stack), Path(cdktf.Testing.full_synth(stack)) / "stacks" / "edge"
+    environments = {config.environment: build_environment(app, config) for config in configs}
+    app.synth()
+    outdir = Path(app.outdir) / "stacks"
+    result = {}
+    for name, environment in environments.items():
+        layers = {layer.node.id: json.loads((outdir / layer.node.id / "cdk.tf.json").read_text()) for layer in environment.layers}
+        result[name] = (layers[f"{name}-edge"], layers, outdir / f"{name}-edge")
+    return result
 
 
 @pytest.fixture(scope="module")
-def custom_mode():
-    return synth_edge(region="eu-west-1", domain_name=DOMAIN, hosted_zone_id=ZONE, enable_sso=True)
+def edges():
+    from stacks.config import EnvironmentConfig
+
+    return synth_edges(
+        [
+            EnvironmentConfig(
+                environment="custom",
+                s3_frontend_bucket="cot-frontend-custom",
+                aws_region="eu-west-1",
+                domain_name=DOMAIN,
+                hosted_zone_id=ZONE,
+                enable_cognito_sso=True,
+                pingid_metadata_url=METADATA_URL,
+            ),
+            EnvironmentConfig(environment="east", s3_frontend_bucket="cot-frontend-east", domain_name=DOMAIN, hosted_zone_id=ZONE),
+            EnvironmentConfig(environment="plain", s3_frontend_bucket="cot-frontend-plain"),
+        ]
+    )
 
 
 @pytest.fixture(scope="module")
-def default_mode():
-    return synth_edge(region="us-east-1", domain_name="", hosted_zone_id="", enable_sso=False)
+def custom_mode(edges):
+    return edges["custom"]
+
+
+@pytest.fixture(scope="module")
+def default_mode(edges):
+    return edges["plain"]
 
 
 def output(document, name):
     return document["output"][name]["value"]
 
 
-def test_custom_domain_mode_serves_the_app_api_and_websocket_on_the_domain(custom_mode):
-    document, _ = custom_mode
+def item_ref(document, resource_type, path, attribute):
+    return ref(document, resource_type, logical_id(resources(document, resource_type), path), attribute)
+
+
+def distribution(document, path):
+    return at(resources(document, "aws_cloudfront_distribution"), path)
+
+
+def connect_src(document):
+    policy = at(resources(document, "aws_cloudfront_response_headers_policy"), "frontend/response-headers-policy")
+    csp = policy["security_headers_config"]["content_security_policy"]["content_security_policy"]
+    (directive,) = [part for part in csp.split("; ") if part.startswith("connect-src ")]
+    return directive.split(" ")[1:]
+
+
+@pytest.mark.parametrize(("environment", "provider"), [("custom", "aws.us_east_1"), ("east", None)])
+def test_custom_domain_has_one_us_east_1_certificate_for_the_app_and_both_api_names(edges, environment, provider):
+    document, _, _ = edges[environment]
+    certificate = only(document, "aws_acm_certificate")
+    validation = only(document, "aws_acm_certificate_validation")
+    assert certificate["domain_name"] == DOMAIN
+    assert certificate["subject_alternative_names"] == [f"api.{DOMAIN}", f"ws.{DOMAIN}"]
+    # CloudFront reads certificates in us-east-1 only: through the alias when the stack is elsewhere, the stack's own provider otherwise.
+    assert certificate.get("provider") == validation.get("provider") == provider
+    regions = {block.get("alias"): block["region"] for block in document["provider"]["aws"]}
+    assert regions == ({None: "eu-west-1", "us_east_1": "us-east-1"} if provider else {None: "us-east-1"})
+
+
+def test_custom_domain_serves_each_distribution_on_its_name_with_the_validated_certificate(custom_mode):
+    document, _, _ = custom_mode
+    certificate_arn = item_ref(document, "aws_acm_certificate_validation", "cloudfront-certificate/validation", "certificate_arn")
+    for path, name in zip(DISTRIBUTIONS, (DOMAIN, f"api.{DOMAIN}", f"ws.{DOMAIN}")):
+        served = distribution(document, path)
+        assert served["aliases"] == [name], path
+        assert served["viewer_certificate"] == {"acm_certificate_arn": certificate_arn, "ssl_support_method": "sni-only", "minimum_protocol_version": "TLSv1.2_2021"}, path
+
+
+def test_custom_domain_alias_records_point_each_name_at_its_distribution(custom_mode):
+    document, _, _ = custom_mode
+    aliases = {(record["name"], record["type"]): record for record in resources(document, "aws_route53_record").values() if "alias" in record}
+    expected = {}
+    for path, name in zip(DISTRIBUTIONS, (DOMAIN, f"api.{DOMAIN}", f"ws.{DOMAIN}")):
+        target = {
+            "name": item_ref(document, "aws_cloudfront_distribution", path, "domain_name"),
+            "zone_id": item_ref(document, "aws_cloudfront_distribution", path, "hosted_zone_id"),
+            "evaluate_target_health": False,
+        }
+        expected |= {(name, record_type): target for record_type in ("A", "AAAA")}
+    assert {key: record["alias"] for key, record in aliases.items()} == expected
+    assert all(record["zone_id"] == ZONE for record in aliases.values())
+
+
+def test_custom_domain_outputs_are_the_api_names(custom_mode):
+    document, _, _ = custom_mode
+    assert output(document, "api_gateway_url") == f"https://api.{DOMAIN}"
+    assert output(document, "websocket_gateway_url") == f"wss://ws.{DOMAIN}"
     assert output(document, "frontend_url") == f"https://{DOMAIN}"
-    assert output(document, "api_gateway_url").startswith("https://${aws_apigatewayv2_api_mapping.")
-    assert output(document, "websocket_gateway_url").startswith("wss://${aws_apigatewayv2_api_mapping.")
-    domains = sorted(d["domain_name"] for d in resources(document, "aws_apigatewayv2_domain_name").values())
-    assert domains == [f"api.{DOMAIN}", f"ws.{DOMAIN}"]
-    aliases = sorted((r["name"], r["type"]) for r in resources(document, "aws_route53_record").values() if "alias" in r)
-    assert aliases == sorted([(DOMAIN, "A"), (DOMAIN, "AAAA"), (f"api.{DOMAIN}", "A"), (f"ws.{DOMAIN}", "A")])
-    providers = document["provider"]["aws"]
-    assert {p.get("alias"): p["region"] for p in providers} == {None: "eu-west-1", "us_east_1": "us-east-1"}
 
 
-def test_custom_domain_mode_wires_certificates_into_cloudfront_and_the_api_domains(custom_mode):
-    document, _ = custom_mode
-    validations = resources(document, "aws_acm_certificate_validation")
-    cloudfront_arn = ref(document, "aws_acm_certificate_validation", logical_id(validations, "cloudfront-certificate/validation"), "certificate_arn")
-    api_arn = ref(document, "aws_acm_certificate_validation", logical_id(validations, "api-certificate/validation"), "certificate_arn")
-    distribution = only(document, "aws_cloudfront_distribution")
-    assert distribution["aliases"] == [DOMAIN]
-    assert distribution["viewer_certificate"]["acm_certificate_arn"] == cloudfront_arn
-    assert distribution["viewer_certificate"]["minimum_protocol_version"] == "TLSv1.2_2021"
-    for domain in resources(document, "aws_apigatewayv2_domain_name").values():
-        assert domain["domain_name_configuration"]["certificate_arn"] == api_arn
+@pytest.mark.parametrize("environment", ["custom", "east", "plain"])
+def test_no_api_gateway_custom_domain_in_any_layer(edges, environment):
+    """The APIs are reached through CloudFront only; a regional API domain would walk around the web ACL."""
+    _, layers, _ = edges[environment]
+    for name, stack in layers.items():
+        for resource_type in ("aws_apigatewayv2_domain_name", "aws_apigatewayv2_api_mapping"):
+            assert not resources(stack, resource_type), (name, resource_type)
 
 
-def test_custom_domain_mode_allows_exactly_the_domain_origins(custom_mode):
-    document, _ = custom_mode
-    csp = only(document, "aws_cloudfront_response_headers_policy")["security_headers_config"]["content_security_policy"]["content_security_policy"]
-    assert f"connect-src 'self' https://api.{DOMAIN} wss://ws.{DOMAIN} https://{PREFIX}.auth.${{data.aws_region." in csp
-    apis = resources(document, "aws_apigatewayv2_api")
-    assert apis[logical_id(apis, "http-api")]["cors_configuration"]["allow_origins"] == [f"https://{DOMAIN}"]
+def test_custom_domain_csp_names_exactly_the_domain_origins_and_the_sign_in_origin(edges):
+    custom, _, _ = edges["custom"]
+    east, _, _ = edges["east"]
+    sign_in = f"https://circle-of-trust-custom.auth.{REGION_REF}.amazoncognito.com"
+    assert connect_src(custom) == ["'self'", f"https://api.{DOMAIN}", f"wss://ws.{DOMAIN}", sign_in]
+    assert connect_src(east) == ["'self'", f"https://api.{DOMAIN}", f"wss://ws.{DOMAIN}"]
+    assert only(custom, "aws_cognito_user_pool_domain")["domain"] == "circle-of-trust-custom"
 
 
-def test_sso_mode_guards_the_http_api_with_the_pool(custom_mode):
-    document, _ = custom_mode
-    authorizer = only(document, "aws_apigatewayv2_authorizer")
-    pool = ref(document, "aws_cognito_user_pool", logical_id(resources(document, "aws_cognito_user_pool"), "single-sign-on/user-pool"), "id")
-    client = ref(document, "aws_cognito_user_pool_client", logical_id(resources(document, "aws_cognito_user_pool_client"), "single-sign-on/frontend-client"), "id")
-    assert authorizer["jwt_configuration"]["issuer"].endswith(f"/{pool}")
-    assert authorizer["jwt_configuration"]["audience"] == [client]
+def test_sso_mode_has_no_jwt_authorizer_the_request_authorizer_checks_the_token(custom_mode):
+    document, _, _ = custom_mode
+    authorizers = resources(document, "aws_apigatewayv2_authorizer")
+    assert {authorizer["authorizer_type"] for authorizer in authorizers.values()} == {"REQUEST"}
+    assert not any("jwt_configuration" in authorizer for authorizer in authorizers.values())
+    http = at(authorizers, "http-api/request-authorizer")
+    assert http["identity_sources"] == ["$request.header.x-origin-verify", "$request.header.authorization"]
+    variables = only(document, "aws_lambda_function")["environment"]["variables"]
+    pool = item_ref(document, "aws_cognito_user_pool", "single-sign-on/user-pool", "id")
+    assert variables["JWT_ISSUER"] == f"https://cognito-idp.{REGION_REF}.{DNS_SUFFIX_REF}/{pool}"
+    assert variables["JWT_AUDIENCE"] == item_ref(document, "aws_cognito_user_pool_client", "single-sign-on/frontend-client", "id")
     assert only(document, "aws_cognito_user_pool_client")["callback_urls"] == [f"https://{DOMAIN}/"]
     assert {"cognito_user_pool_id", "cognito_user_pool_client_id", "cognito_domain"} <= set(document["output"])
 
 
-def test_default_mode_keeps_the_aws_endpoints_without_certificates_or_dns(default_mode):
-    document, _ = default_mode
-    for resource_type in ("aws_acm_certificate", "aws_acm_certificate_validation", "aws_route53_record", "aws_apigatewayv2_domain_name", "aws_apigatewayv2_api_mapping"):
+def test_default_mode_authorizer_checks_only_the_origin_header(default_mode):
+    document, _, _ = default_mode
+    http = at(resources(document, "aws_apigatewayv2_authorizer"), "http-api/request-authorizer")
+    assert http["identity_sources"] == ["$request.header.x-origin-verify"]
+    variables = only(document, "aws_lambda_function")["environment"]["variables"]
+    assert not {"JWT_ISSUER", "JWT_AUDIENCE"} & set(variables)
+    assert not resources(document, "aws_cognito_user_pool") and "cognito_user_pool_id" not in document["output"]
+
+
+@pytest.mark.parametrize("environment", ["custom", "plain"])
+def test_each_api_authorizer_is_the_origin_verify_function_which_only_those_authorizers_invoke(edges, environment):
+    document, _, _ = edges[environment]
+    authorizers = resources(document, "aws_apigatewayv2_authorizer")
+    invoke_arn = item_ref(document, "aws_lambda_function", "origin-verify/authorizer", "invoke_arn")
+    permissions = {permission["source_arn"]: permission for permission in resources(document, "aws_lambda_permission").values()}
+    expected = set()
+    for api, authorizer_path in (("http-api", "http-api/request-authorizer"), ("websocket-api", "websocket-api/connect-authorizer")):
+        authorizer = at(authorizers, authorizer_path)
+        assert authorizer["authorizer_uri"] == invoke_arn
+        assert authorizer["api_id"] == item_ref(document, "aws_apigatewayv2_api", api, "id")
+        expected.add(f"{item_ref(document, 'aws_apigatewayv2_api', api, 'execution_arn')}/authorizers/{item_ref(document, 'aws_apigatewayv2_authorizer', authorizer_path, 'id')}")
+    assert set(permissions) == expected
+    function_name = item_ref(document, "aws_lambda_function", "origin-verify/authorizer", "function_name")
+    assert all(p["function_name"] == function_name and p["principal"] == "apigateway.amazonaws.com" for p in permissions.values())
+
+
+@pytest.mark.parametrize("environment", ["custom", "plain"])
+def test_every_distribution_is_behind_the_one_web_acl(edges, environment):
+    document, _, _ = edges[environment]
+    web_acl = item_ref(document, "aws_wafv2_web_acl", "web-acl/web-acl", "arn")
+    assert only(document, "aws_wafv2_web_acl")["scope"] == "CLOUDFRONT"
+    distributions = resources(document, "aws_cloudfront_distribution")
+    assert len(distributions) == 3
+    assert {logical_id(distributions, path) for path in DISTRIBUTIONS} == set(distributions)
+    assert all(served["web_acl_id"] == web_acl for served in distributions.values())
+
+
+@pytest.mark.parametrize("environment", ["custom", "plain"])
+def test_api_distributions_reach_their_api_through_the_origin_verify_function(edges, environment):
+    document, _, _ = edges[environment]
+    function_arn = item_ref(document, "aws_cloudfront_function", "origin-verify/viewer-request", "arn")
+    stage_name = at(resources(document, "aws_apigatewayv2_stage"), "websocket-api/stage")["name"]
+    # The HTTP API serves $default at its root; the WebSocket API's named stage is the origin path.
+    for path, api, origin_path in (
+        ("api-distribution/distribution", "http-api", None),
+        ("websocket-distribution/distribution", "websocket-api", f"/{stage_name}"),
+    ):
+        served = distribution(document, path)
+        (origin,) = served["origin"]
+        assert origin["domain_name"] == f"{item_ref(document, 'aws_apigatewayv2_api', api, 'id')}.execute-api.{REGION_REF}.{DNS_SUFFIX_REF}"
+        assert origin.get("origin_path") == origin_path, path
+        assert served["default_cache_behavior"]["function_association"] == [{"event_type": "viewer-request", "function_arn": function_arn}]
+
+
+def test_default_mode_outputs_are_the_api_distributions_names(default_mode):
+    document, _, _ = default_mode
+    api = item_ref(document, "aws_cloudfront_distribution", "api-distribution/distribution", "domain_name")
+    websocket = item_ref(document, "aws_cloudfront_distribution", "websocket-distribution/distribution", "domain_name")
+    assert (api, websocket) == ("${aws_cloudfront_distribution.api_distribution.domain_name}", "${aws_cloudfront_distribution.websocket_distribution.domain_name}")
+    assert output(document, "api_gateway_url") == f"https://{api}"
+    assert output(document, "websocket_gateway_url") == f"wss://{websocket}"
+    assert output(document, "frontend_url") == f"https://{item_ref(document, 'aws_cloudfront_distribution', 'frontend/distribution', 'domain_name')}"
+
+
+def test_default_mode_has_no_certificate_no_dns_and_the_default_cloudfront_certificate(default_mode):
+    document, _, _ = default_mode
+    for resource_type in ("aws_acm_certificate", "aws_acm_certificate_validation", "aws_route53_record"):
         assert not resources(document, resource_type), resource_type
-    assert len(document["provider"]["aws"]) == 1
-    distribution = only(document, "aws_cloudfront_distribution")
-    assert "aliases" not in distribution and distribution["viewer_certificate"] == {"cloudfront_default_certificate": True}
-    http_api = logical_id(resources(document, "aws_apigatewayv2_api"), "http-api")
-    stage = logical_id(resources(document, "aws_apigatewayv2_stage"), "websocket-api/stage")
-    assert output(document, "api_gateway_url") == ref(document, "aws_apigatewayv2_api", http_api, "api_endpoint")
-    assert output(document, "websocket_gateway_url") == ref(document, "aws_apigatewayv2_stage", stage, "invoke_url")
-    cloudfront = ref(document, "aws_cloudfront_distribution", logical_id(resources(document, "aws_cloudfront_distribution"), "frontend/distribution"), "domain_name")
-    assert output(document, "frontend_url") == f"https://{cloudfront}"
+    assert [block.get("alias") for block in document["provider"]["aws"]] == [None]
+    for path in DISTRIBUTIONS:
+        served = distribution(document, path)
+        assert "aliases" not in served and served["viewer_certificate"] == {"cloudfront_default_certificate": True}, path
 
 
-def test_default_mode_has_no_sso_and_allows_the_regions_api_gateway_origins(default_mode):
-    document, _ = default_mode
-    assert not resources(document, "aws_cognito_user_pool") and not resources(document, "aws_apigatewayv2_authorizer")
-    assert "cognito_user_pool_id" not in document["output"]
-    csp = only(document, "aws_cloudfront_response_headers_policy")["security_headers_config"]["content_security_policy"]["content_security_policy"]
-    assert "connect-src 'self' https://*.execute-api.${data.aws_region." in csp and " wss://*.execute-api.${data.aws_region." in csp
-    apis = resources(document, "aws_apigatewayv2_api")
-    cloudfront = ref(document, "aws_cloudfront_distribution", logical_id(resources(document, "aws_cloudfront_distribution"), "frontend/distribution"), "domain_name")
-    assert apis[logical_id(apis, "http-api")]["cors_configuration"]["allow_origins"] == [f"https://{cloudfront}"]
+def test_default_mode_csp_allows_cloudfront_names_the_apis_cors_allows_the_app(default_mode):
+    document, _, _ = default_mode
+    assert connect_src(document) == ["'self'", "https://*.cloudfront.net", "wss://*.cloudfront.net"]
+    cloudfront = item_ref(document, "aws_cloudfront_distribution", "frontend/distribution", "domain_name")
+    assert at(resources(document, "aws_apigatewayv2_api"), "http-api")["cors_configuration"]["allow_origins"] == [f"https://{cloudfront}"]
 
 
 @pytest.mark.terraform
 @pytest.mark.parametrize("mode", ["custom_mode", "default_mode"])
 def test_both_modes_are_valid_terraform(mode, request, terraform_env, tmp_path):
-    _, stack_dir = request.getfixturevalue(mode)
+    _, _, stack_dir = request.getfixturevalue(mode)
     workdir = shutil.copytree(stack_dir, tmp_path / mode)
     terraform = Terraform(workdir, terraform_env)
     terraform.init(backend=False)

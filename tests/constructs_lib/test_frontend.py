@@ -6,15 +6,16 @@ import pytest
 from cdktf import Fn, TerraformOutput
 
 from constructs_lib.frontend import CACHING_OPTIMIZED_POLICY_ID, Frontend, FrontendProps, content_security_policy
-from constructs_lib.policy import checkov_skips
+from constructs_lib.policy import accepted_findings, checkov_skips
 from tests.support import data_sources, logical_id, only, ref, resources, synth_construct
 
 CERTIFICATE = "arn:aws:acm:us-east-1:111122223333:certificate/abc"
 ORIGINS = ("https://api.app.example.com", "wss://ws.app.example.com")
+WEB_ACL = "arn:aws:wafv2:us-east-1:111122223333:global/webacl/cot/1"
 
 
 def props(**overrides) -> FrontendProps:
-    return FrontendProps(**{"bucket_name": "cot-frontend", "name_prefix": "cot", **overrides})
+    return FrontendProps(**{"bucket_name": "cot-frontend", "name_prefix": "cot", "web_acl_arn": WEB_ACL, **overrides})
 
 
 def build(**overrides):
@@ -133,7 +134,8 @@ def test_missing_paths_fall_back_to_the_spa(default_domain):
 def test_default_domain_uses_the_cloudfront_certificate(default_domain):
     distribution = only(default_domain, "aws_cloudfront_distribution")
     assert distribution["viewer_certificate"] == {"cloudfront_default_certificate": True}
-    assert "aliases" not in distribution and "web_acl_id" not in distribution
+    assert "aliases" not in distribution
+    assert distribution["web_acl_id"] == WEB_ACL  # the web ACL does not depend on the domain
     assert default_domain["output"]["frontend_url"]["value"] == f"https://{distribution_ref(default_domain, 'domain_name')}"
 
 
@@ -188,11 +190,9 @@ def test_attributes_are_outputs_of_the_right_resources(default_domain):
 @pytest.mark.parametrize(
     ("overrides", "distribution_skips"),
     [
-        ({}, ["CKV_AWS_86", "CKV_AWS_374", "CKV_AWS_310", "CKV_AWS_68", "CKV2_AWS_47", "CKV2_AWS_42", "CKV_AWS_174"]),
-        (
-            {"aliases": ("app.example.com",), "certificate_arn": CERTIFICATE, "web_acl_arn": "arn:aws:wafv2:us-east-1:111122223333:global/webacl/x/1"},
-            ["CKV_AWS_86", "CKV_AWS_374", "CKV_AWS_310"],
-        ),
+        # The WAF checks (CKV_AWS_68, CKV2_AWS_47) are never skipped: every distribution has the web ACL.
+        ({}, ["CKV_AWS_86", "CKV_AWS_374", "CKV_AWS_310", "CKV2_AWS_42", "CKV_AWS_174"]),
+        ({"aliases": ("app.example.com",), "certificate_arn": CERTIFICATE}, ["CKV_AWS_86", "CKV_AWS_374", "CKV_AWS_310"]),
     ],
 )
 def test_policy_scan_skips_follow_the_configuration(overrides, distribution_skips):
@@ -201,6 +201,28 @@ def test_policy_scan_skips_follow_the_configuration(overrides, distribution_skip
     frontend = captured["frontend"]
     assert list(checkov_skips(frontend.distribution)) == distribution_skips
     assert list(checkov_skips(frontend.bucket.bucket)) == ["CKV_AWS_18", "CKV2_AWS_62", "CKV_AWS_144", "CKV_AWS_145"]
+
+
+@pytest.mark.parametrize("overrides", [{}, {"aliases": ("app.example.com",), "certificate_arn": CERTIFICATE}])
+def test_waf_finding_is_never_accepted(overrides):
+    captured = {}
+    synth_construct(lambda stack: captured.setdefault("frontend", Frontend(stack, "frontend", props(**overrides))))
+    findings = accepted_findings(captured["frontend"].distribution)
+    assert findings, "the distribution accepts other findings, so an empty result would prove nothing"
+    assert "cloudfront_distributions_using_waf" not in findings
+
+
+def test_frontend_without_a_web_acl_is_refused_naming_the_field():
+    captured = {}
+
+    def make(stack):
+        Frontend(stack, "frontend", props(web_acl_arn=None))
+        captured["built"] = True
+
+    with pytest.raises(ValueError) as caught:
+        synth_construct(make)
+    assert str(caught.value) == "FrontendProps: web_acl_arn must be set: every distribution is behind the web ACL, but None was provided"
+    assert "built" not in captured
 
 
 def test_metrics():

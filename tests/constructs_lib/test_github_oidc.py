@@ -65,7 +65,7 @@ def doc():
         ROLES.update(branch=branch, env=env)
         repository = Repository(stack, "api-repository", RepositoryProps(name="cot-api", kms_key_arn="arn:aws:kms:us-east-1:111122223333:key/ecr"))
         service = FargateService(stack, "api-service", api_service_props())
-        frontend = Frontend(stack, "frontend", FrontendProps(bucket_name="cot-frontend", name_prefix="cot"))
+        frontend = Frontend(stack, "frontend", FrontendProps(bucket_name="cot-frontend", name_prefix="cot", web_acl_arn="arn:aws:wafv2:us-east-1:111122223333:global/webacl/cot/1"))
         repository.grant_push(branch)
         service.grant_deploy(branch, register_request_tags=DEPLOY_TAG)
         frontend.grant_upload(branch)

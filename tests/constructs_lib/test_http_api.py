@@ -1,4 +1,4 @@
-"""HTTP API: VPC link, Cloud Map integration, $default route and stage, CORS, logs, JWT."""
+"""HTTP API: VPC link, Cloud Map integration, $default route and stage, CORS, logs, JWT or REQUEST authorizer."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ import re
 import pytest
 from cdktf import Fn, TerraformOutput
 
-from constructs_lib.http_api import ACCESS_LOG_FIELDS, HttpApi, HttpApiProps
-from constructs_lib.policy import checkov_skips
+from constructs_lib.http_api import ACCESS_LOG_FIELDS, HttpApi, HttpApiProps, RequestAuthorizer
+from constructs_lib.policy import accepted_findings, checkov_skips
 from tests.support import logical_id, only, ref, resources, synth_construct
 
 SERVICE_ARN = "arn:aws:servicediscovery:us-east-1:111122223333:service/srv-abc"
 ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Pool"
+AUTHORIZER_INVOKE_ARN = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:111122223333:function:cot-origin-verify/invocations"
+ORIGIN_VERIFY = RequestAuthorizer(name="cot-api-origin-verify", function_invoke_arn=AUTHORIZER_INVOKE_ARN, identity_headers=("x-origin-verify",), result_ttl_seconds=120)
 REQUIRED = dict(
     name="cot-api",
     subnet_ids=("subnet-a", "subnet-b"),
@@ -38,6 +40,11 @@ def open_api():
 @pytest.fixture(scope="module")
 def jwt_api():
     return build(jwt_issuer=ISSUER, jwt_audience=("client-1",), throttling_burst_limit=50, throttling_rate_limit=20, log_retention_days=90)
+
+
+@pytest.fixture(scope="module")
+def request_api():
+    return build(request_authorizer=ORIGIN_VERIFY)
 
 
 def api_ref(document, attribute):
@@ -121,6 +128,34 @@ def test_jwt_authorizer_guards_the_route_with_the_pool_issuer_and_client(jwt_api
     assert route["authorizer_id"] == ref(jwt_api, "aws_apigatewayv2_authorizer", authorizer_id, "id")
 
 
+def test_request_authorizer_is_a_lambda_with_payload_2_0_simple_responses_and_the_header_as_identity(request_api):
+    authorizer = only(request_api, "aws_apigatewayv2_authorizer")
+    assert authorizer["authorizer_type"] == "REQUEST"
+    assert authorizer["name"] == "cot-api-origin-verify"
+    assert authorizer["authorizer_uri"] == AUTHORIZER_INVOKE_ARN
+    assert authorizer["authorizer_payload_format_version"] == "2.0"
+    assert authorizer["enable_simple_responses"] is True
+    assert authorizer["identity_sources"] == ["$request.header.x-origin-verify"]
+    assert authorizer["authorizer_result_ttl_in_seconds"] == 120
+    assert authorizer["api_id"] == api_ref(request_api, "id")
+    assert "jwt_configuration" not in authorizer
+
+
+def test_request_authorizer_guards_the_route_as_custom(request_api):
+    route = only(request_api, "aws_apigatewayv2_route")
+    authorizer_id = logical_id(resources(request_api, "aws_apigatewayv2_authorizer"), "http-api/request-authorizer")
+    assert route["authorization_type"] == "CUSTOM"
+    assert route["authorizer_id"] == ref(request_api, "aws_apigatewayv2_authorizer", authorizer_id, "id")
+
+
+def test_request_authorizer_identity_takes_every_header_given():
+    authorizer = RequestAuthorizer(name="a", function_invoke_arn=AUTHORIZER_INVOKE_ARN, identity_headers=("x-origin-verify", "authorization"))
+    document = build(request_authorizer=authorizer)
+    found = only(document, "aws_apigatewayv2_authorizer")
+    assert found["identity_sources"] == ["$request.header.x-origin-verify", "$request.header.authorization"]
+    assert found["authorizer_result_ttl_in_seconds"] == 300
+
+
 def test_throttling_and_retention_come_from_props(jwt_api):
     assert only(jwt_api, "aws_apigatewayv2_stage")["default_route_settings"] == {"throttling_burst_limit": 50, "throttling_rate_limit": 20}
     assert only(jwt_api, "aws_cloudwatch_log_group")["retention_in_days"] == 90
@@ -157,6 +192,15 @@ def test_policy_scan_skip_only_for_the_open_route():
     assert checkov_skips(captured["jwt"].default_route) == {}
 
 
+def test_a_request_authorizer_needs_no_open_route_excuse():
+    captured = {}
+    synth_construct(lambda stack: captured.setdefault("open", HttpApi(stack, "http-api", props())))
+    synth_construct(lambda stack: captured.setdefault("request", HttpApi(stack, "http-api", props(request_authorizer=ORIGIN_VERIFY))))
+    assert "apigatewayv2_api_authorizers_enabled" in accepted_findings(captured["open"].api)
+    assert checkov_skips(captured["request"].default_route) == {}
+    assert "apigatewayv2_api_authorizers_enabled" not in accepted_findings(captured["request"].api)
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
@@ -176,6 +220,10 @@ def test_policy_scan_skip_only_for_the_open_route():
         ({"jwt_issuer": ISSUER}, "jwt_audience must hold at least one client id with jwt_issuer, but none was provided"),
         ({"jwt_audience": ("c",)}, "jwt_audience needs jwt_issuer, but only jwt_audience ['c'] was provided"),
         ({"log_retention_days": 2}, "log_retention_days must be one of 1, 3, 5, 7, 14, 30,"),
+        (
+            {"jwt_issuer": ISSUER, "jwt_audience": ("c",), "request_authorizer": ORIGIN_VERIFY},
+            "jwt_issuer and request_authorizer exclude each other: a route has one authorizer",
+        ),
     ],
 )
 def test_props_name_the_field_the_allowed_values_and_the_value(overrides, message):
@@ -189,6 +237,19 @@ def test_props_report_every_problem_at_once():
     with pytest.raises(ValueError) as caught:
         props(subnet_ids=(), throttling_burst_limit=-1, cors_allow_origins=("*",))
     assert str(caught.value).count("; ") == 2
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"identity_headers": ()}, "RequestAuthorizer: identity_headers must hold at least one header, but none was provided"),
+        ({"result_ttl_seconds": 3601}, "RequestAuthorizer: result_ttl_seconds must be between 0 and 3600, but 3601 was provided"),
+    ],
+)
+def test_request_authorizer_props_name_the_field_and_the_value(overrides, message):
+    with pytest.raises(ValueError) as caught:
+        RequestAuthorizer(**{"name": "a", "function_invoke_arn": AUTHORIZER_INVOKE_ARN, "identity_headers": ("x-origin-verify",), **overrides})
+    assert str(caught.value) == message
 
 
 def test_tokens_are_not_checked_at_synth():

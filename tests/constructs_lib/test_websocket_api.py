@@ -1,4 +1,4 @@
-"""WebSocket API: internal NLB, v1 VPC link, per-route integrations, deployment, stage, account role."""
+"""WebSocket API: internal NLB, v1 VPC link, per-route integrations, $connect authorizer, deployment, stage, account role."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import re
 import pytest
 from cdktf import Fn, TerraformOutput
 
+from constructs_lib.http_api import RequestAuthorizer
 from constructs_lib.iam import ServiceRole, ServiceRoleProps
-from constructs_lib.policy import checkov_skips
+from constructs_lib.policy import accepted_findings, checkov_skips
 from constructs_lib.security_groups import AppSecurityGroup, AppSecurityGroupProps
 from constructs_lib.websocket_api import (
     ACCESS_LOG_FIELDS,
@@ -265,6 +266,89 @@ def test_metrics():
     assert api.metric_message_count().dimensions["Stage"] == "live"
     unhealthy = api.metric_unhealthy_hosts()
     assert (unhealthy.namespace, unhealthy.statistic, sorted(unhealthy.dimensions)) == ("AWS/NetworkELB", "Maximum", ["LoadBalancer", "TargetGroup"])
+
+
+# -- the $connect authorizer ---------------------------------------------------------------
+AUTHORIZER_INVOKE_ARN = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:111122223333:function:cot-origin-verify/invocations"
+CONNECT_AUTHORIZER = RequestAuthorizer(name="cot-ws-origin-verify", function_invoke_arn=AUTHORIZER_INVOKE_ARN, identity_headers=("x-origin-verify",))
+
+
+@pytest.fixture(scope="module")
+def authorized():
+    captured = {}
+
+    def make(stack):
+        api = captured["api"] = WebSocketApi(stack, "websocket-api", props(connect_authorizer=CONNECT_AUTHORIZER))
+        TerraformOutput(stack, "api_execution_arn", value=api.api_execution_arn)
+
+    return synth_construct(make), captured["api"]
+
+
+def test_connect_authorizer_is_a_lambda_request_authorizer_on_the_header(authorized):
+    document, _ = authorized
+    authorizer = only(document, "aws_apigatewayv2_authorizer")
+    assert authorizer["authorizer_type"] == "REQUEST"
+    assert authorizer["name"] == "cot-ws-origin-verify"
+    assert authorizer["authorizer_uri"] == AUTHORIZER_INVOKE_ARN
+    assert authorizer["api_id"] == api_ref(document, "id")
+    # WebSocket syntax, not the HTTP API's $request.header.*
+    assert authorizer["identity_sources"] == ["route.request.header.x-origin-verify"]
+    # HTTP API-only settings that API Gateway refuses on a WebSocket authorizer.
+    for setting in ("authorizer_payload_format_version", "enable_simple_responses", "authorizer_result_ttl_in_seconds"):
+        assert setting not in authorizer, setting
+
+
+def test_only_connect_is_authorized_the_other_routes_ride_the_connection(authorized):
+    document, api = authorized
+    found = integrations_by_route(document)
+    authorizer_id = logical_id(resources(document, "aws_apigatewayv2_authorizer"), "websocket-api/connect-authorizer")
+    connect = found["$connect"][0]
+    assert (connect["authorization_type"], connect["authorizer_id"]) == ("CUSTOM", ref(document, "aws_apigatewayv2_authorizer", authorizer_id, "id"))
+    for route_key in ("$disconnect", "$default"):
+        route = found[route_key][0]
+        assert route["authorization_type"] == "NONE" and "authorizer_id" not in route, route_key
+    # The policy scan: the authorized route needs no excuse, the others keep theirs; the API has an authorizer now.
+    assert checkov_skips(api.routes["$connect"]) == {}
+    assert all(list(checkov_skips(api.routes[key])) == ["CKV_AWS_309"] for key in ("$disconnect", "$default"))
+    assert "apigatewayv2_api_authorizers_enabled" not in accepted_findings(api.api)
+
+
+def test_without_an_authorizer_no_route_is_authorized(document):
+    assert not resources(document, "aws_apigatewayv2_authorizer")
+    assert {route.get("authorization_type", "NONE") for route in resources(document, "aws_apigatewayv2_route").values()} == {"NONE"}
+
+
+def evaluated_trigger(document) -> str:
+    """The deployment trigger with each route attribute it reads replaced by that route's configured value.
+
+    The trigger is an expression over the routes' attributes, the same text
+    with or without an authorizer; what Terraform hashes is the values it
+    reads, which are these.
+    """
+    trigger = only(document, "aws_apigatewayv2_deployment")["triggers"]["redeployment"]
+    routes = resources(document, "aws_apigatewayv2_route")
+
+    def value(match: re.Match[str]) -> str:
+        return repr(routes[match.group(1)].get(match.group(2)))
+
+    return re.sub(r"aws_apigatewayv2_route\.([^.\s,}]+)\.(authorization_type|authorizer_id)", value, trigger)
+
+
+def test_deployment_is_redone_when_the_authorizer_is_added(document, authorized):
+    with_authorizer, _ = authorized
+    for doc in (document, with_authorizer):
+        trigger = only(doc, "aws_apigatewayv2_deployment")["triggers"]["redeployment"]
+        for route_id in resources(doc, "aws_apigatewayv2_route"):
+            assert f"aws_apigatewayv2_route.{route_id}.authorization_type" in trigger
+            assert f"aws_apigatewayv2_route.{route_id}.authorizer_id" in trigger
+    before, after = evaluated_trigger(document), evaluated_trigger(with_authorizer)
+    assert before != after
+    assert "'CUSTOM'" in after and "'CUSTOM'" not in before
+
+
+def test_api_execution_arn_is_the_apis(authorized):
+    document, _ = authorized
+    assert document["output"]["api_execution_arn"]["value"] == api_ref(document, "execution_arn")
 
 
 # -- the account setting -------------------------------------------------------------------
