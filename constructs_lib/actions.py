@@ -200,7 +200,7 @@ CLOUDFRONT_INVALIDATION_ACTIONS = ("cloudfront:CreateInvalidation", "cloudfront:
 # -- The origin secret's rotation (tools.origin_secret) --------------------------------
 SECRETS_ROTATE_ACTIONS = ("secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue")
 KMS_SECRETS_ROTATE_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
-KEY_VALUE_STORE_ROTATE_ACTIONS = (
+KEYVALUESTORE_ROTATE_ACTIONS = (
     "cloudfront-keyvaluestore:DescribeKeyValueStore",
     "cloudfront-keyvaluestore:GetKey",
     "cloudfront-keyvaluestore:ListKeys",

@@ -47,7 +47,7 @@ from constructs import Construct
 
 from constructs_lib._validation import Problems
 from constructs_lib.ecs_updater import ARCHITECTURES, HANDLER, RUNTIME, stage_sources
-from constructs_lib.actions import KEY_VALUE_STORE_ROTATE_ACTIONS, KMS_SECRETS_ROTATE_ACTIONS, SECRETS_ROTATE_ACTIONS
+from constructs_lib.actions import KEYVALUESTORE_ROTATE_ACTIONS, KMS_SECRETS_ROTATE_ACTIONS, SECRETS_ROTATE_ACTIONS
 from constructs_lib.aws_context import AwsContext
 from constructs_lib.encryption import key_statements
 from constructs_lib.iam import Role, ServiceRole, ServiceRoleProps, Statement
@@ -202,7 +202,7 @@ class OriginVerification(Construct):
             [
                 Statement(sid="WriteTheSecret", actions=SECRETS_ROTATE_ACTIONS, resources=(self.secret.secret_arn,)),
                 *key_statements(self, props.secret_kms_key_arn, KMS_SECRETS_ROTATE_ACTIONS, via_service="secretsmanager", sid="EncryptTheSecret"),
-                Statement(sid="WriteTheStore", actions=KEY_VALUE_STORE_ROTATE_ACTIONS, resources=(self.key_value_store.arn,)),
+                Statement(sid="WriteTheStore", actions=KEYVALUESTORE_ROTATE_ACTIONS, resources=(self.key_value_store.arn,)),
             ],
         )
         self.function = CloudfrontFunction(

@@ -20,7 +20,7 @@ def test_every_list_is_a_tuple_of_service_prefixed_actions_without_wildcards():
 
 def test_lists_stay_within_their_service():
     for name, value in LISTS.items():
-        service = {"ECR": "ecr", "ECS": "ecs", "LOGS": "logs", "SECRETS": "secretsmanager", "SQS": "sqs", "DYNAMODB": "dynamodb", "KMS": "kms", "S3": "s3", "SNS": "sns", "CLOUDFRONT": "cloudfront", "IAM": "iam", "XRAY": "xray"}[name.split("_")[0]]
+        service = {"ECR": "ecr", "ECS": "ecs", "LOGS": "logs", "SECRETS": "secretsmanager", "SQS": "sqs", "DYNAMODB": "dynamodb", "KMS": "kms", "S3": "s3", "SNS": "sns", "CLOUDFRONT": "cloudfront", "KEYVALUESTORE": "cloudfront-keyvaluestore", "IAM": "iam", "XRAY": "xray"}[name.split("_")[0]]
         assert {action.split(":")[0] for action in value} == {service}, name
 
 

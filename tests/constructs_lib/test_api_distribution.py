@@ -122,7 +122,7 @@ def test_security_headers_hsts_and_nosniff(http):
     document, _ = http
     policy = only(document, "aws_cloudfront_response_headers_policy")
     headers = policy["security_headers_config"]
-    assert headers["strict_transport_security"] == {"access_control_max_age_sec": 63072000, "include_subdomains": True, "preload": False, "override": True}
+    assert headers["strict_transport_security"] == {"access_control_max_age_sec": 63072000, "include_subdomains": True, "preload": True, "override": True}
     assert headers["content_type_options"] == {"override": True}
     assert "cors_config" not in policy  # the HTTP API answers CORS itself
     policy_id = logical_id(resources(document, "aws_cloudfront_response_headers_policy"), "api-distribution/response-headers-policy")

@@ -11,11 +11,19 @@ from cdktf_cdktf_provider_aws.apigatewayv2_api import Apigatewayv2Api
 from cdktf_cdktf_provider_aws.apigatewayv2_authorizer import Apigatewayv2Authorizer
 
 from constructs_lib.logs import LogGroup
-from constructs_lib.origin_verify import OriginVerification, OriginVerificationProps, authorizer_log_group_props, viewer_request_code
+from constructs_lib.origin_verify import (
+    OriginVerification,
+    OriginVerificationProps,
+    authorizer_log_group_props,
+    origin_secret_props,
+    viewer_request_code,
+)
+from constructs_lib.secrets import Secret
 from constructs_lib.policy import checkov_skips
 from tests.support import at, data_sources, logical_id, only, ref, resources, synth_construct
 
 KEY = "arn:aws:kms:us-east-1:111122223333:key/secrets"
+ROLES = "arn:aws:iam::111122223333:role/"
 ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Pool"
 
 
@@ -24,7 +32,9 @@ def build(**overrides):
 
     def make(stack):
         log_group = LogGroup(stack, "authorizer-log-group", authorizer_log_group_props("cot", 30, None))
-        props = OriginVerificationProps(**{"name": "cot", "secret_kms_key_arn": KEY, "log_group": log_group, **overrides})
+        # Made elsewhere in the stacks (the data layer), as here beside the construct.
+        secret = Secret(stack, "origin-secret", origin_secret_props("cot", KEY, ROLES))
+        props = OriginVerificationProps(**{"name": "cot", "secret_kms_key_arn": KEY, "log_group": log_group, "secret": secret, **overrides})
         captured["verification"] = verification = OriginVerification(stack, "origin-verify", props)
         api = Apigatewayv2Api(stack, "api", name="cot-api", protocol_type="HTTP")
         authorizer = Apigatewayv2Authorizer(
@@ -72,31 +82,47 @@ def test_neither_store_gets_a_value_from_terraform(default):
     assert only(document, "aws_cloudfront_key_value_store")["name"] == "cot-origin-verify"
 
 
-def test_only_the_authorizer_role_reads_the_secret(default):
+def test_only_the_authorizer_and_the_rotator_read_the_secret(default):
+    """The secret names its two readers by the names the roles get (it is made in a layer below them)."""
     document, _ = default
-    role_arn = item_ref(document, "aws_iam_role", "origin-verify/role", "arn")
-    secret_arn = item_ref(document, "aws_secretsmanager_secret", "origin-verify/secret", "arn")
+    names = {role["name"] for role in resources(document, "aws_iam_role").values()}
+    assert names == {"cot-origin-verify", "cot-origin-verify-rotator"}
+    readers = [f"{ROLES}cot-origin-verify", f"{ROLES}cot-origin-verify-rotator"]
+    secret_arn = item_ref(document, "aws_secretsmanager_secret", "origin-secret", "arn")
     policy = only(document, "aws_secretsmanager_secret_policy")
     assert policy["secret_arn"] == secret_arn and policy["block_public_policy"] is True
-    statements = {statement["sid"]: statement for statement in policy_document(document, "origin-verify/secret/policy-document")["statement"]}
+    statements = {statement["sid"]: statement for statement in policy_document(document, "origin-secret/policy-document")["statement"]}
     allow = statements["ReadersReadTheValue"]
     assert allow["effect"] == "Allow"
-    assert allow["condition"] == [{"test": "ArnEquals", "variable": "aws:PrincipalArn", "values": [role_arn]}]
+    assert allow["condition"] == [{"test": "ArnEquals", "variable": "aws:PrincipalArn", "values": readers}]
     deny = statements["DenyTheValueToAllButTheReaders"]
     assert deny["effect"] == "Deny" and deny["actions"] == ["secretsmanager:GetSecretValue"]
-    readers = deny["condition"][0]["values"]
-    assert readers[0] == role_arn and len(readers) == 2 and readers[1].endswith(":root")  # the role, and the account's root user
+    values = deny["condition"][0]["values"]
+    assert values[:2] == readers and len(values) == 3 and values[2].endswith(":root")  # the two roles, and the account's root user
+
+
+def test_the_rotator_is_assumed_from_the_account_and_writes_only_the_secret_and_the_store(default):
+    document, _ = default
+    (trust,) = policy_document(document, "origin-verify/rotator/trust")["statement"]
+    (principal,) = trust["principals"]
+    assert principal["type"] == "AWS" and principal["identifiers"][0].endswith(":root") and trust["actions"] == ["sts:AssumeRole"]
+    write, encrypt, store = policy_document(document, "origin-verify/rotator/rotate-policy-document")["statement"]
+    assert sorted(write["actions"]) == ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"]
+    assert write["resources"] == [item_ref(document, "aws_secretsmanager_secret", "origin-secret", "arn")]
+    assert (sorted(encrypt["actions"]), encrypt["resources"]) == (["kms:Decrypt", "kms:GenerateDataKey"], [KEY])
+    assert encrypt["condition"][0]["variable"] == "kms:ViaService"
+    assert all(action.startswith("cloudfront-keyvaluestore:") and "Delete" not in action for action in store["actions"])
+    assert store["resources"] == [item_ref(document, "aws_cloudfront_key_value_store", "origin-verify/key-value-store", "arn")]
 
 
 def test_the_role_reads_exactly_this_secret_decrypts_through_secrets_manager_and_writes_only_its_log_streams(default):
     document, _ = default
     role = item_ref(document, "aws_iam_role", "origin-verify/role", "id")
-    policies = resources(document, "aws_iam_role_policy")
-    assert {policy["name"] for policy in policies.values()} == {"secret-read", "authorizer-log-group-write"}
-    assert all(policy["role"] == role for policy in policies.values())
-    read, decrypt = policy_document(document, "origin-verify/role/secret-read-policy-document")["statement"]
+    policies = [policy for policy in resources(document, "aws_iam_role_policy").values() if policy["role"] == role]
+    assert {policy["name"] for policy in policies} == {"origin-secret-read", "authorizer-log-group-write"}
+    read, decrypt = policy_document(document, "origin-verify/role/origin-secret-read-policy-document")["statement"]
     assert sorted(read["actions"]) == ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
-    assert read["resources"] == [item_ref(document, "aws_secretsmanager_secret", "origin-verify/secret", "arn")]
+    assert read["resources"] == [item_ref(document, "aws_secretsmanager_secret", "origin-secret", "arn")]
     assert (decrypt["actions"], decrypt["resources"]) == (["kms:Decrypt"], [KEY])
     (via,) = decrypt["condition"]
     assert (via["test"], via["variable"]) == ("StringEquals", "kms:ViaService")
@@ -112,7 +138,9 @@ def test_the_role_is_lambdas_and_the_function_waits_for_its_grants(default):
     assert trust["principals"] == [{"type": "Service", "identifiers": ["lambda.amazonaws.com"]}]
     function = only(document, "aws_lambda_function")
     assert function["role"] == item_ref(document, "aws_iam_role", "origin-verify/role", "arn")
-    assert sorted(function["depends_on"]) == sorted(f"aws_iam_role_policy.{name}" for name in resources(document, "aws_iam_role_policy"))
+    role = item_ref(document, "aws_iam_role", "origin-verify/role", "id")
+    own = [name for name, policy in resources(document, "aws_iam_role_policy").items() if policy["role"] == role]
+    assert sorted(function["depends_on"]) == sorted(f"aws_iam_role_policy.{name}" for name in own)
 
 
 # -- the authorizer function -------------------------------------------------------------------
@@ -120,7 +148,7 @@ def test_authorizer_reads_the_secret_by_reference_and_the_header_name(default):
     document, _ = default
     function = only(document, "aws_lambda_function")
     assert function["environment"]["variables"] == {
-        "SECRET_ARN": item_ref(document, "aws_secretsmanager_secret", "origin-verify/secret", "arn"),
+        "SECRET_ARN": item_ref(document, "aws_secretsmanager_secret", "origin-secret", "arn"),
         "HEADER_NAME": "x-origin-verify",
         "SECRET_CACHE_SECONDS": "60",
     }
@@ -134,7 +162,7 @@ def test_with_sso_the_authorizer_checks_the_pools_token_too(with_sso):
     document, _ = with_sso
     variables = only(document, "aws_lambda_function")["environment"]["variables"]
     assert (variables["JWT_ISSUER"], variables["JWT_AUDIENCE"]) == (ISSUER, "client-a,client-b")
-    assert variables["SECRET_ARN"] == item_ref(document, "aws_secretsmanager_secret", "origin-verify/secret", "arn")
+    assert variables["SECRET_ARN"] == item_ref(document, "aws_secretsmanager_secret", "origin-secret", "arn")
 
 
 def test_secret_cache_follows_the_props():
@@ -247,11 +275,15 @@ def test_grant_invoke_lets_one_api_gateway_authorizer_invoke_it(default):
 
 
 # -- props ------------------------------------------------------------------------------------------
-def a_log_group():
+def a_log_group_and_secret() -> dict:
     import cdktf
     from cdktf import TerraformStack
 
-    return LogGroup(TerraformStack(cdktf.Testing.app(), "test"), "log-group", authorizer_log_group_props("cot", 30, None))
+    stack = TerraformStack(cdktf.Testing.app(), "test")
+    return {
+        "log_group": LogGroup(stack, "log-group", authorizer_log_group_props("cot", 30, None)),
+        "secret": Secret(stack, "secret", origin_secret_props("cot", KEY, ROLES)),
+    }
 
 
 @pytest.mark.parametrize(
@@ -270,18 +302,18 @@ def a_log_group():
 )
 def test_props_name_the_field_the_allowed_values_and_the_value(overrides, message):
     with pytest.raises(ValueError) as caught:
-        OriginVerificationProps(**{"name": "cot", "secret_kms_key_arn": KEY, "log_group": a_log_group(), **overrides})
+        OriginVerificationProps(**{"name": "cot", "secret_kms_key_arn": KEY, **a_log_group_and_secret(), **overrides})
     assert str(caught.value).startswith("OriginVerificationProps: ")
     assert message in str(caught.value)
 
 
 def test_props_report_every_problem_at_once():
     with pytest.raises(ValueError) as caught:
-        OriginVerificationProps(name="", secret_kms_key_arn=KEY, log_group=a_log_group(), memory_mib=1, timeout_seconds=0)
+        OriginVerificationProps(name="", secret_kms_key_arn=KEY, **a_log_group_and_secret(), memory_mib=1, timeout_seconds=0)
     assert str(caught.value).count("; ") == 2
 
 
 def test_authorizer_log_group_is_named_for_the_function():
     props = authorizer_log_group_props("cot", 14, KEY)
     assert (props.name, props.retention_days, props.kms_key_arn) == ("/aws/lambda/cot-origin-verify", 14, KEY)
-    assert props.name == f"/aws/lambda/{OriginVerificationProps(name='cot', secret_kms_key_arn=None, log_group=a_log_group()).function_name}"
+    assert props.name == f"/aws/lambda/{OriginVerificationProps(name='cot', secret_kms_key_arn=None, **a_log_group_and_secret()).function_name}"

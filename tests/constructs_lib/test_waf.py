@@ -63,28 +63,29 @@ def managed_statement(rule: dict) -> dict:
 
 
 # -- order and priorities ---------------------------------------------------------------
-def test_rate_rule_first_then_reputation_common_and_known_bad_inputs(default):
+def test_rate_rule_first_then_reputation_common_known_bad_inputs_and_anonymous_ips(default):
     document, _ = default
     assert [(rule["name"], rule["priority"]) for rule in rules_of(document)] == [
         (RATE_RULE, 0),
         (IP_REPUTATION, 1),
         (COMMON, 2),
         (KNOWN_BAD_INPUTS, 3),
+        (ANONYMOUS_IP, 4),
     ]
 
 
-@pytest.mark.parametrize(
-    ("settings", "appended"),
-    [
-        (WafRuleSettings(enable_anonymous_ip_list=True), [(ANONYMOUS_IP, 4)]),
-        (WafRuleSettings(enable_bot_control=True), [(BOT_CONTROL, 4)]),
-        (WafRuleSettings(enable_anonymous_ip_list=True, enable_bot_control=True), [(ANONYMOUS_IP, 4), (BOT_CONTROL, 5)]),
-    ],
-)
-def test_optional_groups_are_appended_only_when_enabled(settings, appended):
-    document, _ = build(settings)
-    base = [(RATE_RULE, 0), (IP_REPUTATION, 1), (COMMON, 2), (KNOWN_BAD_INPUTS, 3)]
-    assert [(rule["name"], rule["priority"]) for rule in rules_of(document)] == base + appended
+def test_the_anonymous_ip_list_counts_unless_enabled(default):
+    """Always in the ACL (checkov's CKV2_AWS_47 wants it), blocking only when the config says so."""
+    document, _ = default
+    assert by_name(document)[ANONYMOUS_IP]["override_action"] == [{"count": [{}]}]
+    document, _ = build(WafRuleSettings(enable_anonymous_ip_list=True))
+    assert by_name(document)[ANONYMOUS_IP]["override_action"] == [{"none": [{}]}]
+
+
+def test_bot_control_is_appended_only_when_enabled():
+    document, _ = build(WafRuleSettings(enable_bot_control=True))
+    base = [(RATE_RULE, 0), (IP_REPUTATION, 1), (COMMON, 2), (KNOWN_BAD_INPUTS, 3), (ANONYMOUS_IP, 4)]
+    assert [(rule["name"], rule["priority"]) for rule in rules_of(document)] == [*base, (BOT_CONTROL, 5)]
 
 
 def test_managed_groups_are_aws_groups_that_apply_their_own_actions(everything):
@@ -166,9 +167,9 @@ def test_acl_and_its_logging_use_the_us_east_1_provider_when_given():
 @pytest.mark.parametrize(
     ("settings", "capacity"),
     [
-        (WafRuleSettings(), 927),
+        (WafRuleSettings(), 977),
         (WafRuleSettings(enable_anonymous_ip_list=True), 977),
-        (WafRuleSettings(enable_bot_control=True), 977),
+        (WafRuleSettings(enable_bot_control=True), 1027),
         (WafRuleSettings(enable_anonymous_ip_list=True, enable_bot_control=True), 1027),
     ],
 )
