@@ -14,9 +14,12 @@ included), optionally the anonymous-IP list and Bot Control. Every rule
 publishes CloudWatch metrics (``AWS/WAFV2``, dimensions ``WebACL`` and
 ``Rule``, in us-east-1) and keeps sampled requests. Default action: allow.
 
-The rules are written as Terraform's own ``rule`` blocks (an override of the
-generated resource, whose bindings expose only ``rule_json``): the output
-stays plain Terraform that the HCL export, checkov and a reviewer read.
+The rules are written as Terraform's own ``rule`` blocks: the generated
+bindings type a rule's ``statement`` as "any", which cdktf would write as an
+attribute, so the blocks go into the JSON as an override and into the HCL
+export with the block markers cdktf's renderer reads (``WebAclResource``).
+Not ``rule_json``: checkov reads only ``rule`` blocks, and a reviewer reads
+blocks too.
 
 Logging: every request WAF evaluated goes to a log group named
 ``aws-waf-logs-*`` (WAF's requirement) in us-east-1, KMS-encrypted, with
@@ -28,6 +31,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from typing import Any
+
+import jsii
 from cdktf import TerraformProvider
 from cdktf_cdktf_provider_aws.wafv2_web_acl import Wafv2WebAcl, Wafv2WebAclDefaultAction, Wafv2WebAclDefaultActionAllow, Wafv2WebAclVisibilityConfig
 from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
@@ -140,13 +146,40 @@ class EdgeWebAclProps:
         problems.raise_if_any()
 
 
+def _hcl_blocks(value: Any) -> Any:
+    """A ``rule`` value in the form cdktf's HCL renderer writes as nested blocks (a list of objects is a block)."""
+    if isinstance(value, list) and all(isinstance(item, dict) for item in value):
+        return {
+            "value": [{key: _hcl_blocks(inner) for key, inner in item.items()} for item in value],
+            "isBlock": True,
+            "type": "list",
+            "storageClassType": "list",
+        }
+    return value
+
+
+class WebAclResource(Wafv2WebAcl):
+    """``aws_wafv2_web_acl`` whose ``rule`` blocks are plain Terraform in the JSON and in the HCL export."""
+
+    def set_rules(self, rules: list[dict[str, Any]]) -> None:
+        self._rules = rules
+        self.add_override("rule", rules)
+
+    @jsii.member(jsii_name="toHclTerraform")
+    def to_hcl_terraform(self) -> Any:
+        hcl = super().to_hcl_terraform()
+        for body in hcl["resource"]["aws_wafv2_web_acl"].values():
+            body["rule"] = _hcl_blocks(self._rules)
+        return hcl
+
+
 class EdgeWebAcl(Construct):
     """One CloudFront-scope web ACL and its logging."""
 
     def __init__(self, scope: Construct, construct_id: str, props: EdgeWebAclProps) -> None:
         super().__init__(scope, construct_id)
         self.props = props
-        self.web_acl = Wafv2WebAcl(
+        self.web_acl = WebAclResource(
             self,
             "web-acl",
             name=props.name,
@@ -158,7 +191,7 @@ class EdgeWebAcl(Construct):
             ),
             provider=props.provider,
         )
-        self.web_acl.add_override("rule", rule_blocks(props.rules))
+        self.web_acl.set_rules(rule_blocks(props.rules))
         self.logging = Wafv2WebAclLoggingConfiguration(
             self,
             "logging",
