@@ -49,6 +49,9 @@ ECS_DEPLOY_ACTIONS = (
 )
 # On the service's ARN.
 ECS_SERVICE_DEPLOY_ACTIONS = ("ecs:DescribeServices", "ecs:UpdateService")
+ECS_SERVICE_DESCRIBE_ACTIONS = ("ecs:DescribeServices",)
+# Granted with an ``ecs:task-definition`` condition: the service may be pointed at its own family only.
+ECS_SERVICE_UPDATE_ACTIONS = ("ecs:UpdateService",)
 # No resource-level permissions (IAM service authorization reference: no
 # resource type for these actions), so on "*"; RegisterTaskDefinition is
 # narrowed by a condition on the request's tags instead.

@@ -61,7 +61,8 @@ from constructs import Construct
 from constructs_lib._validation import Problems, is_token
 from constructs_lib.actions import (
     ECS_REGISTER_TASK_DEFINITION_ACTIONS,
-    ECS_SERVICE_DEPLOY_ACTIONS,
+    ECS_SERVICE_DESCRIBE_ACTIONS,
+    ECS_SERVICE_UPDATE_ACTIONS,
     ECS_TAG_ON_REGISTER_ACTIONS,
     ECS_TASK_DEFINITION_READ_ACTIONS,
     ECS_TASK_DEFINITION_TAGS_READ_ACTIONS,
@@ -468,7 +469,12 @@ class FargateService(Construct):
         exactly those tags, and ``ecs:TagResource`` (needed to register with
         tags) is on this family's revisions only. Default: no tag condition.
         ``--wait`` reads deployments with DescribeServices, already granted on
-        this service.
+        this service. UpdateService carries the ``ecs:task-definition``
+        condition (the revision the request names, ArnLike this family's
+        revisions; tools.ecs_deploy always names one): without it, a role
+        allowed to update this service could point it at any family's revision,
+        and in a shared account staging's deployer could run production's task
+        definition, with production's roles and secret, on staging's service.
         """
         family_revisions = self.task_definition_family_arn_pattern
         register_conditions = tuple(
@@ -477,7 +483,13 @@ class FargateService(Construct):
         role.grant(
             f"{self.node.id}-deploy",
             [
-                Statement(sid="DeployService", actions=ECS_SERVICE_DEPLOY_ACTIONS, resources=(self.service_arn,)),
+                Statement(sid="DescribeService", actions=ECS_SERVICE_DESCRIBE_ACTIONS, resources=(self.service_arn,)),
+                Statement(
+                    sid="DeployOwnRevisions",
+                    actions=ECS_SERVICE_UPDATE_ACTIONS,
+                    resources=(self.service_arn,),
+                    conditions=(Condition("ArnLike", "ecs:task-definition", (family_revisions,)),),
+                ),
                 # No resource-level permissions for these two (IAM service authorization reference).
                 Statement(sid="ReadTaskDefinitions", actions=ECS_TASK_DEFINITION_READ_ACTIONS, resources=("*",)),
                 Statement(

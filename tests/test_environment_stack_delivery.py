@@ -138,7 +138,12 @@ def test_the_role_gets_exactly_the_deploy_grants_on_this_stacks_resources(stacks
 
         service_statements = {s["sid"]: s for s in grants[f"{role}-service-deploy"]}
         service_name = "api-service" if role == "api" else "worker-service"
-        assert service_statements["DeployService"]["resources"] == [by_name(doc, "aws_ecs_service", service_name, "id")]
+        service_id = by_name(doc, "aws_ecs_service", service_name, "id")
+        assert service_statements["DescribeService"]["resources"] == service_statements["DeployOwnRevisions"]["resources"] == [service_id]
+        # Only to revisions of this environment's own family: never staging's service on production's task definition.
+        (own_family,) = service_statements["DeployOwnRevisions"]["condition"]
+        assert (own_family["test"], own_family["variable"]) == ("ArnLike", "ecs:task-definition")
+        assert own_family["values"] == service_statements["ReadRevisionTags"]["resources"]
         assert service_statements["RegisterTaskDefinitions"]["condition"] == [
             {"test": "StringEquals", "variable": "aws:RequestTag/deployed-by", "values": ["tools.ecs_deploy"]}
         ]
@@ -226,7 +231,8 @@ def test_staging_updater_role_deploys_exactly_the_two_services_as_the_deploy_rol
         statements = grants[f"{role}-service-deploy"]
         assert statements == deploy_role[f"{role}-service-deploy"]
         by_sid = {statement["sid"]: statement for statement in statements}
-        assert by_sid["DeployService"]["resources"] == [by_name(doc, "aws_ecs_service", service_name, "id")]
+        assert by_sid["DeployOwnRevisions"]["resources"] == [by_name(doc, "aws_ecs_service", service_name, "id")]
+        assert by_sid["DeployOwnRevisions"]["condition"][0]["values"][0].endswith(f":task-definition/{config.resource_prefix}-{role}:*")
         assert by_sid["RegisterTaskDefinitions"]["condition"] == [
             {"test": "StringEquals", "variable": "aws:RequestTag/deployed-by", "values": ["tools.ecs_deploy"]}
         ]

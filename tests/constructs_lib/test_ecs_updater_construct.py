@@ -238,12 +238,12 @@ def test_role_may_only_deploy_the_service_write_its_logs_send_to_its_dlq_and_tra
     grants = role_grants(doc, "updater")
     assert sorted(grants) == ["api-deploy", "dlq-send", "log-group-write", "xray-write"]
     by_sid = {statement["sid"]: statement for statement in grants["api-deploy"]}
-    assert by_sid["DeployService"] == {
-        "sid": "DeployService",
-        "effect": "Allow",
-        "actions": ["ecs:DescribeServices", "ecs:UpdateService"],
-        "resources": [ref(doc, "aws_ecs_service", *resources(doc, "aws_ecs_service"), "id")],
-    }
+    service = ref(doc, "aws_ecs_service", *resources(doc, "aws_ecs_service"), "id")
+    assert by_sid["DescribeService"] == {"sid": "DescribeService", "effect": "Allow", "actions": ["ecs:DescribeServices"], "resources": [service]}
+    # The updater may point the service at revisions of the service's own family only.
+    assert by_sid["DeployOwnRevisions"]["actions"] == ["ecs:UpdateService"] and by_sid["DeployOwnRevisions"]["resources"] == [service]
+    ((test, variable, values),) = [(c["test"], c["variable"], c["values"]) for c in by_sid["DeployOwnRevisions"]["condition"]]
+    assert (test, variable) == ("ArnLike", "ecs:task-definition") and values == by_sid["ReadRevisionTags"]["resources"]
     assert by_sid["RegisterTaskDefinitions"]["condition"] == [
         {"test": "StringEquals", "variable": "aws:RequestTag/deployed-by", "values": ["tools.ecs_deploy"]}
     ]

@@ -189,7 +189,14 @@ def test_deploy_the_service_register_revisions_and_pass_only_its_roles_to_ecs(do
     service_arn = only_ref(doc, "aws_ecs_service", "id")
     revisions = f"arn:{c['partition']}:ecs:{c['region']}:{c['account']}:task-definition/cot-api:*"
     assert statements(doc, "branch/api-service-deploy-policy-document") == [
-        {"sid": "DeployService", "effect": "Allow", "actions": ["ecs:DescribeServices", "ecs:UpdateService"], "resources": [service_arn]},
+        {"sid": "DescribeService", "effect": "Allow", "actions": ["ecs:DescribeServices"], "resources": [service_arn]},
+        {
+            "sid": "DeployOwnRevisions",
+            "effect": "Allow",
+            "actions": ["ecs:UpdateService"],
+            "resources": [service_arn],
+            "condition": [{"test": "ArnLike", "variable": "ecs:task-definition", "values": [revisions]}],
+        },
         {"sid": "ReadTaskDefinitions", "effect": "Allow", "actions": ["ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions"], "resources": ["*"]},
         {
             "sid": "RegisterTaskDefinitions",
