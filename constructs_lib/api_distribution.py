@@ -78,7 +78,6 @@ FINDINGS_ACCEPTED = {
     "cloudfront_distributions_logging_enabled": CHECKS_NOT_APPLICABLE["CKV_AWS_86"],
     "cloudfront_distributions_geo_restrictions_enabled": CHECKS_NOT_APPLICABLE["CKV_AWS_374"],
     "cloudfront_distributions_field_level_encryption_enabled": "The API's bodies travel over TLS end to end (viewer and origin); field-level encryption would make every field opaque to the API that must read it",
-    "cloudfront_distributions_multiple_origin_failover_configured": CHECKS_NOT_APPLICABLE["CKV_AWS_310"],
     "cloudfront_distributions_default_root_object": CHECKS_NOT_APPLICABLE["CKV_AWS_305"],
 }
 

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -31,7 +32,7 @@ from tests.conftest import PROJECT_ROOT
 from tests.harness.emulator import ClientFactory, prepare_emulated_copy, read_stack, reset_emulator
 from tests.harness.legacy import LEGACY_BACKEND, apply_legacy, read_object
 from tests.harness.moto_server import MotoServer
-from tests.harness.terraform import ProviderServer, Terraform, terraform_env as make_terraform_env
+from tests.harness.terraform import REATTACH_VAR, ProviderServer, Terraform, terraform_env as make_terraform_env
 from tools.adopt import HARMLESS_REPLACEMENTS, PROTECTED_TYPES
 
 pytestmark = [pytest.mark.terraform, pytest.mark.emulated, pytest.mark.xdist_group("emulated-adopt")]
@@ -124,11 +125,17 @@ def plan_apply_replan(adoption: Adoption, synth: Path, stack: str) -> tuple[dict
     """Init a synthesized stack against the emulator, save its plan, apply exactly that plan, and plan again
     (with a refresh: what the emulator now reports). Returns (the plan's JSON, the plan after)."""
     workdir = prepare_emulated_copy(synth / "stacks" / stack, adoption.root / "apply" / stack, adoption.endpoint)
-    terraform = Terraform(workdir, adoption.terraform_env)
-    terraform.init(backend=True)
-    plan = terraform.plan_json()
-    terraform.run("apply", "-input=false", f"-parallelism={terraform.parallelism}", "tfplan")
-    return plan, terraform.plan()
+    with ExitStack() as resources:
+        env = adoption.terraform_env
+        if (workdir / "assets").is_dir() and REATTACH_VAR in env:
+            # The provider opens a Lambda's asset (the edge's authorizer) relative to its own cwd,
+            # so such a stack gets a provider process started in its working directory (as deployed_stack does).
+            env = resources.enter_context(ProviderServer(env, workdir.parent / f"{stack}.provider.log", cwd=workdir)).env
+        terraform = Terraform(workdir, env)
+        terraform.init(backend=True)
+        plan = terraform.plan_json()
+        terraform.run("apply", "-input=false", f"-parallelism={terraform.parallelism}", "tfplan")
+        return plan, terraform.plan()
 
 
 def apply_adopted_stacks(adoption: Adoption, synth: Path) -> dict[str, tuple[dict[str, Any], Any]]:

@@ -228,3 +228,27 @@ def test_distribution_keeps_function_association_web_acl_and_policies(clients: C
     got = cloudfront.get_distribution_config(Id=created["Id"])
     assert got["DistributionConfig"]["WebACLId"] == second_acl
     assert got["DistributionConfig"]["DefaultCacheBehavior"]["FunctionAssociations"] == associations
+
+
+def test_get_authorizers_lists_what_the_api_holds(clients: ClientFactory) -> None:
+    """The live audit lists an API's authorizers (GetAuthorizers); the shim answers with the ones created, as AWS."""
+    apigateway = clients("apigatewayv2")
+    api = apigateway.create_api(Name="shim-authorizers", ProtocolType="HTTP")["ApiId"]
+    assert apigateway.get_authorizers(ApiId=api)["Items"] == []
+    created = apigateway.create_authorizer(
+        ApiId=api,
+        AuthorizerType="REQUEST",
+        Name="origin-verify",
+        AuthorizerUri="arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:f/invocations",
+        IdentitySource=["$request.header.x-origin-verify"],
+        AuthorizerPayloadFormatVersion="2.0",
+        EnableSimpleResponses=True,
+    )
+    (listed,) = apigateway.get_authorizers(ApiId=api)["Items"]
+    assert (listed["AuthorizerId"], listed["AuthorizerType"], listed["IdentitySource"]) == (
+        created["AuthorizerId"], "REQUEST", ["$request.header.x-origin-verify"]
+    )
+    apigateway.delete_authorizer(ApiId=api, AuthorizerId=created["AuthorizerId"])
+    assert apigateway.get_authorizers(ApiId=api)["Items"] == []
+    with pytest.raises(apigateway.exceptions.NotFoundException):
+        apigateway.get_authorizers(ApiId="missing")

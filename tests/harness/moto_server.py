@@ -451,6 +451,23 @@ def _utc_now() -> datetime.datetime:
 
 
 @shim
+def apigatewayv2_get_authorizers() -> None:
+    """Gap: API Gateway v2 GetAuthorizers (the list of an API's authorizers)
+    is not implemented, though moto keeps each API's authorizers (Create,
+    Get, Update and Delete work). Terraform never lists them; the live audit
+    does (prowler's apigatewayv2_api_authorizers_enabled), and would report
+    the origin-verify authorizers missing. Answer with the API's authorizers,
+    as AWS does ({"items": [...]})."""
+    from moto.apigatewayv2.responses import ApiGatewayV2Response as R
+
+    def get_authorizers(self: R):  # type: ignore[no-untyped-def]
+        api = self.apigatewayv2_backend.get_api(self.path.split("/")[-2])  # NotFound for an unknown API
+        return 200, {}, json.dumps({"items": [authorizer.to_json() for authorizer in api.authorizers.values()]})
+
+    R.get_authorizers = get_authorizers
+
+
+@shim
 def apigatewayv2_deployments() -> None:
     """Gap: API Gateway v2 CreateDeployment/GetDeployment/DeleteDeployment are
     not implemented (404), so aws_apigatewayv2_deployment (the WebSocket API's
