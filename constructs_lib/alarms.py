@@ -11,7 +11,9 @@ receives anything; Terraform cannot confirm it).
 over several, sending both ALARM and OK to the topic, so whoever was paged
 also hears that it is over. INSUFFICIENT_DATA pages nobody: each alarm
 chooses ``treat_missing_data`` instead, and says why (see the functions
-below, one per kind of alarm this project raises).
+below, one per kind of alarm this project raises). A release gate
+(``AlarmProps.release_gate``) is the one kind that notifies nobody: ECS
+reads its state during a deployment of the service that names it.
 
 Each alarm also yields a dashboard graph of exactly what it evaluates
 (``MetricAlarm.widget``), threshold included.
@@ -196,7 +198,14 @@ class AlarmProps:
         most a day (CloudWatch's limit). Default 1.
     datapoints_to_alarm: of those, how many must breach, 1 to
         evaluation_periods. Default 0: all of them.
-    action_arns: where ALARM and OK go (the alarm topic), at least one.
+    action_arns: where ALARM and OK go (the alarm topic), at least one,
+        unless release_gate.
+    release_gate: the alarm gates rolling deployments: an ECS service names
+        it in its deployment alarms, and ECS, its consumer, reads its state
+        and fails (and rolls back) a deployment during which it is in ALARM.
+        It may then have no action_arns: whoever must hear about the failure
+        hears it from a paging alarm (the operations layer's) or the deploy.
+        Default False: an alarm nobody hears is noise.
     provider: an aws provider of the region the metrics are published in,
         when that is not the stack's (CloudFront's and WAF's: us-east-1).
         Default None: the stack's.
@@ -213,6 +222,7 @@ class AlarmProps:
     expression_label: str = ""
     evaluation_periods: int = 1
     datapoints_to_alarm: int = 0
+    release_gate: bool = False
     provider: TerraformProvider | None = None
 
     def __post_init__(self) -> None:
@@ -238,8 +248,11 @@ class AlarmProps:
             problems.between("evaluation_periods", self.evaluation_periods, 1, max(1, MAX_EVALUATION_RANGE_SECONDS // periods[-1]))
         if self.datapoints_to_alarm != 0:
             problems.between("datapoints_to_alarm", self.datapoints_to_alarm, 1, self.evaluation_periods)
-        if not self.action_arns:
-            problems.add("action_arns must hold at least one ARN (an alarm nobody hears is noise), but none was provided")
+        if not self.action_arns and not self.release_gate:
+            problems.add(
+                "action_arns must hold at least one ARN (an alarm nobody hears is noise; a release gate, which ECS reads, "
+                "says so with release_gate=True), but none was provided"
+            )
         problems.raise_if_any()
 
     @property
@@ -266,8 +279,9 @@ class MetricAlarm(Construct):
             datapoints_to_alarm=props.effective_datapoints_to_alarm,
             treat_missing_data=props.treat_missing_data,
             actions_enabled=True,
-            alarm_actions=list(props.action_arns),
-            ok_actions=list(props.action_arns),
+            # None, not []: a release gate notifies nobody, and leaving the arguments out is what reads back.
+            alarm_actions=list(props.action_arns) or None,
+            ok_actions=list(props.action_arns) or None,
             provider=props.provider,
         )
         if props.expression:
@@ -346,6 +360,38 @@ def queue_not_empty_alarm(*, name: str, visible_messages: Metric, action_arns: t
         threshold=0,
         treat_missing_data="notBreaching",
         action_arns=action_arns,
+    )
+
+
+def queue_growth_release_alarm(*, name: str, visible_messages: Metric, description: str) -> AlarmProps:
+    """A release gate: a dead-letter queue gained messages within the last minute or two.
+
+    ``DIFF`` of the visible messages (Maximum, one-minute periods) above 0:
+    growth, not "not empty". A DLQ keeps messages 14 days, and an alarm on
+    "not empty" would fail every deployment until someone redrives; one on
+    growth fires only when jobs dead-letter now, and goes back to OK a
+    minute or two after they stop, or when a redrive drains the queue
+    (a negative difference). Two one-minute periods, one breaching
+    datapoint: DIFF needs the previous minute inside the alarm's window.
+    Missing data is not breaching: an idle empty DLQ publishes nothing, and
+    DIFF has no value for a minute without a predecessor (so the very first
+    message into an idle DLQ shows up only with the next one; the paging
+    "not empty" alarm still catches it). No actions: ECS is its consumer
+    (``release_gate``).
+    """
+    return AlarmProps(
+        name=name,
+        description=description,
+        metrics={"messages": visible_messages.with_(statistic="Maximum", period_seconds=60)},
+        expression="DIFF(messages)",
+        expression_label="Dead-letter queue growth (messages per minute)",
+        comparison_operator="GreaterThanThreshold",
+        threshold=0,
+        treat_missing_data="notBreaching",
+        evaluation_periods=2,
+        datapoints_to_alarm=1,
+        action_arns=(),
+        release_gate=True,
     )
 
 

@@ -27,7 +27,9 @@ volume on Fargate's task storage. The awslogs driver runs in non-blocking
 mode with a buffer (``log_mode``), so a slow or throttled CloudWatch Logs
 never stalls the app's writes to stdout. Secrets come from Secrets Manager by ARN
 (``secrets``), never as plain environment values. A failing deployment
-stops and rolls back by itself (circuit breaker).
+stops and rolls back by itself (circuit breaker), and, for a service that
+names release alarms (``deployment_alarm_names``), also when one of them is
+in ALARM during the deployment or its bake time (ECS deployment alarms).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from cdktf_cdktf_provider_aws.ecs_cluster_capacity_providers import (
 )
 from cdktf_cdktf_provider_aws.ecs_service import (
     EcsService,
+    EcsServiceAlarms,
     EcsServiceCapacityProviderStrategy,
     EcsServiceDeploymentCircuitBreaker,
     EcsServiceLoadBalancer,
@@ -84,6 +87,8 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # use with fullmatch: `$` wou
 _SECRET_LIKE = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE_KEY|API_KEY|CREDENTIAL", re.IGNORECASE)
 _NAME = r"[A-Za-z0-9_-]{1,255}"
 LOG_MODES = ("non-blocking", "blocking")
+# A bound of our own, not a documented ECS quota: a gate of more alarms than this is a dashboard.
+MAX_DEPLOYMENT_ALARMS = 10
 _BUFFER_SIZE = r"[1-9][0-9]{0,5}[kmg]"  # awslogs max-buffer-size, such as 25m
 
 
@@ -243,6 +248,14 @@ class FargateServiceProps:
     log_max_buffer_size: with non-blocking, the buffer per container, such
         as 25m (1-999999 then k, m or g). Default 25m (awslogs' own default
         is 1m, which a burst of stack traces fills).
+    deployment_alarm_names: CloudWatch alarms that gate deployments (ECS
+        deployment alarms, rolling update controller only): ECS fails a
+        deployment when one of them is in ALARM while it rolls out or during
+        the bake time after, and rolls back to the last COMPLETED
+        deployment, as the circuit breaker does. Pass the alarms' names by
+        reference (``MetricAlarm.alarm_name``), so Terraform creates them
+        before the service. Each 1-255 characters, distinct, at most 10.
+        Default none: the circuit breaker alone.
     depends_on: what the service waits for, such as the roles' policies.
         ECS starts tasks as soon as the service exists; without this the
         first tasks can start before the execution role may pull images or
@@ -278,6 +291,7 @@ class FargateServiceProps:
     writable_paths: tuple[str, ...] = DEFAULT_WRITABLE_PATHS
     log_mode: str = "non-blocking"
     log_max_buffer_size: str = "25m"
+    deployment_alarm_names: tuple[str, ...] = ()
     depends_on: tuple[ITerraformDependable, ...] = ()
 
     def __post_init__(self) -> None:
@@ -321,6 +335,13 @@ class FargateServiceProps:
             problems.add(f"writable_paths {problem}")
         problems.one_of("log_mode", self.log_mode, LOG_MODES)
         problems.matches("log_max_buffer_size", self.log_max_buffer_size, _BUFFER_SIZE, "a size such as 25m: 1-999999 then k, m or g")
+        for name in self.deployment_alarm_names:
+            if not is_token(name) and (not 1 <= len(name) <= 255 or re.search(r"[\x00-\x1f]", name)):
+                problems.add(f"deployment_alarm_names must be alarm names of 1-255 characters without control characters, but {name!r} was provided")
+        if len(set(self.deployment_alarm_names)) != len(self.deployment_alarm_names):
+            problems.add(f"deployment_alarm_names must not repeat a name, but {list(self.deployment_alarm_names)!r} was provided")
+        if len(self.deployment_alarm_names) > MAX_DEPLOYMENT_ALARMS:
+            problems.add(f"deployment_alarm_names may name at most {MAX_DEPLOYMENT_ALARMS} alarms, but {len(self.deployment_alarm_names)} were provided")
         problems.raise_if_any()
 
 
@@ -400,6 +421,12 @@ class FargateService(Construct):
                 assign_public_ip=False,
             ),
             deployment_circuit_breaker=EcsServiceDeploymentCircuitBreaker(enable=True, rollback=True),
+            # Names by reference: the alarms exist before ECS is told to read them.
+            alarms=(
+                EcsServiceAlarms(alarm_names=list(props.deployment_alarm_names), enable=True, rollback=True)
+                if props.deployment_alarm_names
+                else None
+            ),
             deployment_minimum_healthy_percent=props.deployment_minimum_healthy_percent,
             deployment_maximum_percent=props.deployment_maximum_percent,
             load_balancer=(

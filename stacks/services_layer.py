@@ -9,6 +9,10 @@ and locks this layer alone.
 Who reads the jobs table: ``data.jobs_table.grant_read_write_data`` below,
 for the API and the worker task roles (JOBS_TABLE_NAME in both).
 
+The worker's release alarm lives here, next to the service that names it
+(``worker_release_alarms``): a deployment gate ECS reads, not a page; the
+operations layer, above, holds the alarms that page people.
+
 Exports: the services (their metrics, for the operations layer) and every
 output the deploy workflows read (``deploy_outputs``), so CI reads one
 state: this layer's.
@@ -21,6 +25,7 @@ from pathlib import Path
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
+from constructs_lib.alarms import MetricAlarm, queue_growth_release_alarm
 from constructs_lib.ecs_updater import EcrPushUpdater, EcrPushUpdaterProps, UpdaterTarget
 from constructs_lib.github_oidc import GithubActionsRole, GithubActionsRoleProps
 from constructs_lib.iam import ServiceRole, ServiceRoleProps
@@ -146,6 +151,23 @@ class ServicesLayer(LayerStack):
                 **subnets,
             ),
         )
+        # The worker's release gate: jobs dead-lettering now fail its deployment (README, "Worker release gate").
+        self.worker_release_alarms: list[MetricAlarm] = []
+        if config.worker_release_alarms:
+            self.worker_release_alarms.append(
+                MetricAlarm(
+                    self,
+                    "worker-release-dlq-growth",
+                    queue_growth_release_alarm(
+                        name=f"{prefix}-worker-release-dlq-growth",
+                        visible_messages=data.job_queue.metric_dlq_approximate_number_of_messages_visible(),
+                        description=(
+                            "Release gate of the worker service (ECS deployment alarm, notifies nobody): job messages reached the "
+                            "dead-letter queue in the last minute or two. In ALARM during a worker deployment, ECS fails it and rolls back."
+                        ),
+                    ),
+                )
+            )
         self.worker_service = FargateService(
             self,
             "worker-service",
@@ -167,6 +189,7 @@ class ServicesLayer(LayerStack):
                 secrets=secrets,
                 stop_timeout_seconds=WORKER_STOP_TIMEOUT_SECONDS,
                 writable_paths=config.worker_writable_paths,
+                deployment_alarm_names=tuple(alarm.alarm_name for alarm in self.worker_release_alarms),
                 depends_on=(*role_policies(self.execution_role), *role_policies(self.worker_task_role)),
                 **subnets,
             ),

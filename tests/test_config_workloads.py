@@ -29,6 +29,7 @@ WORKLOAD_DEFAULTS = {
     "dynamodb_max_write_capacity": 100,
     "dynamodb_target_utilization_percent": 70,
     "table_deletion_protection": True,
+    "worker_release_alarms": True,
 }
 
 
@@ -67,6 +68,12 @@ def test_staging_overrides_steps_and_table_protection_and_keeps_a_year_of_logs()
     assert config.worker_scaling_steps == ((1, 1), (50, 2), (200, 4))
     assert (config.log_retention_days, config.flow_log_retention_days) == (365, 365)
     assert config.table_deletion_protection is False
+
+
+def test_worker_release_alarms_is_a_boolean_that_may_be_turned_off(tmp_path):
+    assert load_config(write(tmp_path, {"environment": "test", "worker_release_alarms": False})).worker_release_alarms is False
+    (problem,) = problems_for(tmp_path, worker_release_alarms="yes")
+    assert problem.endswith("test.tfvars: worker_release_alarms: must be true or false; got 'yes'"), problem
 
 
 @pytest.mark.parametrize("suffix", [".tfvars", ".json"])

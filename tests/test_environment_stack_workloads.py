@@ -41,6 +41,7 @@ def docs() -> dict[str, dict]:
             dynamodb_billing_mode="PROVISIONED",
             worker_on_demand_base=2,
             api_container_port=9000,
+            worker_release_alarms=False,
         )
     )
     layers = synth_layers(configs)
@@ -447,6 +448,38 @@ def test_services_wait_for_their_roles_policies(docs):
     assert set(api["depends_on"]) == policies_of("circle-of-trust-ecs-execution", "circle-of-trust-api-task")
     assert set(worker["depends_on"]) == policies_of("circle-of-trust-ecs-execution", "circle-of-trust-worker-task")
     assert len(api["depends_on"]) == 9 and len(worker["depends_on"]) == 7
+
+
+# -- the worker's release gate -------------------------------------------------------------------
+@pytest.mark.parametrize("env", ["production", "staging"])
+def test_worker_deploys_are_gated_by_the_dlq_growth_alarm_and_the_api_by_the_circuit_breaker_alone(docs, env):
+    doc, prefix = docs[env], PREFIXES[env]
+    alarm_id, alarm = by_name(doc, "aws_cloudwatch_metric_alarm", f"{prefix}-worker-release-dlq-growth", key="alarm_name")
+    worker = at(resources(doc, "aws_ecs_service"), "worker-service")
+    # By reference: Terraform creates the alarm before the service that names it.
+    assert worker["alarms"] == {"alarm_names": [f"${{aws_cloudwatch_metric_alarm.{alarm_id}.alarm_name}}"], "enable": True, "rollback": True}
+    assert worker["deployment_circuit_breaker"] == {"enable": True, "rollback": True}
+    api = at(resources(doc, "aws_ecs_service"), "api-service")
+    assert "alarms" not in api and api["deployment_circuit_breaker"] == {"enable": True, "rollback": True}
+
+    dlq_id, _ = by_name(doc, "aws_sqs_queue", f"{prefix}-jobs-dlq")
+    messages, expression = alarm["metric_query"]
+    assert messages["metric"] == {
+        "namespace": "AWS/SQS", "metric_name": "ApproximateNumberOfMessagesVisible",
+        "dimensions": {"QueueName": f"${{aws_sqs_queue.{dlq_id}.name}}"}, "stat": "Maximum", "period": 60,
+    }  # fmt: skip
+    assert expression["expression"] == "DIFF(messages)" and expression["return_data"] is True
+    assert (alarm["comparison_operator"], alarm["threshold"], alarm["treat_missing_data"]) == ("GreaterThanThreshold", 0, "notBreaching")
+    # ECS reads it; the operations layer's jobs-dlq-not-empty alarm is the one that pages.
+    assert "alarm_actions" not in alarm and "ok_actions" not in alarm
+
+
+def test_without_worker_release_alarms_the_workers_have_the_circuit_breaker_alone(docs):
+    doc = docs["variant"]
+    names = [alarm["alarm_name"] for alarm in resources(doc, "aws_cloudwatch_metric_alarm").values()]
+    assert not [name for name in names if "release" in name], names
+    worker = at(resources(doc, "aws_ecs_service"), "worker-service")
+    assert "alarms" not in worker and worker["deployment_circuit_breaker"] == {"enable": True, "rollback": True}
 
 
 # -- the API Gateway account setting -------------------------------------------------------------

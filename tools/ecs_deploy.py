@@ -18,7 +18,12 @@ of the last completed revision, and, when that one completes, drops the
 failed one; the service is then stable again, on the old revision (which is
 why waiting for a stable service, as ``services_stable`` does, reported
 success after a rollback). aws-actions/amazon-ecs-deploy-task-definition fixed
-the same bug the same way (issue #191, pull request #860).
+the same bug the same way (issue #191, pull request #860). The error names
+what failed the deployment when its rolloutStateReason tells (``failure_cause``):
+the deployment circuit breaker (tasks that do not start or stay healthy), or
+the service's deployment alarms (its release gate, such as the workers' DLQ
+growth alarm, in ALARM during the rollout or the bake time after it); the
+reason itself is quoted either way.
 
 ``deploy`` registers a NEW revision copied from the newest ACTIVE revision of
 the service's family, with only the container image replaced, then points
@@ -308,6 +313,22 @@ def _revision(arn: str | None) -> str:
     return f"{family}:{revision}"
 
 
+def failure_cause(reason: str | None) -> str | None:
+    """What failed (or is rolling back) a deployment, from its rolloutStateReason: for messages, None when it does not say.
+
+    ECS's circuit breaker reasons start "ECS deployment circuit breaker:"
+    (failed: "tasks failed to start."; its rollback: "rolling back to
+    deploymentId ..."). The text ECS gives a deployment its alarms failed is
+    not documented, so any reason naming an alarm counts as the alarms'.
+    """
+    text = (reason or "").lower()
+    if "circuit breaker" in text:
+        return "the deployment circuit breaker"
+    if "alarm" in text:
+        return "a deployment alarm (the service's release gate)"
+    return None
+
+
 def deployment_outcome(service: dict, deployment_id: str, task_definition_arn: str) -> tuple[bool, str | None]:
     """Judge one DescribeServices answer for the deployment ``deployment_id`` of ``task_definition_arn``.
 
@@ -325,17 +346,20 @@ def deployment_outcome(service: dict, deployment_id: str, task_definition_arn: s
                 f"deployment {deployment_id} of {deployed} was replaced by deployment {primary.get('id')} of the same revision; "
                 "run the command again to follow that one"
             )
+        cause = failure_cause(primary.get("rolloutStateReason"))
         return False, (
             f"deployment {deployment_id} of {deployed} is gone from service {service.get('serviceName')!r}, which now runs {runs_now} "
             f"(deployment {primary.get('id')}, {primary.get('rolloutState', 'no rollout state')}: "
-            f"{primary.get('rolloutStateReason', 'no reason given')}); the deployment circuit breaker rolled it back, "
-            "or a later deployment replaced it"
+            f"{primary.get('rolloutStateReason', 'no reason given')}); "
+            + (f"{cause} rolled it back" if cause else "the deployment circuit breaker rolled it back (or a deployment alarm did), or a later deployment replaced it")
         )
     if ours.get("rolloutState") == "FAILED":
+        reason = ours.get("rolloutStateReason", "no reason given")
+        cause = failure_cause(reason)
         return False, (
-            f"deployment {deployment_id} of {deployed} failed ({ours.get('rolloutStateReason', 'no reason given')}); "
-            f"service {service.get('serviceName')!r} now runs {runs_now}"
+            f"deployment {deployment_id} of {deployed} failed ({reason}); service {service.get('serviceName')!r} now runs {runs_now}"
             + (f", which its PRIMARY deployment {primary.get('id')} rolls back to" if primary and primary is not ours else "")
+            + (f"; failed by {cause}" if cause else "")
         )
     if ours.get("status") != "PRIMARY":
         # Still listed, no longer PRIMARY: a later UpdateService started another deployment.

@@ -445,6 +445,7 @@ DERIVED_NAMES: tuple[DerivedName, ...] = (
             "{prefix}-jobs-oldest-message-age",
         )
     ),
+    DerivedName("{prefix}-worker-release-dlq-growth", "alarm name", "CloudWatch", 1, 255, lambda config: config.worker_release_alarms),
     DerivedName("{prefix}-conversations-table-throttled", "alarm name", "CloudWatch", 1, 255),
     DerivedName("{prefix}-ecs-updater-dlq-not-empty", "alarm name", "CloudWatch", 1, 255, _with_updater),
     DerivedName("{prefix}", "dashboard name", "CloudWatch", 1, 255),

@@ -207,6 +207,11 @@ class EnvironmentConfig:
         5,
         allowed="1-1000",
     )
+    worker_release_alarms: bool = _key(
+        "Alarm-gated worker deploys: the worker service names its release alarm (`<prefix>-worker-release-dlq-growth`: the job queue's dead-letter queue gained messages in the last minute or two) as an ECS deployment alarm, so a deployment during which, or during whose bake time, it is in ALARM fails and rolls back to the last completed revision, as the circuit breaker does. The alarm notifies nobody (ECS reads it; the jobs-dlq-not-empty alarm pages). false: the circuit breaker alone. The API is not affected.",
+        True,
+        allowed="true or false",
+    )
     worker_scaling_steps: tuple[tuple[int, int], ...] = _key(
         "Worker scale-out steps, [visible_messages, tasks] pairs: while at least visible_messages messages wait, each scaling action adds that many tasks, repeated every 2 minutes while the backlog lasts, up to worker_max_capacity. Tasks are only ever added here; scale-in waits for an empty queue (worker_scale_in_minutes).",
         ((1, 1), (50, 5), (200, 10), (1000, 20)),

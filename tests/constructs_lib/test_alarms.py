@@ -13,6 +13,7 @@ from constructs_lib.alarms import (
     error_rate_alarm,
     latency_alarm,
     message_age_alarm,
+    queue_growth_release_alarm,
     queue_not_empty_alarm,
     tasks_below_desired_alarm,
     throttling_alarm,
@@ -249,7 +250,7 @@ def test_alarm_defaults():
         ({"evaluation_periods": 1441}, "evaluation_periods must be between 1 and 1440, but 1441 was provided"),
         ({"metrics": {"m": VISIBLE.with_(period_seconds=3600)}, "evaluation_periods": 25}, "evaluation_periods must be between 1 and 24, but 25 was provided"),
         ({"evaluation_periods": 3, "datapoints_to_alarm": 4}, "datapoints_to_alarm must be between 1 and 3, but 4 was provided"),
-        ({"action_arns": ()}, "action_arns must hold at least one ARN (an alarm nobody hears is noise), but none was provided"),
+        ({"action_arns": ()}, "action_arns must hold at least one ARN (an alarm nobody hears is noise; a release gate, which ECS reads, says so with release_gate=True), but none was provided"),
     ],
 )
 def test_alarm_props_validation_messages(kwargs, message):
@@ -277,3 +278,38 @@ def test_props_report_every_problem_at_once():
     with pytest.raises(ValueError) as caught:
         alarm_props(name="", comparison_operator="x", treat_missing_data="y")
     assert str(caught.value).count(" was provided") == 3
+
+
+# -- release gates -------------------------------------------------------------------------------
+def test_a_release_gate_may_notify_nobody_and_other_alarms_may_not():
+    assert alarm_props(action_arns=(), release_gate=True).action_arns == ()
+    with pytest.raises(ValueError, match="action_arns must hold at least one ARN"):
+        alarm_props(action_arns=(), release_gate=False)
+
+
+@pytest.fixture(scope="module")
+def release_doc():
+    def build(stack):
+        MetricAlarm(stack, "growth", queue_growth_release_alarm(name="cot-worker-release-dlq-growth", visible_messages=VISIBLE, description="Gate."))
+
+    return synth_construct(build)
+
+
+def test_queue_growth_release_alarm_fires_on_growth_not_on_old_messages(release_doc):
+    item = alarm(release_doc, "growth")
+    messages, expression = item["metric_query"]
+    assert messages == {
+        "id": "messages",
+        "return_data": False,
+        "metric": {"namespace": "AWS/SQS", "metric_name": "ApproximateNumberOfMessagesVisible", "dimensions": {"QueueName": "cot-jobs"}, "stat": "Maximum", "period": 60},
+    }
+    # DIFF: a DLQ holding old messages (a flat series) gives 0 and does not breach; only growth does.
+    assert (expression["expression"], expression["return_data"]) == ("DIFF(messages)", True)
+    assert (item["comparison_operator"], item["threshold"], item["treat_missing_data"]) == ("GreaterThanThreshold", 0, "notBreaching")
+    assert (item["evaluation_periods"], item["datapoints_to_alarm"]) == (2, 1)
+
+
+def test_queue_growth_release_alarm_notifies_nobody(release_doc):
+    item = alarm(release_doc, "growth")
+    assert "alarm_actions" not in item and "ok_actions" not in item and "insufficient_data_actions" not in item
+    assert item["alarm_name"] == "cot-worker-release-dlq-growth"

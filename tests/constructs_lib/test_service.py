@@ -51,6 +51,7 @@ def doc():
                 desired_count=0,
                 stop_timeout_seconds=120,
                 capacity_provider_strategy=(CapacityProviderShare("FARGATE_SPOT"),),
+                deployment_alarm_names=("cot-worker-release-dlq-growth", "cot-worker-release-other"),
             ),
         )
         FargateService(
@@ -142,6 +143,14 @@ def test_service_rolls_back_failed_deployments_and_ignores_only_what_ci_and_auto
     assert SERVICE_IGNORED_CHANGES == ("task_definition", "desired_count")
 
 
+def test_a_service_naming_release_alarms_fails_and_rolls_back_deployments_on_them(doc):
+    worker = at(resources(doc, "aws_ecs_service"), "worker/service")
+    assert worker["alarms"] == {"alarm_names": ["cot-worker-release-dlq-growth", "cot-worker-release-other"], "enable": True, "rollback": True}
+    # Without names, no alarms block at all: the circuit breaker alone.
+    for path in ("api/service", "based/service"):
+        assert "alarms" not in at(resources(doc, "aws_ecs_service"), path)
+
+
 def test_service_starts_on_the_terraform_revision_with_the_initial_count(doc):
     service = at(resources(doc, "aws_ecs_service"), "api/service")
     tasks = resources(doc, "aws_ecs_task_definition")
@@ -200,6 +209,9 @@ def test_capacity_provider_strategies(doc):
         ({"cpu_architecture": "arm64"}, "cpu_architecture must be one of X86_64, ARM64, but 'arm64' was provided"),
         ({"deployment_minimum_healthy_percent": 101}, "deployment_minimum_healthy_percent must be between 0 and 100, but 101 was provided"),
         ({"deployment_maximum_percent": 99}, "deployment_maximum_percent must be between 100 and 200, but 99 was provided"),
+        ({"deployment_alarm_names": ("",)}, "deployment_alarm_names must be alarm names of 1-255 characters without control characters, but '' was provided"),
+        ({"deployment_alarm_names": ("a", "a")}, "deployment_alarm_names must not repeat a name, but ['a', 'a'] was provided"),
+        ({"deployment_alarm_names": tuple(f"a{i}" for i in range(11))}, "deployment_alarm_names may name at most 10 alarms, but 11 were provided"),
     ],
 )  # fmt: skip
 def test_service_props_validation_messages(kwargs, message):

@@ -162,6 +162,11 @@ def ecs_deployment_configuration() -> None:
 FAIL_TO_START = "fail-to-start"
 # What ECS gives as the rolloutStateReason of a deployment the circuit breaker failed.
 CIRCUIT_BREAKER_FAILED_REASON = "ECS deployment circuit breaker: tasks failed to start."
+# The rolloutStateReason the shim gives a deployment its deployment alarms failed. NOT ECS's text:
+# no documentation, issue thread or published DescribeServices output we could find quotes it
+# (the developer guide says only that the deployment goes FAILED). Descriptive, naming the
+# alarms; what a reader of it (tools.ecs_deploy) may rely on is the word "alarm".
+DEPLOYMENT_ALARMS_FAILED_REASON = "ECS deployment failed: deployment alarm(s) in ALARM state: {alarms}."
 
 
 @shim
@@ -190,10 +195,29 @@ def ecs_rolling_deployments() -> None:
       then gone. Without the circuit breaker the deployment stays
       IN_PROGRESS (ECS keeps replacing the tasks).
 
+    Deployment alarms (deploymentConfiguration.alarms, DeploymentAlarms in the
+    ECS API reference; the developer guide's "How CloudWatch alarms detect
+    Amazon ECS deployment failures"): with ``enable``, ECS reads the named
+    CloudWatch alarms while a deployment rolls out and for a bake time after
+    it reached steady state, during which it stays IN_PROGRESS. The shim
+    reads moto's CloudWatch backend in this process (SetAlarmState sets an
+    alarm's state) on every step of a deployment: one named alarm in ALARM
+    makes it FAILED with DEPLOYMENT_ALARMS_FAILED_REASON (a descriptive text,
+    not ECS's: see there), and with ``rollback`` ECS starts a NEW PRIMARY
+    deployment of the last completed revision, exactly as the circuit
+    breaker does. The bake time is one extra DescribeServices step: a good
+    revision completes on the third step instead of the second. Alarms named
+    but missing from CloudWatch are not in ALARM. A rollback deployment is
+    not failed by the alarms again (it completes on the next step): the
+    alarm that caused it is usually still in ALARM, and what ECS does then
+    is not documented.
+
     The deployment CreateService starts completes on the first
-    DescribeServices. What the shim keeps (the circuit breaker settings, each
-    deployment's progress) is shim state, so the services read back exactly as
-    before for everything else (Terraform reads them)."""
+    DescribeServices. What the shim keeps (the circuit breaker and alarm
+    settings, each deployment's progress) is shim state, so the services read
+    back exactly as before for everything else (Terraform reads them; the
+    ecs_deployment_configuration shim stores deploymentConfiguration, alarms
+    included, for DescribeServices)."""
     from moto.core.utils import utcnow
     from moto.ecs.responses import EC2ContainerServiceResponse as R
     from moto.moto_api._internal import mock_random
@@ -225,6 +249,27 @@ def ecs_rolling_deployments() -> None:
         images = [container.get("image") or container.get("Image") or "" for container in definition.container_definitions]
         return any(FAIL_TO_START in image for image in images)
 
+    def alarms_in_alarm(self: R, alarms: dict) -> list[str]:  # type: ignore[type-arg]
+        """The named alarms in ALARM, in moto's CloudWatch backend of the service's account and region."""
+        if not alarms.get("enable"):
+            return []
+        from moto.cloudwatch.models import cloudwatch_backends
+
+        found = cloudwatch_backends[self.ecs_backend.account_id][self.ecs_backend.region_name].alarms
+        return [name for name in alarms.get("alarmNames") or [] if name in found and found[name].state_value == "ALARM"]
+
+    def fail(self: R, service, primary: dict, state: dict, reason: str, rollback: bool) -> None:  # type: ignore[no-untyped-def, type-arg]
+        """FAILED with ``reason``; with ``rollback``, a NEW PRIMARY deployment of the last completed revision."""
+        primary.update(rolloutState="FAILED", rolloutStateReason=reason, updatedAt=utcnow())
+        if not rollback:
+            return
+        deployment = new_deployment(service, state["completed"])
+        state["steps"][deployment["id"]] = 1  # completes on the next DescribeServices
+        state["rollbacks"].add(deployment["id"])
+        primary["status"] = "ACTIVE"
+        service.deployments = [deployment, primary]
+        service.task_definition = state["completed"]
+
     def complete(self: R, service, deployment: dict) -> None:  # type: ignore[no-untyped-def, type-arg]
         cluster = self.ecs_backend._get_cluster(service.cluster_name)
         self.ecs_backend.update_cluster_resources(cluster, deployment["desiredCount"] - service.running_count, task_state="RUNNING")
@@ -239,8 +284,11 @@ def ecs_rolling_deployments() -> None:
         service.deployments = [deployment]
         service.running_count, service.pending_count = deployment["desiredCount"], 0
 
+    def new_state(completed: str | None) -> dict:  # type: ignore[type-arg]
+        return {"breaker": {}, "alarms": {}, "steps": {}, "rollbacks": set(), "completed": completed}
+
     def advance(self: R, service) -> None:  # type: ignore[no-untyped-def]
-        state = rollouts(self).setdefault(service.arn, {"breaker": {}, "steps": {}, "completed": service.task_definition})
+        state = rollouts(self).setdefault(service.arn, new_state(service.task_definition))
         primary = next((d for d in service.deployments if d.get("status") == "PRIMARY"), None)
         if primary is None or primary.get("rolloutState") != "IN_PROGRESS":
             return
@@ -251,8 +299,16 @@ def ecs_rolling_deployments() -> None:
             return
         steps += 1
         state["steps"][primary["id"]] = steps
+        rolling_back = primary["id"] in state["rollbacks"]
+        alarms = state["alarms"]
+        firing = [] if rolling_back else alarms_in_alarm(self, alarms)
+        if firing:
+            reason = DEPLOYMENT_ALARMS_FAILED_REASON.format(alarms=", ".join(firing))
+            fail(self, service, primary, state, reason, bool(alarms.get("rollback")))
+            return
         if not cannot_start(self, primary["taskDefinition"]):
-            if steps >= 2:
+            bake_steps = 1 if alarms.get("enable") and not rolling_back else 0
+            if steps >= 2 + bake_steps:
                 complete(self, service, primary)
                 state["completed"] = primary["taskDefinition"]
             return
@@ -260,22 +316,17 @@ def ecs_rolling_deployments() -> None:
         breaker = state["breaker"]
         if steps < 2 or not breaker.get("enable"):
             return
-        primary.update(rolloutState="FAILED", rolloutStateReason=CIRCUIT_BREAKER_FAILED_REASON)
-        if not breaker.get("rollback"):
-            return
-        rollback = new_deployment(service, state["completed"])
-        state["steps"][rollback["id"]] = 1  # completes on the next DescribeServices
-        primary["status"] = "ACTIVE"
-        service.deployments = [rollback, primary]
-        service.task_definition = state["completed"]
+        fail(self, service, primary, state, CIRCUIT_BREAKER_FAILED_REASON, bool(breaker.get("rollback")))
 
     create = R.create_service
 
     def create_service(self: R):  # type: ignore[no-untyped-def]
         result = create(self)
         service = self.ecs_backend._get_service(self._get_param("cluster", "default"), self._get_param("serviceName"))
-        breaker = (self._get_param("deploymentConfiguration") or {}).get("deploymentCircuitBreaker") or {}
-        rollouts(self)[service.arn] = {"breaker": dict(breaker), "steps": {}, "completed": service.task_definition}
+        given = self._get_param("deploymentConfiguration") or {}
+        state = rollouts(self)[service.arn] = new_state(service.task_definition)
+        state["breaker"] = dict(given.get("deploymentCircuitBreaker") or {})
+        state["alarms"] = dict(given.get("alarms") or {})
         return result
 
     update = R.update_service
@@ -284,10 +335,12 @@ def ecs_rolling_deployments() -> None:
         service = self.ecs_backend._get_service(self._get_param("cluster", "default"), self._get_param("service").split("/")[-1])
         before = service.task_definition
         result = update(self)
-        state = rollouts(self).setdefault(service.arn, {"breaker": {}, "steps": {}, "completed": before})
-        breaker = (self._get_param("deploymentConfiguration") or {}).get("deploymentCircuitBreaker")
-        if breaker is not None:
-            state["breaker"] = dict(breaker)
+        state = rollouts(self).setdefault(service.arn, new_state(before))
+        given = self._get_param("deploymentConfiguration") or {}
+        if given.get("deploymentCircuitBreaker") is not None:
+            state["breaker"] = dict(given["deploymentCircuitBreaker"])
+        if given.get("alarms") is not None:
+            state["alarms"] = dict(given["alarms"])
         if self._get_param("taskDefinition") and service.task_definition != before:
             deployment = new_deployment(service, service.task_definition)
             state["steps"][deployment["id"]] = 0

@@ -344,6 +344,21 @@ def tripped(old: str, new: str) -> tuple[str, list[dict]]:
     ]
 
 
+ALARM_REASON = "ECS deployment failed: deployment alarm(s) in ALARM state: cot-worker-release-dlq-growth."
+
+
+def alarm_tripped(old: str, new: str) -> tuple[str, list[dict]]:
+    return old, [
+        _deployment(ROLLBACK_ID, old, "PRIMARY", "IN_PROGRESS", running=2),
+        _deployment(NEW_ID, new, "ACTIVE", "FAILED", ALARM_REASON, running=2),
+    ]
+
+
+def breaker_rolling_back(old: str, new: str) -> tuple[str, list[dict]]:
+    """What ECS shows once the failed deployment is gone but the rollback still runs (its reason names the breaker)."""
+    return old, [_deployment(ROLLBACK_ID, old, "PRIMARY", "IN_PROGRESS", f"ECS deployment circuit breaker: rolling back to deploymentId {OLD_ID}.", running=1)]
+
+
 def rolled_back(old: str, new: str) -> tuple[str, list[dict]]:
     return old, [_deployment(ROLLBACK_ID, old, "PRIMARY", "COMPLETED", running=2)]
 
@@ -406,6 +421,40 @@ def test_wait_fails_when_it_sees_its_deployment_failed(ecs):
     with pytest.raises(DeployError, match=rf"deployment {NEW_ID} of {FAMILY}:2 failed \({CIRCUIT_BREAKER_REASON}\); service 'api-service' now runs {FAMILY}:1"):
         deploy_image(rolling, CLUSTER, SERVICE, f"{REPOSITORY}:abc123", wait=_waiting())
     assert rolling.polls == 2, "it stops at the first FAILED state"
+
+
+def test_wait_names_the_circuit_breaker_or_the_alarms_as_what_failed_the_deployment(ecs):
+    with pytest.raises(DeployError) as breaker:
+        deploy_image(RollingEcs(ecs, started, tripped), CLUSTER, SERVICE, f"{REPOSITORY}:abc123", wait=_waiting())
+    assert str(breaker.value).endswith("rolls back to; failed by the deployment circuit breaker"), str(breaker.value)
+
+    with pytest.raises(DeployError) as alarm:
+        deploy_image(RollingEcs(ecs, started, alarm_tripped), CLUSTER, SERVICE, f"{REPOSITORY}:def456", wait=_waiting())
+    message = str(alarm.value)
+    assert message.startswith(f"deployment {NEW_ID} of {FAMILY}:3 failed ({ALARM_REASON}); service 'api-service' now runs {FAMILY}:2"), message
+    assert message.endswith("; failed by a deployment alarm (the service's release gate)"), message
+
+
+def test_wait_names_the_circuit_breaker_when_only_the_rollback_deployment_is_left(ecs):
+    with pytest.raises(DeployError) as failure:
+        deploy_image(RollingEcs(ecs, started, breaker_rolling_back), CLUSTER, SERVICE, f"{REPOSITORY}:abc123", wait=_waiting())
+    message = str(failure.value)
+    assert message.startswith(f"deployment {NEW_ID} of {FAMILY}:2 is gone from service 'api-service', which now runs {FAMILY}:1"), message
+    assert message.endswith("); the deployment circuit breaker rolled it back"), message
+
+
+@pytest.mark.parametrize(
+    ("reason", "cause"),
+    [
+        ("ECS deployment circuit breaker: tasks failed to start.", "the deployment circuit breaker"),
+        ("ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/1.", "the deployment circuit breaker"),
+        (ALARM_REASON, "a deployment alarm (the service's release gate)"),
+        ("ECS deployment ecs-svc/1 completed.", None),
+        (None, None),
+    ],
+)
+def test_failure_cause_reads_the_rollout_state_reason(reason, cause):
+    assert ecs_deploy.failure_cause(reason) == cause
 
 
 def test_wait_fails_when_a_later_deployment_replaced_its_own(ecs):
