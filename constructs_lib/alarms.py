@@ -50,6 +50,7 @@ from constructs_lib.encryption import KeyServicePrincipal
 from constructs_lib.iam import Condition
 from constructs_lib.metrics import Metric
 from constructs_lib.monitoring import EXPRESSION_ID, GraphWidget
+from constructs_lib.policy import accept_finding
 
 CLOUDWATCH_PRINCIPAL = "cloudwatch.amazonaws.com"
 COMPARISON_OPERATORS = (
@@ -84,6 +85,13 @@ def alarms_key_principal(scope: Construct) -> KeyServicePrincipal:
         ),
         sid="CloudWatchAlarmsPublishToEncryptedTopic",
     )
+
+
+# prowler wants an action on every alarm; a release gate's consumer is ECS, which reads its state during a deploy.
+RELEASE_GATE_REASON = (
+    "A release gate: ECS reads its state during a deployment and rolls the deployment back; it pages nobody itself, "
+    "the operations layer's alarm on the same queue does"
+)
 
 
 # -- the topic ---------------------------------------------------------------------------
@@ -322,6 +330,8 @@ class MetricAlarm(Construct):
                 **statistic,
                 **common,
             )
+        if props.release_gate and not props.action_arns:
+            accept_finding(self.alarm, "cloudwatch_alarm_actions_alarm_state_configured", RELEASE_GATE_REASON)
 
     @property
     def alarm_name(self) -> str:

@@ -35,7 +35,6 @@ from cdktf_cdktf_provider_aws.cloudfront_distribution import (
     CloudfrontDistributionOriginCustomOriginConfig,
     CloudfrontDistributionRestrictions,
     CloudfrontDistributionRestrictionsGeoRestriction,
-    CloudfrontDistributionViewerCertificate,
 )
 from cdktf_cdktf_provider_aws.cloudfront_response_headers_policy import (
     CloudfrontResponseHeadersPolicy,
@@ -49,8 +48,8 @@ from constructs_lib._validation import Problems
 from constructs_lib.frontend import (
     DISTRIBUTION_CHECKS_WITHOUT_CUSTOM_DOMAIN,
     DISTRIBUTION_FINDINGS_WITHOUT_CUSTOM_DOMAIN,
-    MINIMUM_TLS_POLICY,
     PRICE_CLASSES,
+    viewer_certificate,
 )
 from constructs_lib.metrics import Metric
 from constructs_lib.policy import accept_finding, skip_check
@@ -145,13 +144,6 @@ class ApiDistribution(Construct):
                 content_type_options=CloudfrontResponseHeadersPolicySecurityHeadersConfigContentTypeOptions(override=True),
             ),
         )
-        viewer_certificate = (
-            CloudfrontDistributionViewerCertificate(
-                acm_certificate_arn=props.certificate_arn, ssl_support_method="sni-only", minimum_protocol_version=MINIMUM_TLS_POLICY
-            )
-            if props.certificate_arn
-            else CloudfrontDistributionViewerCertificate(cloudfront_default_certificate=True)
-        )
         self.distribution = CloudfrontDistribution(
             self,
             "distribution",
@@ -195,7 +187,7 @@ class ApiDistribution(Construct):
             restrictions=CloudfrontDistributionRestrictions(
                 geo_restriction=CloudfrontDistributionRestrictionsGeoRestriction(restriction_type="none")
             ),
-            viewer_certificate=viewer_certificate,
+            viewer_certificate=viewer_certificate(props.certificate_arn),
         )
         for check_id, reason in CHECKS_NOT_APPLICABLE.items():
             skip_check(self.distribution, check_id, reason)

@@ -114,6 +114,15 @@ DISTRIBUTION_FINDINGS_WITHOUT_CUSTOM_DOMAIN = {
 }
 
 
+def viewer_certificate(certificate_arn: str | None) -> CloudfrontDistributionViewerCertificate:
+    """An ACM certificate (us-east-1) with SNI and TLS 1.2 at least, or CloudFront's default one."""
+    if certificate_arn:
+        return CloudfrontDistributionViewerCertificate(
+            acm_certificate_arn=certificate_arn, ssl_support_method="sni-only", minimum_protocol_version=MINIMUM_TLS_POLICY
+        )
+    return CloudfrontDistributionViewerCertificate(cloudfront_default_certificate=True)
+
+
 def content_security_policy(connect_origins: tuple[str, ...]) -> str:
     """A CSP for a Vite/React build served from one origin.
 
@@ -272,13 +281,6 @@ class Frontend(Construct):
                 xss_protection=CloudfrontResponseHeadersPolicySecurityHeadersConfigXssProtection(protection=False, override=True),
             ),
         )
-        viewer_certificate = (
-            CloudfrontDistributionViewerCertificate(
-                acm_certificate_arn=props.certificate_arn, ssl_support_method="sni-only", minimum_protocol_version=MINIMUM_TLS_POLICY
-            )
-            if props.certificate_arn
-            else CloudfrontDistributionViewerCertificate(cloudfront_default_certificate=True)
-        )
         self.distribution = CloudfrontDistribution(
             self,
             "distribution",
@@ -318,7 +320,7 @@ class Frontend(Construct):
             restrictions=CloudfrontDistributionRestrictions(
                 geo_restriction=CloudfrontDistributionRestrictionsGeoRestriction(restriction_type="none")
             ),
-            viewer_certificate=viewer_certificate,
+            viewer_certificate=viewer_certificate(props.certificate_arn),
         )
 
         self._skip_checks()

@@ -176,3 +176,28 @@ class ServiceRole(Role):
                 assume_role_policy=trust.json,
             )
         )
+
+
+class AccountRole(Role):
+    """A role that principals of this account assume (their own policies must allow ``sts:AssumeRole`` on it).
+
+    For a task people and CI run with one role (``tools.origin_secret``), so
+    that a resource policy can name that role as its reader before anyone
+    runs the task.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, name: str, description: str = "") -> None:
+        super().__init__(scope, construct_id)
+        context = AwsContext.of(self)
+        trust = DataAwsIamPolicyDocument(
+            self,
+            "trust",
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    effect="Allow",
+                    actions=["sts:AssumeRole"],
+                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="AWS", identifiers=[f"arn:{context.partition}:iam::{context.account_id}:root"])],
+                )
+            ],
+        )
+        self._attach(IamRole(self, "role", name=name, description=description or None, assume_role_policy=trust.json))

@@ -34,12 +34,6 @@ from pathlib import Path
 from cdktf import AssetType, Fn, TerraformAsset
 from cdktf_cdktf_provider_aws.cloudfront_function import CloudfrontFunction
 from cdktf_cdktf_provider_aws.cloudfront_key_value_store import CloudfrontKeyValueStore
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
-    DataAwsIamPolicyDocument,
-    DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementPrincipals,
-)
-from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction, LambdaFunctionEnvironment, LambdaFunctionTracingConfig
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
@@ -48,9 +42,8 @@ from constructs import Construct
 from constructs_lib._validation import Problems
 from constructs_lib.ecs_updater import ARCHITECTURES, HANDLER, RUNTIME, stage_sources
 from constructs_lib.actions import KEYVALUESTORE_ROTATE_ACTIONS, KMS_SECRETS_ROTATE_ACTIONS, SECRETS_ROTATE_ACTIONS
-from constructs_lib.aws_context import AwsContext
 from constructs_lib.encryption import key_statements
-from constructs_lib.iam import Role, ServiceRole, ServiceRoleProps, Statement
+from constructs_lib.iam import AccountRole, ServiceRole, ServiceRoleProps, Statement
 from constructs_lib.logs import LogGroup, LogGroupProps
 from constructs_lib.metrics import Metric
 from constructs_lib.policy import skip_check
@@ -188,7 +181,13 @@ class OriginVerification(Construct):
             "role",
             ServiceRoleProps(name=name, service="lambda.amazonaws.com", description="Origin-verify authorizer: reads the origin secret, writes its logs"),
         )
-        self.rotator = RotatorRole(self, "rotator", name=rotator_role_name(props.name))
+        # Assumed by the account's operators and CI: the one principal besides the authorizer that may read the token.
+        self.rotator = AccountRole(
+            self,
+            "rotator",
+            name=rotator_role_name(props.name),
+            description="Writes the origin secret and CloudFront's copy of it (tools.origin_secret)",
+        )
         self.secret = props.secret
         self.secret.grant_read(self.role)
         props.log_group.grant_write(self.role)
@@ -280,30 +279,3 @@ class OriginVerification(Construct):
     def metric_errors(self) -> Metric:
         """Authorizer invocations that raised (API Gateway answers 500; Secrets Manager unreachable, say)."""
         return Metric(namespace="AWS/Lambda", metric_name="Errors", dimensions={"FunctionName": self.props.function_name}, statistic="Sum")
-
-
-class RotatorRole(Role):
-    """The role ``tools.origin_secret`` assumes: the one principal besides the authorizer that may read the token.
-
-    Trusted by the account (any of its principals whose own policy allows
-    ``sts:AssumeRole`` on it: operators, a CI role), so the secret's policy
-    can name one reader that exists before anyone rotates.
-    """
-
-    def __init__(self, scope: Construct, construct_id: str, *, name: str) -> None:
-        super().__init__(scope, construct_id)
-        context = AwsContext.of(self)
-        trust = DataAwsIamPolicyDocument(
-            self,
-            "trust",
-            statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    effect="Allow",
-                    actions=["sts:AssumeRole"],
-                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="AWS", identifiers=[f"arn:{context.partition}:iam::{context.account_id}:root"])],
-                )
-            ],
-        )
-        self._attach(
-            IamRole(self, "role", name=name, description="Writes the origin secret and CloudFront's copy of it (tools.origin_secret)", assume_role_policy=trust.json)
-        )

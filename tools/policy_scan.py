@@ -70,6 +70,8 @@ class StackResult:
     failed: list[Finding] = field(default_factory=list)
     skipped: list[tuple[Finding, str]] = field(default_factory=list)  # (finding, reason)
     stale: list[tuple[Address, str]] = field(default_factory=list)  # (where, check id)
+    # (check id, resource's logical ID) of every passed check: what a skip must never stand in for.
+    passed_checks: set[tuple[str, str]] = field(default_factory=set)
 
     @property
     def ok(self) -> bool:
@@ -156,7 +158,7 @@ def checkov_command(stack_file: Path) -> list[str]:
         str(stack_file),
         "--output",
         "json",
-        "--quiet",
+        # Not --quiet: the report keeps the passed checks too (StackResult.passed_checks).
     ]
 
 
@@ -190,6 +192,8 @@ def evaluate(stack: str, document: dict[str, Any], report: dict[str, Any]) -> St
     skips = read_skips(document)
     used: set[tuple[Address, str]] = set()
     result = StackResult(stack, passed=report.get("summary", {}).get("passed", 0))
+    # checkov names a resource `<type>.<id>` or, for some checks of JSON files, `resource.<id>`.
+    result.passed_checks = {(record["check_id"], record["resource"].rsplit(".", 1)[-1]) for record in report["results"].get("passed_checks", [])}
     for record in report["results"].get("failed_checks", []):
         address = resolve(document_blocks, record["resource"])
         finding = Finding(record["check_id"], record["check_name"], str(address or record["resource"]))

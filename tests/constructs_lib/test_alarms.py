@@ -313,3 +313,19 @@ def test_queue_growth_release_alarm_notifies_nobody(release_doc):
     item = alarm(release_doc, "growth")
     assert "alarm_actions" not in item and "ok_actions" not in item and "insufficient_data_actions" not in item
     assert item["alarm_name"] == "cot-worker-release-dlq-growth"
+
+
+def test_the_audit_accepts_a_release_gate_without_actions_and_nothing_else():
+    """prowler wants ALARM actions on every alarm; only a release gate (read by ECS) is excused, with the reason."""
+    from constructs_lib.alarms import RELEASE_GATE_REASON
+    from constructs_lib.policy import accepted_findings
+
+    captured = {}
+
+    def build(stack):
+        captured["gate"] = MetricAlarm(stack, "gate", queue_growth_release_alarm(name="cot-gate", visible_messages=VISIBLE, description="Gate."))
+        captured["paging"] = MetricAlarm(stack, "paging", alarm_props())
+
+    synth_construct(build)
+    assert accepted_findings(captured["gate"].alarm) == {"cloudwatch_alarm_actions_alarm_state_configured": RELEASE_GATE_REASON}
+    assert accepted_findings(captured["paging"].alarm) == {}
