@@ -66,14 +66,14 @@ _EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s]+"
 _QUERY_ID = r"[a-z][A-Za-z0-9_]{0,254}"
 
 
-def alarms_key_principal(scope: Construct) -> KeyServicePrincipal:
+def alarms_key_principal(scope: Construct, region: str | None = None) -> KeyServicePrincipal:
     """The alarms key's statement that lets CloudWatch encrypt what it publishes to the topic.
 
     AWS's documented key policy statement for alarms to an encrypted topic,
     limited to alarms of this account and region (confused-deputy
     protection): CloudWatch sends ``aws:SourceAccount`` and the alarm's ARN
     as ``aws:SourceArn`` when an alarm acts, the same keys the topic's own
-    policy checks.
+    policy checks. ``region``: the alarms' region, when not the stack's.
     """
     context = AwsContext.of(scope)
     return KeyServicePrincipal(
@@ -81,7 +81,7 @@ def alarms_key_principal(scope: Construct) -> KeyServicePrincipal:
         actions=KMS_CLOUDWATCH_ALARMS_ACTIONS,
         conditions=(
             Condition("StringEquals", "aws:SourceAccount", (context.account_id,)),
-            Condition("ArnLike", "aws:SourceArn", (context.arn("cloudwatch", "alarm:*"),)),
+            Condition("ArnLike", "aws:SourceArn", (context.arn("cloudwatch", "alarm:*", in_region=region),)),
         ),
         sid="CloudWatchAlarmsPublishToEncryptedTopic",
     )
@@ -138,7 +138,7 @@ class AlarmTopic(Construct):
         self.props = props
         context = AwsContext.of(self)
         self.topic = SnsTopic(self, "topic", name=props.name, kms_master_key_id=props.kms_key_arn, provider=props.provider)
-        alarms_arn = f"arn:{context.partition}:cloudwatch:{props.region}:{context.account_id}:alarm:*" if props.region else context.arn("cloudwatch", "alarm:*")
+        alarms_arn = context.arn("cloudwatch", "alarm:*", in_region=props.region)
         self.policy_document = DataAwsIamPolicyDocument(
             self,
             "policy-document",

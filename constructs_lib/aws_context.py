@@ -59,13 +59,17 @@ class AwsContext(Construct):
     def dns_suffix(self) -> str:
         return self._partition.dns_suffix
 
-    def arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
-        """``arn:<partition>:<service>:<region>:<account>:<resource>``."""
+    def arn(self, service: str, resource: str, *, region: bool = True, account: bool = True, in_region: str | None = None) -> str:
+        """``arn:<partition>:<service>:<region>:<account>:<resource>``.
+
+        ``in_region`` names another region than the stack's (what the edge keeps in
+        us-east-1 for an environment elsewhere).
+        """
         return ":".join((
             "arn",
             self.partition,
             service,
-            self.region if region else "",
+            (in_region or self.region) if region else "",
             self.account_id if account else "",
             resource,
         ))

@@ -9,9 +9,26 @@ from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from constructs import Construct
 
 from constructs_lib._validation import Problems
-from constructs_lib.actions import LOGS_WRITE_ACTIONS
-from constructs_lib.iam import ServiceRole, Statement
+from constructs_lib.actions import KMS_LOGS_SERVICE_ACTIONS, LOGS_WRITE_ACTIONS
+from constructs_lib.aws_context import AwsContext
+from constructs_lib.encryption import KeyServicePrincipal
+from constructs_lib.iam import Condition, ServiceRole, Statement
 from constructs_lib.limits import LOG_RETENTION_DAYS
+
+
+def logs_key_principal(scope: Construct, region: str | None = None) -> KeyServicePrincipal:
+    """A key's statement that lets CloudWatch Logs encrypt this account's log groups of ``region`` (default: the stack's).
+
+    Only for log groups of this account and region, by the encryption context
+    that names the group, as AWS documents.
+    """
+    context = AwsContext.of(scope)
+    return KeyServicePrincipal(
+        service=f"logs.{region or context.region}.{context.dns_suffix}",
+        actions=KMS_LOGS_SERVICE_ACTIONS,
+        conditions=(Condition("ArnLike", "kms:EncryptionContext:aws:logs:arn", (context.arn("logs", "log-group:*", in_region=region),)),),
+        sid="CloudWatchLogsEncryptsLogGroups",
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

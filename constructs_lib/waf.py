@@ -44,12 +44,9 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
 from constructs import Construct
 
 from constructs_lib._validation import Problems
-from constructs_lib.actions import KMS_CLOUDWATCH_ALARMS_ACTIONS, KMS_LOGS_SERVICE_ACTIONS
-from constructs_lib.alarms import CLOUDWATCH_PRINCIPAL
-from constructs_lib.aws_context import AwsContext
+from constructs_lib.alarms import alarms_key_principal
 from constructs_lib.encryption import KeyServicePrincipal
-from constructs_lib.iam import Condition
-from constructs_lib.logs import LogGroup
+from constructs_lib.logs import LogGroup, logs_key_principal
 from constructs_lib.metrics import Metric
 from constructs_lib.waf_rules import (
     COMMON_RULE_SET_RULES,
@@ -83,28 +80,7 @@ def edge_key_principals(scope: Construct, region: str = WAF_REGION) -> tuple[Key
     CloudWatch Logs (WAF's log group) and CloudWatch alarms (the WAF alarms'
     topic), each limited to this account and that region as AWS documents.
     """
-    context = AwsContext.of(scope)
-
-    def arn(service: str, resource: str) -> str:
-        return f"arn:{context.partition}:{service}:{region}:{context.account_id}:{resource}"
-
-    return (
-        KeyServicePrincipal(
-            service=f"logs.{region}.{context.dns_suffix}",
-            actions=KMS_LOGS_SERVICE_ACTIONS,
-            conditions=(Condition("ArnLike", "kms:EncryptionContext:aws:logs:arn", (arn("logs", "log-group:*"),)),),
-            sid="CloudWatchLogsEncryptsLogGroups",
-        ),
-        KeyServicePrincipal(
-            service=CLOUDWATCH_PRINCIPAL,
-            actions=KMS_CLOUDWATCH_ALARMS_ACTIONS,
-            conditions=(
-                Condition("StringEquals", "aws:SourceAccount", (context.account_id,)),
-                Condition("ArnLike", "aws:SourceArn", (arn("cloudwatch", "alarm:*"),)),
-            ),
-            sid="CloudWatchAlarmsPublishToEncryptedTopic",
-        ),
-    )
+    return (logs_key_principal(scope, region), alarms_key_principal(scope, region))
 
 
 @dataclass(frozen=True, kw_only=True)

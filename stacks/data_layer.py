@@ -35,7 +35,7 @@ from __future__ import annotations
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
-from constructs_lib.actions import KMS_DYNAMODB_SERVICE_ACTIONS, KMS_EVENTS_SQS_SERVICE_ACTIONS, KMS_LOGS_SERVICE_ACTIONS
+from constructs_lib.actions import KMS_DYNAMODB_SERVICE_ACTIONS, KMS_EVENTS_SQS_SERVICE_ACTIONS
 from constructs_lib.alarms import alarms_key_principal
 from constructs_lib.audit import AuditTrail, AuditTrailProps, cloudtrail_key_principals
 from constructs_lib.aws_context import AwsContext
@@ -47,7 +47,7 @@ from constructs_lib.encryption import EncryptionKey, EncryptionKeyProps, KeyServ
 from constructs_lib.frontend import FrontendProps
 from constructs_lib.http_api import access_log_group_props
 from constructs_lib.iam import Condition
-from constructs_lib.logs import LogGroup, LogGroupProps
+from constructs_lib.logs import LogGroup, LogGroupProps, logs_key_principal
 from constructs_lib.network import add_vpc_flow_logs
 from constructs_lib.origin_verify import authorizer_log_group_props, origin_secret_props
 from constructs_lib.queue import Queue, QueueProps
@@ -256,13 +256,7 @@ class DataLayer(LayerStack):
     def _add_keys(self, config: EnvironmentConfig) -> dict[str, EncryptionKey]:
         """One customer-managed key per purpose (see constructs_lib/encryption.py)."""
         context = AwsContext.of(self)
-        logs = KeyServicePrincipal(
-            service=f"logs.{context.region}.{context.dns_suffix}",
-            actions=KMS_LOGS_SERVICE_ACTIONS,
-            # Only for log groups of this account and region, as AWS documents.
-            conditions=(Condition("ArnLike", "kms:EncryptionContext:aws:logs:arn", (context.arn("logs", "log-group:*"),)),),
-            sid="CloudWatchLogsEncryptsLogGroups",
-        )
+        logs = logs_key_principal(self)
         # Confused-deputy protection of the service statements: CloudWatch Logs by the encryption context
         # that names the log group (this account's groups only: the condition AWS documents for it).
         # DynamoDB's statement allows kms:DescribeKey only (no encrypt or decrypt), as AWS documents it,
