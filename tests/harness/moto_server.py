@@ -288,6 +288,8 @@ def ecs_rolling_deployments() -> None:
         return {"breaker": {}, "alarms": {}, "steps": {}, "rollbacks": set(), "completed": completed}
 
     def advance(self: R, service) -> None:  # type: ignore[no-untyped-def]
+        if service.deployment_controller.get("type") != "ECS":
+            return  # CODE_DEPLOY services: task sets, moved by CodeDeploy (moto_codedeploy)
         state = rollouts(self).setdefault(service.arn, new_state(service.task_definition))
         primary = next((d for d in service.deployments if d.get("status") == "PRIMARY"), None)
         if primary is None or primary.get("rolloutState") != "IN_PROGRESS":
@@ -1265,6 +1267,13 @@ def wafv2_logging_configuration() -> None:
         return put(self)
 
     R.put_logging_configuration = put_logging_configuration
+
+
+# CodeDeploy ECS blue/green deployments, in a module of their own (registered here, as the
+# KeyValueStore shim is, and last: they wrap the ECS shims above).
+from . import moto_codedeploy  # noqa: E402
+
+moto_codedeploy.register(shim, fail_to_start=FAIL_TO_START, shim_state=_shim_state, utc_now=_utc_now)
 
 
 def apply_shims() -> None:
