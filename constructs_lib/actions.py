@@ -67,6 +67,37 @@ ECS_TAG_ON_REGISTER_ACTIONS = ("ecs:TagResource",)
 # revision (always with iam:PassedToService = ecs-tasks.amazonaws.com).
 IAM_PASS_ROLE_ACTIONS = ("iam:PassRole",)
 
+# -- CodeDeploy canary releases (constructs_lib/release.py) -------------------------
+# What tools.ecs_deploy calls to release through one deployment group, all on the
+# group's ARN (deploymentgroup:<application>/<group> is the resource type each names).
+CODEDEPLOY_RELEASE_ACTIONS = (
+    "codedeploy:CreateDeployment",
+    "codedeploy:GetDeployment",
+    "codedeploy:GetDeploymentGroup",
+    "codedeploy:GetDeploymentTarget",
+    "codedeploy:ListDeploymentTargets",
+    "codedeploy:ListDeployments",
+    "codedeploy:StopDeployment",
+)
+# CreateDeployment reads the group's configuration (deploymentconfig:<name>) ...
+CODEDEPLOY_DEPLOYMENT_CONFIG_READ_ACTIONS = ("codedeploy:GetDeploymentConfig",)
+# ... and registers the AppSpec revision with the application (application:<name>).
+CODEDEPLOY_APPLICATION_REVISION_ACTIONS = ("codedeploy:GetApplicationRevision", "codedeploy:RegisterApplicationRevision")
+# What CodeDeploy's service role does to the ECS service (AWSCodeDeployRoleForECS, narrowed):
+# on the service and its task sets.
+ECS_TASK_SET_ACTIONS = ("ecs:CreateTaskSet", "ecs:DeleteTaskSet", "ecs:UpdateServicePrimaryTaskSet")
+# No resource-level permissions (Service Authorization Reference), so on "*".
+ELB_DESCRIBE_ACTIONS = (
+    "elasticloadbalancing:DescribeListeners",
+    "elasticloadbalancing:DescribeRules",
+    "elasticloadbalancing:DescribeTargetGroups",
+    "elasticloadbalancing:DescribeTargetHealth",
+)
+# On the production listener only.
+ELB_MODIFY_LISTENER_ACTIONS = ("elasticloadbalancing:ModifyListener",)
+# On the release alarms only.
+CLOUDWATCH_DESCRIBE_ALARMS_ACTIONS = ("cloudwatch:DescribeAlarms",)
+
 # -- CloudWatch Logs ----------------------------------------------------------------
 # The awslogs driver creates a stream per task and writes to it.
 LOGS_WRITE_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")

@@ -87,10 +87,10 @@ def alarms_key_principal(scope: Construct, region: str | None = None) -> KeyServ
     )
 
 
-# prowler wants an action on every alarm; a release gate's consumer is ECS, which reads its state during a deploy.
+# prowler wants an action on every alarm; a release gate's consumer is ECS or CodeDeploy, which reads its state during a deploy.
 RELEASE_GATE_REASON = (
-    "A release gate: ECS reads its state during a deployment and rolls the deployment back; it pages nobody itself, "
-    "the operations layer's alarm on the same queue does"
+    "A release gate: ECS or CodeDeploy reads its state during a deployment and rolls the deployment back; it pages nobody "
+    "itself, the operations layer's alarm on the same signal does"
 )
 
 
@@ -208,8 +208,9 @@ class AlarmProps:
         evaluation_periods. Default 0: all of them.
     action_arns: where ALARM and OK go (the alarm topic), at least one,
         unless release_gate.
-    release_gate: the alarm gates rolling deployments: an ECS service names
-        it in its deployment alarms, and ECS, its consumer, reads its state
+    release_gate: the alarm gates deployments: an ECS service names it in
+        its deployment alarms (or a CodeDeploy deployment group in its alarm
+        configuration), and ECS (CodeDeploy), its consumer, reads its state
         and fails (and rolls back) a deployment during which it is in ALARM.
         It may then have no action_arns: whoever must hear about the failure
         hears it from a paging alarm (the operations layer's) or the deploy.
@@ -538,4 +539,59 @@ def blocked_requests_alarm(*, name: str, blocked: Metric, threshold: int, action
         treat_missing_data="notBreaching",
         action_arns=action_arns,
         provider=provider,
+    )
+
+
+# -- release gates of the API's canary (CodeDeploy reads them; constructs_lib/release.py) --
+# One-minute periods, 2 of 3 breaching: a canary bakes for minutes, so the
+# alarms must decide within them, and one bad minute alone (a cold cache)
+# does not roll a release back. Missing data is not breaching: a target group
+# without targets or requests publishes nothing.
+def release_error_rate_alarm(*, name: str, errors: Metric, requests: Metric, threshold_percent: float, description: str) -> AlarmProps:
+    """A release gate: the targets' 5xx answers above ``threshold_percent`` of their requests."""
+    return AlarmProps(
+        name=name,
+        description=description,
+        metrics={"errors": errors.with_(statistic="Sum", period_seconds=60), "requests": requests.with_(statistic="Sum", period_seconds=60)},
+        expression="100 * FILL(errors, 0) / requests",
+        expression_label="Target 5xx answers (% of requests)",
+        comparison_operator="GreaterThanThreshold",
+        threshold=threshold_percent,
+        treat_missing_data="notBreaching",
+        evaluation_periods=3,
+        datapoints_to_alarm=2,
+        action_arns=(),
+        release_gate=True,
+    )
+
+
+def release_latency_alarm(*, name: str, response_time: Metric, threshold_milliseconds: float, description: str) -> AlarmProps:
+    """A release gate: the targets' p99 response time above ``threshold_milliseconds`` (the ALB reports seconds)."""
+    return AlarmProps(
+        name=name,
+        description=description,
+        metrics={"latency": response_time.with_(statistic="p99", period_seconds=60)},
+        comparison_operator="GreaterThanThreshold",
+        threshold=threshold_milliseconds / 1000,
+        treat_missing_data="notBreaching",
+        evaluation_periods=3,
+        datapoints_to_alarm=2,
+        action_arns=(),
+        release_gate=True,
+    )
+
+
+def release_unhealthy_targets_alarm(*, name: str, unhealthy: Metric, description: str) -> AlarmProps:
+    """A release gate: a target of the group failed its health checks in 2 of 3 minutes."""
+    return AlarmProps(
+        name=name,
+        description=description,
+        metrics={"unhealthy": unhealthy.with_(statistic="Maximum", period_seconds=60)},
+        comparison_operator="GreaterThanThreshold",
+        threshold=0,
+        treat_missing_data="notBreaching",
+        evaluation_periods=3,
+        datapoints_to_alarm=2,
+        action_arns=(),
+        release_gate=True,
     )

@@ -1,4 +1,4 @@
-"""The public HTTP API: API Gateway HTTP API -> VPC link -> Cloud Map -> API tasks.
+"""The public HTTP API: API Gateway HTTP API -> VPC link -> Cloud Map (or the release ALB) -> API tasks.
 
 Why this shape (the seed's "HTTP API with VPC Link integration"):
 
@@ -6,7 +6,9 @@ Why this shape (the seed's "HTTP API with VPC Link integration"):
   security group, which is the only group the API tasks accept traffic from.
   No load balancer: the HTTP_PROXY integration targets the Cloud Map
   service's ARN and API Gateway resolves its SRV records (task IP and port)
-  itself, so the integration costs nothing per hour.
+  itself, so the integration costs nothing per hour. With canary releases
+  the integration targets the internal ALB's listener instead
+  (constructs_lib/load_balancer.py): only a load balancer can weigh requests.
 * One ``$default`` route on one ``$default`` stage with auto-deploy: every
   path and method goes to the API, and the stage name never appears in the
   path the API sees.
@@ -25,6 +27,7 @@ Why this shape (the seed's "HTTP API with VPC Link integration"):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from cdktf import Fn
@@ -54,6 +57,8 @@ MAX_RATE_LIMIT = 10000
 MAX_INTEGRATION_TIMEOUT_MILLISECONDS = 30000  # the HTTP API maximum
 CORS_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 _NAME = r"[A-Za-z0-9_.-]{1,128}"
+# A Cloud Map service, or an ALB's listener.
+_INTEGRATION_TARGET = re.compile(r"arn:[a-z-]+:(servicediscovery:[^:\s]+:[0-9]{12}:service/srv-[A-Za-z0-9]+|elasticloadbalancing:[^:\s]+:[0-9]{12}:listener/app/[^\s]+)")
 _CORS_ORIGIN = r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?"
 _ISSUER = r"https://[^\s]+"
 # checkov's CKV_AWS_309 wants an authorizer on every route; without SSO the API authenticates itself.
@@ -116,8 +121,12 @@ class HttpApiProps:
         zone the API tasks run in).
     vpc_link_security_group_ids: groups of the VPC link's ENIs, at least
         one; the API tasks' group admits the container port from them.
-    cloud_map_service_arn: the Cloud Map service of the API tasks (SRV
-        records): the integration's target.
+    integration_target_arn: the integration's target: the Cloud Map service
+        of the API tasks (SRV records; rolling releases), or the production
+        listener of the internal ALB in front of them (canary releases,
+        constructs_lib/load_balancer.py).
+    integration_target_is_load_balancer: True when integration_target_arn
+        is the listener. Default False (Cloud Map).
     cors_allow_origins: origins a browser may call the API from, such as
         ``https://app.example.com``; at least one, never ``*``.
     cors_allow_methods: methods allowed cross-origin, from DELETE, GET, HEAD,
@@ -153,7 +162,8 @@ class HttpApiProps:
     name: str
     subnet_ids: tuple[str, ...]
     vpc_link_security_group_ids: tuple[str, ...]
-    cloud_map_service_arn: str
+    integration_target_arn: str
+    integration_target_is_load_balancer: bool = False
     cors_allow_origins: tuple[str, ...]
     cors_allow_methods: tuple[str, ...] = ("DELETE", "GET", "PATCH", "POST", "PUT")
     cors_allow_headers: tuple[str, ...] = ("authorization", "content-type")
@@ -177,8 +187,10 @@ class HttpApiProps:
             problems.add("subnet_ids must hold at least one subnet, but none was provided")
         if not self.vpc_link_security_group_ids:
             problems.add("vpc_link_security_group_ids must hold at least one group, but none was provided")
-        if not is_token(self.cloud_map_service_arn) and not self.cloud_map_service_arn.startswith("arn:"):
-            problems.add(f"cloud_map_service_arn must be a Cloud Map service ARN, but {self.cloud_map_service_arn!r} was provided")
+        if not is_token(self.integration_target_arn) and not _INTEGRATION_TARGET.fullmatch(self.integration_target_arn):
+            problems.add(
+                f"integration_target_arn must be a Cloud Map service ARN or an ALB listener ARN, but {self.integration_target_arn!r} was provided"
+            )
         if not self.cors_allow_origins:
             problems.add("cors_allow_origins must hold at least one origin, but none was provided")
         for origin in self.cors_allow_origins:
@@ -242,10 +254,14 @@ class HttpApi(Construct):
             self,
             "integration",
             api_id=self.api.id,
-            description="Every request, unchanged, to the API tasks found through Cloud Map",
+            description=(
+                "Every request, unchanged, to the API tasks behind the release load balancer"
+                if props.integration_target_is_load_balancer
+                else "Every request, unchanged, to the API tasks found through Cloud Map"
+            ),
             integration_type="HTTP_PROXY",
             integration_method="ANY",
-            integration_uri=props.cloud_map_service_arn,
+            integration_uri=props.integration_target_arn,
             connection_type="VPC_LINK",
             connection_id=self.vpc_link.id,
             payload_format_version="1.0",  # the only version HTTP_PROXY accepts

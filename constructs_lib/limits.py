@@ -7,9 +7,11 @@ tables as the constructs without loading jsii.
 from __future__ import annotations
 
 __all__ = [
+    "API_RELEASE_STRATEGIES",
     "DYNAMODB_BILLING_MODES",
     "DYNAMODB_MAX_CAPACITY_UNITS",
     "FARGATE_MEMORY_MIB",
+    "HEALTH_CHECK_PATH",
     "LOG_RETENTION_DAYS",
     "SQS_MAX_VISIBILITY_TIMEOUT_SECONDS",
     "VAULT_LOCK_MODES",
@@ -62,3 +64,8 @@ def fargate_memory_problem(cpu: int, memory_mib: int) -> str | None:
 
 # AWS Backup vault lock modes (constructs_lib/backup.py; the config's backup_vault_lock).
 VAULT_LOCK_MODES = ("governance", "compliance", "none")
+
+# Release strategies of the API (constructs_lib/release.py, the config's api_release_strategy).
+API_RELEASE_STRATEGIES = ("canary", "rolling")
+# A load balancer health-check path (ELB allows up to 1024 characters; constructs_lib/load_balancer.py).
+HEALTH_CHECK_PATH = r"/[A-Za-z0-9/_.~-]{0,1023}"

@@ -50,6 +50,7 @@ from cdktf_cdktf_provider_aws.ecs_service import (
     EcsServiceAlarms,
     EcsServiceCapacityProviderStrategy,
     EcsServiceDeploymentCircuitBreaker,
+    EcsServiceDeploymentController,
     EcsServiceLoadBalancer,
     EcsServiceNetworkConfiguration,
     EcsServiceServiceRegistries,
@@ -82,6 +83,10 @@ FARGATE_CAPACITY_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
 CONTAINER_INSIGHTS_NAMESPACE = "ECS/ContainerInsights"
 # Attributes CI and autoscaling own; see the module docstring.
 SERVICE_IGNORED_CHANGES = ("task_definition", "desired_count")
+# Under CodeDeploy, also the target group the PRIMARY task set is in (a release alternates them).
+CODE_DEPLOY_IGNORED_CHANGES = (*SERVICE_IGNORED_CHANGES, "load_balancer")
+# ECS: rolling updates (circuit breaker, deployment alarms). CODE_DEPLOY: blue/green through CodeDeploy (constructs_lib/release.py).
+DEPLOYMENT_CONTROLLERS = ("ECS", "CODE_DEPLOY")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # use with fullmatch: `$` would let "NAME\n" through
 # Names that say "secret": such a value belongs in ``secrets``, not ``environment``.
 _SECRET_LIKE = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE_KEY|API_KEY|CREDENTIAL", re.IGNORECASE)
@@ -256,6 +261,13 @@ class FargateServiceProps:
         reference (``MetricAlarm.alarm_name``), so Terraform creates them
         before the service. Each 1-255 characters, distinct, at most 10.
         Default none: the circuit breaker alone.
+    deployment_controller: ECS (rolling updates, the default) or
+        CODE_DEPLOY (blue/green releases through CodeDeploy,
+        constructs_lib/release.py: needs ``target_group_arn``, allows no
+        ``service_registry_arn`` and no ``deployment_alarm_names``; the
+        service then ignores ``load_balancer`` too, which CodeDeploy
+        alternates between its two target groups). Changing it replaces the
+        service (ECS cannot switch controllers in place).
     depends_on: what the service waits for, such as the roles' policies.
         ECS starts tasks as soon as the service exists; without this the
         first tasks can start before the execution role may pull images or
@@ -292,6 +304,7 @@ class FargateServiceProps:
     log_mode: str = "non-blocking"
     log_max_buffer_size: str = "25m"
     deployment_alarm_names: tuple[str, ...] = ()
+    deployment_controller: str = "ECS"
     depends_on: tuple[ITerraformDependable, ...] = ()
 
     def __post_init__(self) -> None:
@@ -342,6 +355,20 @@ class FargateServiceProps:
             problems.add(f"deployment_alarm_names must not repeat a name, but {list(self.deployment_alarm_names)!r} was provided")
         if len(self.deployment_alarm_names) > MAX_DEPLOYMENT_ALARMS:
             problems.add(f"deployment_alarm_names may name at most {MAX_DEPLOYMENT_ALARMS} alarms, but {len(self.deployment_alarm_names)} were provided")
+        problems.one_of("deployment_controller", self.deployment_controller, DEPLOYMENT_CONTROLLERS)
+        if self.deployment_controller == "CODE_DEPLOY":
+            if self.target_group_arn is None:
+                problems.add("target_group_arn must be set with deployment_controller CODE_DEPLOY (CodeDeploy shifts a load balancer), but None was provided")
+            if self.service_registry_arn is not None:
+                problems.add(
+                    "service_registry_arn must be None with deployment_controller CODE_DEPLOY (CodeDeploy supports services behind a load "
+                    "balancer only, and Cloud Map's DNS would keep answering with the old task set), but one was provided"
+                )
+            if self.deployment_alarm_names:
+                problems.add(
+                    "deployment_alarm_names must be empty with deployment_controller CODE_DEPLOY (ECS deployment alarms gate rolling "
+                    "updates; CodeDeploy's deployment group names the release alarms), but some were provided"
+                )
         problems.raise_if_any()
 
 
@@ -401,6 +428,7 @@ class FargateService(Construct):
             # Replaced revisions stay ACTIVE, so rollbacks can still reach them.
             skip_destroy=True,
         )
+        code_deploy = props.deployment_controller == "CODE_DEPLOY"
         self.service = EcsService(
             self,
             "service",
@@ -420,13 +448,15 @@ class FargateService(Construct):
                 security_groups=list(props.security_group_ids),
                 assign_public_ip=False,
             ),
-            deployment_circuit_breaker=EcsServiceDeploymentCircuitBreaker(enable=True, rollback=True),
+            # Rolling updates only: under CodeDeploy, its deployment group's alarms and auto-rollback do this.
+            deployment_circuit_breaker=None if code_deploy else EcsServiceDeploymentCircuitBreaker(enable=True, rollback=True),
             # Names by reference: the alarms exist before ECS is told to read them.
             alarms=(
                 EcsServiceAlarms(alarm_names=list(props.deployment_alarm_names), enable=True, rollback=True)
                 if props.deployment_alarm_names
                 else None
             ),
+            deployment_controller=EcsServiceDeploymentController(type="CODE_DEPLOY") if code_deploy else None,
             deployment_minimum_healthy_percent=props.deployment_minimum_healthy_percent,
             deployment_maximum_percent=props.deployment_maximum_percent,
             load_balancer=(
@@ -447,11 +477,12 @@ class FargateService(Construct):
             # The provider replaces a service whose capacity provider strategy
             # changes unless force_new_deployment is set; with it, changing the
             # worker's on-demand base is a rolling deployment instead.
-            force_new_deployment=True,
+            # (Not under CodeDeploy: only a CodeDeploy deployment may start tasks of another revision.)
+            force_new_deployment=None if code_deploy else True,
             enable_ecs_managed_tags=True,
             propagate_tags="SERVICE",
             wait_for_steady_state=False,
-            lifecycle=TerraformResourceLifecycle(ignore_changes=list(SERVICE_IGNORED_CHANGES)),
+            lifecycle=TerraformResourceLifecycle(ignore_changes=list(CODE_DEPLOY_IGNORED_CHANGES if code_deploy else SERVICE_IGNORED_CHANGES)),
             depends_on=list(props.depends_on) or None,
         )
 

@@ -65,6 +65,7 @@ from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.lb import Lb
 from cdktf_cdktf_provider_aws.lb_listener import LbListener, LbListenerDefaultAction
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck
+from cdktf_cdktf_provider_aws.lb_target_group_attachment import LbTargetGroupAttachment
 from constructs import Construct
 
 from constructs_lib._validation import Problems
@@ -255,6 +256,25 @@ class ApiGatewayAccount(Construct):
 # ---------------------------------------------------------------------------
 
 @dataclass(frozen=True, kw_only=True)
+class AlbTarget:
+    """The release ALB as the NLB's one target (canary releases; constructs_lib/load_balancer.py).
+
+    load_balancer_arn: the ALB.
+    port: its listener's port (an alb-type target group's port must be it).
+    target_group_name: the NLB's target group of type ``alb``, 1-32
+        characters (a new name: changing the type replaces the group).
+    health_check_path: checked on the ALB, so on the tasks behind it.
+    health_check_matcher: answers that count as healthy. Default 200-499.
+    """
+
+    load_balancer_arn: str
+    port: int
+    target_group_name: str
+    health_check_path: str = "/"
+    health_check_matcher: str = "200-499"
+
+
+@dataclass(frozen=True, kw_only=True)
 class WebSocketApiProps:
     """Inputs of the WebSocket API and its private path to the API tasks.
 
@@ -299,6 +319,8 @@ class WebSocketApiProps:
         network layer, beside the group of the tasks it reaches;
         ``load_balancer_security_group_props`` gives its props). Default
         None: made here.
+    alb_target: the release ALB the NLB forwards to (canary releases).
+        Default None: the API tasks register in the NLB's own target group.
     connect_authorizer: a Lambda REQUEST authorizer of the ``$connect``
         handshake (its ``result_ttl_seconds`` is ignored: WebSocket APIs
         cache nothing). Default None: the API answers ``$connect`` alone.
@@ -325,6 +347,7 @@ class WebSocketApiProps:
     access_log_group: LogGroup | None = None
     load_balancer_security_group: AppSecurityGroup | None = None
     connect_authorizer: RequestAuthorizer | None = None
+    alb_target: AlbTarget | None = None
 
     def __post_init__(self) -> None:
         problems = Problems("WebSocketApiProps")
@@ -395,27 +418,54 @@ class WebSocketApi(Construct):
             enable_cross_zone_load_balancing=True,
             tags={"Name": props.load_balancer_name},
         )
-        self.target_group = LbTargetGroup(
-            self,
-            "target-group",
-            name=props.load_balancer_name,
-            vpc_id=props.vpc_id,
-            target_type="ip",  # Fargate tasks (awsvpc) register by IP
-            protocol="TCP",
-            port=props.container_port,
-            deregistration_delay=str(props.deregistration_delay_seconds),
-            health_check=LbTargetGroupHealthCheck(
-                enabled=True,
-                protocol="HTTP" if props.health_check_path else "TCP",
-                path=props.health_check_path,
-                port="traffic-port",
-                matcher="200-399" if props.health_check_path else None,
-                interval=props.health_check_interval_seconds,
-                healthy_threshold=props.healthy_threshold_count,
-                unhealthy_threshold=props.unhealthy_threshold_count,
-            ),
-            tags={"Name": props.load_balancer_name},
-        )
+        alb = props.alb_target
+        if alb is None:
+            self.target_group = LbTargetGroup(
+                self,
+                "target-group",
+                name=props.load_balancer_name,
+                vpc_id=props.vpc_id,
+                target_type="ip",  # Fargate tasks (awsvpc) register by IP
+                protocol="TCP",
+                port=props.container_port,
+                deregistration_delay=str(props.deregistration_delay_seconds),
+                health_check=LbTargetGroupHealthCheck(
+                    enabled=True,
+                    protocol="HTTP" if props.health_check_path else "TCP",
+                    path=props.health_check_path,
+                    port="traffic-port",
+                    matcher="200-399" if props.health_check_path else None,
+                    interval=props.health_check_interval_seconds,
+                    healthy_threshold=props.healthy_threshold_count,
+                    unhealthy_threshold=props.unhealthy_threshold_count,
+                ),
+                tags={"Name": props.load_balancer_name},
+            )
+        else:
+            # Canary releases: the NLB forwards to the release ALB, which a release shifts (README, "Canary releases").
+            self.target_group = LbTargetGroup(
+                self,
+                "alb-target-group",
+                name=alb.target_group_name,
+                vpc_id=props.vpc_id,
+                target_type="alb",
+                protocol="TCP",
+                port=alb.port,  # an alb-type group's port is the ALB listener's
+                health_check=LbTargetGroupHealthCheck(
+                    enabled=True,
+                    protocol="HTTP",  # the only protocols an alb-type group checks with are HTTP(S)
+                    path=alb.health_check_path,
+                    port="traffic-port",
+                    matcher=alb.health_check_matcher,
+                    interval=props.health_check_interval_seconds,
+                    healthy_threshold=props.healthy_threshold_count,
+                    unhealthy_threshold=props.unhealthy_threshold_count,
+                ),
+                tags={"Name": alb.target_group_name},
+            )
+            LbTargetGroupAttachment(
+                self, "alb-target", target_group_arn=self.target_group.arn, target_id=alb.load_balancer_arn, port=alb.port
+            )
         for check_id, reason in LOAD_BALANCER_CHECKS_NOT_APPLICABLE.items():
             skip_check(self.load_balancer, check_id, reason)
         for check_id, reason in LOAD_BALANCER_FINDINGS_ACCEPTED.items():

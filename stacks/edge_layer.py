@@ -6,7 +6,10 @@ layer's bucket, and one per API), the origin verification that refuses
 API requests which did not come through them, the optional Cognito sign-in,
 the HTTP API (VPC link to the data layer's Cloud Map service) and the
 WebSocket API (v1 VPC link to an internal NLB), and the region's API
-Gateway logging setting.
+Gateway logging setting. With canary releases (``api_release_strategy``),
+also the release ALB both APIs reach the tasks through instead
+(``release_load_balancer``: its listener and two target groups hold live
+traffic, and CodeDeploy in the services layer shifts them).
 The APIs, the distribution and the user pool are data-bearing too (clients
 hold their URLs; the pool holds the users), so they carry the same
 protection and address guard as the data layer's resources.
@@ -39,11 +42,18 @@ from constructs_lib.origin_verify import HEADER_NAME, OriginVerification, Origin
 from constructs_lib.waf import EdgeWebAcl, EdgeWebAclProps
 from constructs_lib.waf_rules import WafRuleSettings
 from constructs_lib.identity import SingleSignOn, SingleSignOnProps, hosted_ui_origin
-from constructs_lib.websocket_api import ApiGatewayAccount, ApiGatewayAccountProps, WebSocketApi, WebSocketApiProps
+from constructs_lib.load_balancer import HEALTH_CHECK_MATCHER, ReleaseLoadBalancer, ReleaseLoadBalancerProps
+from constructs_lib.websocket_api import AlbTarget, ApiGatewayAccount, ApiGatewayAccountProps, WebSocketApi, WebSocketApiProps
 from stacks.config import EnvironmentConfig
 from stacks.data_layer import DataLayer
 from stacks.layer import CLOUDFRONT_CERTIFICATE_REGION, LayerStack
-from stacks.names import http_api_name, websocket_api_name
+from stacks.names import (
+    http_api_name,
+    release_load_balancer_name,
+    release_target_group_names,
+    websocket_alb_target_group_name,
+    websocket_api_name,
+)
 from stacks.network_layer import NetworkLayer
 
 
@@ -155,6 +165,33 @@ class EdgeLayer(LayerStack):
             ),
         )
         identity_headers = (HEADER_NAME, "authorization") if jwt else (HEADER_NAME,)
+        # Canary releases: both APIs reach the tasks through the release ALB, which CodeDeploy shifts.
+        self.release_load_balancer: ReleaseLoadBalancer | None = None
+        integration_target_arn = data.api_discovery.service_arn
+        alb_target = None
+        if config.api_release_strategy == "canary":
+            assert network.release_load_balancer_security_group is not None
+            self.release_load_balancer = ReleaseLoadBalancer(
+                self,
+                "release-load-balancer",
+                ReleaseLoadBalancerProps(
+                    name=release_load_balancer_name(config),
+                    target_group_names=release_target_group_names(config),
+                    vpc_id=network.network.vpc_id,
+                    subnet_ids=private_subnets,
+                    security_group=network.release_load_balancer_security_group,
+                    port=config.api_container_port,
+                    health_check_path=config.api_health_check_path,
+                ),
+            )
+            integration_target_arn = self.release_load_balancer.listener_arn
+            alb_target = AlbTarget(
+                load_balancer_arn=self.release_load_balancer.load_balancer_arn,
+                port=config.api_container_port,
+                target_group_name=websocket_alb_target_group_name(config),
+                health_check_path=config.api_health_check_path,
+                health_check_matcher=HEALTH_CHECK_MATCHER,
+            )
         self.http_api = HttpApi(
             self,
             "http-api",
@@ -162,7 +199,8 @@ class EdgeLayer(LayerStack):
                 name=http_api_name(config),
                 subnet_ids=private_subnets,
                 vpc_link_security_group_ids=(network.vpc_link_security_group.security_group_id,),
-                cloud_map_service_arn=data.api_discovery.service_arn,
+                integration_target_arn=integration_target_arn,
+                integration_target_is_load_balancer=self.release_load_balancer is not None,
                 cors_allow_origins=(frontend_url,),
                 throttling_burst_limit=config.api_throttling_burst_limit,
                 throttling_rate_limit=config.api_throttling_rate_limit,
@@ -198,6 +236,7 @@ class EdgeLayer(LayerStack):
                 log_retention_days=config.api_access_log_retention_days,
                 access_log_group=data.websocket_api_access_log_group,
                 load_balancer_security_group=network.websocket_load_balancer_security_group,
+                alb_target=alb_target,
                 connect_authorizer=RequestAuthorizer(
                     name=f"{websocket_api_name(config)}-origin-verify",
                     function_invoke_arn=self.origin_verification.authorizer_invoke_arn,
@@ -279,6 +318,12 @@ class EdgeLayer(LayerStack):
             ("vpc_link_id", self.http_api.vpc_link_id, "VPC link of the HTTP API to the API tasks."),
         ):
             self.output(name, value, description)
+        if self.release_load_balancer is not None:
+            self.output(
+                "api_internal_url",
+                f"http://{self.release_load_balancer.dns_name}:{config.api_container_port}",
+                "Internal callers' URL of the API (the release ALB; with canary releases Cloud Map has no API tasks).",
+            )
         if self.single_sign_on is not None:
             for name, value, description in (
                 ("cognito_user_pool_id", self.single_sign_on.cognito_user_pool_id, "User pool federated with PingID."),

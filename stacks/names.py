@@ -27,3 +27,23 @@ def updater_name(config: EnvironmentConfig) -> str:
 def execution_role_name(config: EnvironmentConfig) -> str:
     """The ECS execution role (services layer), which the app secret's policy (data layer) names as its one reader."""
     return f"{config.resource_prefix}-ecs-execution"
+
+
+def release_load_balancer_name(config: EnvironmentConfig) -> str:
+    """The canary's internal ALB (edge layer); its target groups are ``release_target_group_names``."""
+    return f"{config.resource_prefix}-lb"
+
+
+def release_target_group_names(config: EnvironmentConfig) -> tuple[str, str]:
+    """The ALB's two target groups, which CodeDeploy alternates (short: ELB names have at most 32 characters)."""
+    return (f"{config.resource_prefix}-a", f"{config.resource_prefix}-b")
+
+
+def websocket_alb_target_group_name(config: EnvironmentConfig) -> str:
+    """The WebSocket NLB's target group of type alb, with canary releases."""
+    return f"{config.resource_prefix}-wa"
+
+
+def api_release_name(config: EnvironmentConfig) -> str:
+    """The API's CodeDeploy application and deployment group (services layer), with canary releases."""
+    return f"{config.resource_prefix}-api"

@@ -2,7 +2,8 @@
 
 Exports to the layers above: ``network`` (VPC and subnet IDs, the endpoint
 group and gateway endpoints) and the four security groups of the API tasks,
-the workers, the HTTP API's VPC link and the WebSocket NLB. The groups live
+the workers, the HTTP API's VPC link and the WebSocket NLB, plus, with
+canary releases, the release ALB's (between the other two and the tasks). The groups live
 here, not with what uses them, because their rules reference each other
 across layers (the VPC link and the NLB reach the API tasks' port): kept in
 one layer, no two layers depend on each other.
@@ -64,8 +65,24 @@ class NetworkLayer(LayerStack):
             self, "websocket-nlb-security-group", load_balancer_security_group_props(websocket_api_name(config), self.network.vpc_id)
         )
         port = config.api_container_port
-        self.vpc_link_security_group.connect(self.api_security_group, port, "API Gateway VPC link to the API tasks")
-        self.websocket_load_balancer_security_group.connect(self.api_security_group, port, "WebSocket NLB to the API tasks (traffic and health checks)")
+        # Canary releases put the release ALB between both APIs and the tasks (README, "Canary releases").
+        self.release_load_balancer_security_group: AppSecurityGroup | None = None
+        if config.api_release_strategy == "canary":
+            alb = self.release_load_balancer_security_group = AppSecurityGroup(
+                self,
+                "release-alb-security-group",
+                AppSecurityGroupProps(
+                    name=f"{prefix}-api-alb",
+                    vpc_id=self.network.vpc_id,
+                    description="API release ALB: the API port from the VPC link and the WebSocket NLB; out to the API tasks' port",
+                ),
+            )
+            self.vpc_link_security_group.connect(alb, port, "API Gateway VPC link to the release ALB")
+            self.websocket_load_balancer_security_group.connect(alb, port, "WebSocket NLB to the release ALB (traffic and health checks)")
+            alb.connect(self.api_security_group, port, "Release ALB to the API tasks (traffic and health checks)")
+        else:
+            self.vpc_link_security_group.connect(self.api_security_group, port, "API Gateway VPC link to the API tasks")
+            self.websocket_load_balancer_security_group.connect(self.api_security_group, port, "WebSocket NLB to the API tasks (traffic and health checks)")
         endpoints = self.network.endpoint_security_group
         https = HttpsEgress(
             security_group_ids=(endpoints.id,) if endpoints is not None else (),
@@ -77,7 +94,8 @@ class NetworkLayer(LayerStack):
 
         # Checkov's graph checks see one stack at a time; what these attach to lives in the layers above.
         skip_check(self.network.vpc, "CKV2_AWS_11", LAYERED_FLOW_LOGS_REASON)
-        for group in (self.api_security_group, self.worker_security_group, self.vpc_link_security_group, self.websocket_load_balancer_security_group):
+        groups = (self.api_security_group, self.worker_security_group, self.vpc_link_security_group, self.websocket_load_balancer_security_group)
+        for group in (*groups, *filter(None, (self.release_load_balancer_security_group,))):
             skip_check(group.security_group, "CKV2_AWS_5", LAYERED_ATTACHMENT_REASON)
 
         self.output("vpc_id", self.network.vpc_id, "ID of the VPC.")

@@ -9,9 +9,13 @@ and locks this layer alone.
 Who reads the jobs table: ``data.jobs_table.grant_read_write_data`` below,
 for the API and the worker task roles (JOBS_TABLE_NAME in both).
 
-The worker's release alarm lives here, next to the service that names it
-(``worker_release_alarms``): a deployment gate ECS reads, not a page; the
-operations layer, above, holds the alarms that page people.
+The release alarms live here, next to the services they gate: the worker's
+(``worker_release_alarms``), which ECS reads, and, with canary releases
+(``api_release_strategy``), the API's six (5xx rate, p99 latency and
+unhealthy targets per target group), which CodeDeploy reads; the API's
+CodeDeploy application, canary configuration and deployment group too.
+Gates, not pages: the operations layer, above, holds the alarms that page
+people.
 
 Exports: the services (their metrics, for the operations layer) and every
 output the deploy workflows read (``deploy_outputs``), so CI reads one
@@ -25,10 +29,18 @@ from pathlib import Path
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
-from constructs_lib.alarms import MetricAlarm, queue_growth_release_alarm
+from constructs_lib.alarms import (
+    MetricAlarm,
+    queue_growth_release_alarm,
+    release_error_rate_alarm,
+    release_latency_alarm,
+    release_unhealthy_targets_alarm,
+)
 from constructs_lib.ecs_updater import EcrPushUpdater, EcrPushUpdaterProps, UpdaterTarget
 from constructs_lib.github_oidc import GithubActionsRole, GithubActionsRoleProps
 from constructs_lib.iam import ServiceRole, ServiceRoleProps
+from constructs_lib.load_balancer import ReleaseLoadBalancer
+from constructs_lib.release import CanaryRelease, CanaryReleaseProps
 from constructs_lib.aws_context import AwsContext
 from constructs_lib.scaling import (
     QueueDepthScaling,
@@ -45,7 +57,15 @@ from stacks.config import EnvironmentConfig
 from stacks.data_layer import DataLayer
 from stacks.edge_layer import EdgeLayer
 from stacks.layer import LayerStack
-from stacks.names import API_CONTAINER, API_SERVICE_NAME, WORKER_CONTAINER, WORKER_SERVICE_NAME, execution_role_name, updater_name
+from stacks.names import (
+    API_CONTAINER,
+    API_SERVICE_NAME,
+    WORKER_CONTAINER,
+    WORKER_SERVICE_NAME,
+    api_release_name,
+    execution_role_name,
+    updater_name,
+)
 from stacks.network_layer import NetworkLayer
 from tools.ecs_deploy import DEPLOY_TAG
 
@@ -119,6 +139,15 @@ class ServicesLayer(LayerStack):
         }
         secrets = {"APP_SECRET": data.app_secret.secret_arn}
         subnets = {"subnet_ids": tuple(network.network.private_subnet_ids)}
+        # Canary releases: the API service in the release ALB's first target group, under CodeDeploy
+        # (README, "Canary releases"); rolling: Cloud Map and the WebSocket NLB, the seed's shape.
+        release_load_balancer = edge.release_load_balancer
+        self.api_release_alarms = self._api_release_alarms(config, release_load_balancer) if release_load_balancer else []
+        api_placement = (
+            dict(deployment_controller="CODE_DEPLOY", target_group_arn=release_load_balancer.target_group_arns[0])
+            if release_load_balancer
+            else dict(service_registry_arn=data.api_discovery.service_arn, target_group_arn=edge.websocket_api.target_group_arn)
+        )
         self.api_service = FargateService(
             self,
             "api-service",
@@ -144,13 +173,30 @@ class ServicesLayer(LayerStack):
                     **edge.api_environment,
                 },
                 secrets=secrets,
-                service_registry_arn=data.api_discovery.service_arn,
-                target_group_arn=edge.websocket_api.target_group_arn,
+                **api_placement,
                 writable_paths=config.api_writable_paths,
                 depends_on=(*role_policies(self.execution_role), *role_policies(self.api_task_role)),
                 **subnets,
             ),
         )
+        self.api_release: CanaryRelease | None = None
+        if release_load_balancer is not None:
+            self.api_release = CanaryRelease(
+                self,
+                "api-release",
+                CanaryReleaseProps(
+                    name=api_release_name(config),
+                    cluster_name=self.api_cluster.cluster_name,
+                    service_name=self.api_service.service_name,
+                    service_arn=self.api_service.service_arn,
+                    load_balancer=release_load_balancer,
+                    passed_role_arns=(self.api_task_role.role_arn, self.execution_role.role_arn),
+                    alarm_names=tuple(alarm.alarm_name for alarm in self.api_release_alarms),
+                    canary_percent=config.api_canary_percent,
+                    bake_minutes=config.api_canary_bake_minutes,
+                    termination_wait_minutes=config.api_release_termination_wait_minutes,
+                ),
+            )
         # The worker's release gate: jobs dead-lettering now fail its deployment (README, "Worker release gate").
         self.worker_release_alarms: list[MetricAlarm] = []
         if config.worker_release_alarms:
@@ -244,8 +290,71 @@ class ServicesLayer(LayerStack):
             ("cloudfront_distribution_id", edge.frontend.cloudfront_distribution_id, "Distribution to invalidate after an upload."),
             ("api_gateway_url", edge.api_url, "Base URL of the HTTP API (the frontend's VITE_API_URL)."),
             ("websocket_gateway_url", edge.websocket_url, "URL of the WebSocket API (the frontend's VITE_WS_URL)."),
+            ("api_release_strategy", config.api_release_strategy, "canary: API deploys go through CodeDeploy (the two names below); rolling: ECS rolling updates."),
+            (
+                "api_codedeploy_application_name",
+                self.api_release.application_name if self.api_release else "",
+                "CodeDeploy application of the API's canary releases (tools.ecs_deploy --codedeploy-application); empty with rolling releases.",
+            ),
+            (
+                "api_codedeploy_deployment_group_name",
+                self.api_release.deployment_group_name if self.api_release else "",
+                "CodeDeploy deployment group of the API's canary releases (tools.ecs_deploy --codedeploy-group); empty with rolling releases.",
+            ),
         ):
             self.output(name, value, description)
+
+    def _api_release_alarms(self, config: EnvironmentConfig, load_balancer: ReleaseLoadBalancer) -> list[MetricAlarm]:
+        """The API's release gates, three per target group: CodeDeploy rolls a release back when one is in ALARM.
+
+        Per group, because the group a release's new tasks are in alternates,
+        and a canary's 10 % of requests would hide in the whole ALB's rate.
+        They page nobody: the operations layer's API alarms do.
+        """
+        prefix = config.resource_prefix
+        alarms = []
+        for index, label in enumerate(("a", "b")):
+            what = f"target group {load_balancer.target_group_names[index]}"
+            for kind, props in (
+                (
+                    "5xx-rate",
+                    release_error_rate_alarm(
+                        name=f"{prefix}-api-release-5xx-rate-{label}",
+                        errors=load_balancer.metric_target_5xx(index),
+                        requests=load_balancer.metric_requests(index),
+                        threshold_percent=config.api_release_5xx_percent,
+                        description=(
+                            f"Release gate of the API (CodeDeploy alarm, notifies nobody): the API tasks in {what} answered more than "
+                            f"{config.api_release_5xx_percent}% of requests with 5xx in 2 of 3 minutes. During a release, CodeDeploy rolls back."
+                        ),
+                    ),
+                ),
+                (
+                    "latency-p99",
+                    release_latency_alarm(
+                        name=f"{prefix}-api-release-latency-p99-{label}",
+                        response_time=load_balancer.metric_target_response_time(index),
+                        threshold_milliseconds=config.api_release_latency_p99_milliseconds,
+                        description=(
+                            f"Release gate of the API (CodeDeploy alarm, notifies nobody): p99 response time of the API tasks in {what} above "
+                            f"{config.api_release_latency_p99_milliseconds} ms in 2 of 3 minutes. During a release, CodeDeploy rolls back."
+                        ),
+                    ),
+                ),
+                (
+                    "unhealthy-targets",
+                    release_unhealthy_targets_alarm(
+                        name=f"{prefix}-api-release-unhealthy-targets-{label}",
+                        unhealthy=load_balancer.metric_unhealthy_hosts(index),
+                        description=(
+                            f"Release gate of the API (CodeDeploy alarm, notifies nobody): an API task in {what} failed its health checks "
+                            "in 2 of 3 minutes. During a release, CodeDeploy rolls back."
+                        ),
+                    ),
+                ),
+            ):
+                alarms.append(MetricAlarm(self, f"api-release-{kind}-{label}", props))
+        return alarms
 
     def _add_delivery(self, config: EnvironmentConfig, data: DataLayer, edge: EdgeLayer) -> None:
         """How new images and frontend builds reach this environment.
@@ -276,6 +385,8 @@ class ServicesLayer(LayerStack):
                 repository.grant_push(role)
             for service in (self.api_service, self.worker_service):
                 service.grant_deploy(role, register_request_tags=DEPLOY_REQUEST_TAGS)
+            if self.api_release is not None:
+                self.api_release.grant_release(role)
             edge.frontend.grant_upload(role)
             edge.frontend.grant_invalidate(role)
             # The environment's layer states (the workflows read this layer's outputs; the
@@ -329,6 +440,8 @@ class ServicesLayer(LayerStack):
             for service in (self.api_service, self.worker_service):
                 # It deploys with tools.ecs_deploy, so it gets the deploy role's grant, tag condition included.
                 service.grant_deploy(updater.role, register_request_tags=DEPLOY_REQUEST_TAGS)
+            if self.api_release is not None:
+                self.api_release.grant_release(updater.role)
             for repository in (data.api_repository, data.worker_repository):
                 # Push times: an older push's event must not replace the newer image (lambda/ecs_updater).
                 repository.grant_describe_images(updater.role)

@@ -15,6 +15,8 @@ from typing import Any, Callable, Sequence
 
 # Shared with the construct props (plain data, no jsii import).
 from constructs_lib.limits import (
+    API_RELEASE_STRATEGIES,
+    HEALTH_CHECK_PATH,
     DYNAMODB_BILLING_MODES as BILLING_MODES,
     DYNAMODB_MAX_CAPACITY_UNITS as MAX_TABLE_CAPACITY,
     FARGATE_MEMORY_MIB,
@@ -212,6 +214,15 @@ def _check_workloads(config: EnvironmentConfig, report: Callable[[str, str], Non
             f"must be greater than worker_job_timeout_seconds ({config.worker_job_timeout_seconds}), "
             "or a job still running becomes visible and a second worker starts it",
         )
+    if config.api_release_strategy not in API_RELEASE_STRATEGIES:
+        report("api_release_strategy", "must be one of " + ", ".join(API_RELEASE_STRATEGIES))
+    _check_range(config, report, "api_canary_percent", 1, 99)
+    _check_range(config, report, "api_canary_bake_minutes", 1, 60)
+    _check_range(config, report, "api_release_termination_wait_minutes", 0, 2880)
+    _check_range(config, report, "api_release_5xx_percent", 1, 100)
+    _check_range(config, report, "api_release_latency_p99_milliseconds", 50, 30000)
+    if not isinstance(config.api_health_check_path, str) or not re.fullmatch(HEALTH_CHECK_PATH, config.api_health_check_path):
+        report("api_health_check_path", "must be a path starting with '/', up to 1024 letters, digits and /_.~-")
     _check_range(config, report, "dlq_max_receive_count", 1, 1000)
     _check_range(config, report, "worker_scale_in_minutes", 1, 60)
     max_tasks = config.worker_max_capacity if max_ok else None
@@ -346,6 +357,10 @@ def _with_sso(config: EnvironmentConfig) -> bool:
     return config.enable_cognito_sso
 
 
+def _with_canary(config: EnvironmentConfig) -> bool:
+    return config.api_release_strategy == "canary"
+
+
 # Every name the layer stacks (stacks/*_layer.py) and the constructs derive from the
 # resource prefix (`<prefix>-...`), with the length AWS allows (or, where
 # stricter, the construct). The prefix's characters are checked with the
@@ -355,6 +370,26 @@ DERIVED_NAMES: tuple[DerivedName, ...] = (
     # Elastic Load Balancing: the WebSocket API's internal NLB and its target group.
     DerivedName("{prefix}-ws", "WebSocket NLB name", "Elastic Load Balancing", 1, 32),
     DerivedName("{prefix}-ws", "WebSocket NLB target group name", "Elastic Load Balancing", 1, 32),
+    # The canary's internal ALB, its two target groups and the WebSocket NLB's target group of type alb.
+    *(
+        DerivedName(template, what, "Elastic Load Balancing", 1, 32, _with_canary)
+        for template, what in (
+            ("{prefix}-lb", "release ALB name"),
+            ("{prefix}-a", "release target group name"),
+            ("{prefix}-b", "release target group name"),
+            ("{prefix}-wa", "WebSocket NLB target group name (type alb)"),
+        )
+    ),
+    DerivedName("{prefix}-api-alb", "security group name", "EC2", 1, 255, _with_canary),
+    DerivedName("{prefix}-api", "CodeDeploy application name", "CodeDeploy", 1, 100, _with_canary),
+    DerivedName("{prefix}-api", "CodeDeploy deployment group name", "CodeDeploy", 1, 100, _with_canary),
+    DerivedName("{prefix}-api-canary-99pct-60min", "CodeDeploy deployment configuration name (longest)", "CodeDeploy", 1, 100, _with_canary),
+    DerivedName("{prefix}-api-codedeploy", "IAM role name", "IAM", 1, 64, _with_canary),
+    *(
+        DerivedName(f"{{prefix}}-api-release-{kind}-{group}", "alarm name", "CloudWatch", 1, 255, _with_canary)
+        for kind in ("5xx-rate", "latency-p99", "unhealthy-targets")
+        for group in ("a", "b")
+    ),
     # IAM roles.
     *(
         DerivedName(template, "IAM role name", "IAM", 1, 64, when)

@@ -19,7 +19,7 @@ REQUIRED = dict(
     name="cot-api",
     subnet_ids=("subnet-a", "subnet-b"),
     vpc_link_security_group_ids=("sg-link",),
-    cloud_map_service_arn=SERVICE_ARN,
+    integration_target_arn=SERVICE_ARN,
     cors_allow_origins=("https://app.example.com",),
 )
 
@@ -207,7 +207,7 @@ def test_a_request_authorizer_needs_no_open_route_excuse():
         ({"name": "bad name"}, "name must be 1-128 letters, digits, '-', '_' and '.', but 'bad name' was provided"),
         ({"subnet_ids": ()}, "subnet_ids must hold at least one subnet, but none was provided"),
         ({"vpc_link_security_group_ids": ()}, "vpc_link_security_group_ids must hold at least one group, but none was provided"),
-        ({"cloud_map_service_arn": "srv-abc"}, "cloud_map_service_arn must be a Cloud Map service ARN, but 'srv-abc' was provided"),
+        ({"integration_target_arn": "srv-abc"}, "integration_target_arn must be a Cloud Map service ARN or an ALB listener ARN, but 'srv-abc' was provided"),
         ({"cors_allow_origins": ()}, "cors_allow_origins must hold at least one origin, but none was provided"),
         ({"cors_allow_origins": ("*",)}, "cors_allow_origins must be origins such as https://app.example.com (scheme and host, no path, no '*'), but '*' was provided"),
         ({"cors_allow_origins": ("https://app.example.com/",)}, "but 'https://app.example.com/' was provided"),
@@ -254,4 +254,4 @@ def test_request_authorizer_props_name_the_field_and_the_value(overrides, messag
 
 def test_tokens_are_not_checked_at_synth():
     token = Fn.lower("known at apply")
-    props(cloud_map_service_arn=token, cors_allow_origins=(f"https://{token}",), jwt_issuer=f"https://{token}", jwt_audience=(token,))
+    props(integration_target_arn=token, cors_allow_origins=(f"https://{token}",), jwt_issuer=f"https://{token}", jwt_audience=(token,))

@@ -36,7 +36,7 @@ DUMMY_CREDENTIALS = {"access_key": "testing", "secret_key": "testing"}
 # would silently go to real AWS and fail on the dummy credentials.
 EMULATED_SERVICES = (
     "acm", "apigateway", "apigatewayv2", "appautoscaling", "autoscaling", "backup",
-    "cloudformation", "cloudfront", "cloudtrail", "cloudwatch", "cognitoidentity",
+    "cloudformation", "cloudfront", "cloudtrail", "cloudwatch", "codedeploy", "cognitoidentity",
     "cognitoidp", "dynamodb", "ec2", "ecr", "ecs", "elb", "elbv2", "events", "iam",
     "kms", "lambda", "logs", "resourcegroupstaggingapi", "route53", "s3",
     "scheduler", "secretsmanager", "servicediscovery", "sns", "sqs", "ssm", "sts",
