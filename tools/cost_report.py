@@ -675,6 +675,50 @@ def price_ecs_clusters(stack: SynthStack, prices: PriceTable) -> list[Item]:
     return [UsageItem("ECS Container Insights", "aws_ecs_cluster", count, note)] if count else []
 
 
+# ---- CodeDeploy
+
+
+def price_codedeploy(stack: SynthStack, prices: PriceTable) -> list[Item]:
+    """CodeDeploy bills nothing for ECS deployments; a canary release runs a second task set for a while.
+
+    Per release: the service's idle task count, on-demand, for the canary's
+    bake (the deployment configuration's interval) plus the termination
+    wait, both at most (a rollback ends them early). Task start-up is left out.
+    """
+    items: list[Item] = []
+    for lid, group in stack.of("aws_codedeploy_deployment_group").items():
+        ecs = (as_list(group.get("ecs_service"))[:1] or [{}])[0]
+        found = _resolve(stack, ecs.get("service_name"), "aws_ecs_service", "name")
+        task = _resolve(stack, found[1].get("task_definition"), "aws_ecs_task_definition", "family", "arn") if found else None
+        config = _resolve(stack, group.get("deployment_config_name"), "aws_codedeploy_deployment_config", "deployment_config_name")
+        blue_green = (as_list(group.get("blue_green_deployment_config"))[:1] or [{}])[0]
+        terminate = (as_list(blue_green.get("terminate_blue_instances_on_deployment_success"))[:1] or [{}])[0]
+        routing = (as_list(config[1].get("traffic_routing_config"))[:1] or [{}])[0] if config else {}
+        canary = (as_list(routing.get("time_based_canary"))[:1] or [{}])[0]
+        minutes = (number(canary.get("interval")) or 0.0) + (number(terminate.get("termination_wait_time_in_minutes")) or 0.0)
+        vcpu = _vcpu(task[1].get("cpu")) if task else None
+        gb = _memory_gb(task[1].get("memory")) if task else None
+        tasks = None
+        if found:
+            service_lid, service = found
+            service_name = service.get("name") if not is_expression(service.get("name")) else None
+            tasks = _scaling_min(
+                stack, "ecs", "ecs:service:DesiredCount",
+                lambda rid: service_lid in references(rid, "aws_ecs_service") or bool(service_name and rid.endswith(f"/{service_name}")),
+            )
+        if vcpu is None or gb is None or tasks is None:
+            note = "no charge for ECS deployments; each release runs a second task set during the canary and the termination wait (not estimated)"
+        else:
+            hourly = vcpu * prices.value("fargate_vcpu") + gb * prices.value("fargate_memory")
+            per_release = tasks * hourly * minutes / 60
+            note = (
+                f"no charge for ECS deployments; each release runs a second task set of {_num(tasks)} task(s) for up to "
+                f"{_num(minutes)} min (canary bake plus termination wait): up to {_unit_usd(per_release)} per release"
+            )
+        items.append(UsageItem(f"CodeDeploy releases of {stack.label(lid, group)}", "aws_codedeploy_deployment_group", 1, note))
+    return items
+
+
 # ---- DynamoDB
 
 
@@ -857,6 +901,7 @@ PRICERS: tuple[tuple[tuple[str, ...], Pricer], ...] = (
         price_hosted_zones,
     ),
     (("aws_wafv2_web_acl",), price_waf),
+    (("aws_codedeploy_deployment_group",), price_codedeploy),
 )
 
 # Billed only by use: listed under "usage-based, $0 at idle".
@@ -904,6 +949,7 @@ FREE_TYPES = frozenset({
     "aws_cognito_identity_provider", "aws_cognito_user_pool_domain", "aws_cognito_resource_server",
     "aws_backup_plan", "aws_backup_selection", "aws_backup_vault_lock_configuration", "aws_wafv2_web_acl_association",
     "aws_wafv2_web_acl_logging_configuration", "aws_api_gateway_vpc_link", "aws_api_gateway_account",
+    "aws_codedeploy_app", "aws_codedeploy_deployment_config",
 })
 FREE_PREFIXES = (
     "aws_iam_", "aws_s3_bucket_", "aws_vpc_security_group_", "aws_apigatewayv2_", "aws_api_gateway_", "aws_vpc_endpoint_",
