@@ -41,7 +41,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from cdktf import Fn, TerraformResourceLifecycle
+from cdktf import Fn, ITerraformDependable, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.api_gateway_account import ApiGatewayAccount as ApiGatewayAccountResource
 from cdktf_cdktf_provider_aws.api_gateway_vpc_link import ApiGatewayVpcLink
 from cdktf_cdktf_provider_aws.apigatewayv2_api import Apigatewayv2Api
@@ -265,6 +265,9 @@ class AlbTarget:
         characters (a new name: changing the type replaces the group).
     health_check_path: checked on the ALB, so on the tasks behind it.
     health_check_matcher: answers that count as healthy. Default 200-499.
+    listener: the ALB's listener on ``port``. ELB registers an ALB as a
+        target only once it has a listener on the target group's port, so
+        the registration waits for it (and is removed before it).
     """
 
     load_balancer_arn: str
@@ -272,6 +275,7 @@ class AlbTarget:
     target_group_name: str
     health_check_path: str = "/"
     health_check_matcher: str = "200-499"
+    listener: ITerraformDependable | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -464,7 +468,12 @@ class WebSocketApi(Construct):
                 tags={"Name": alb.target_group_name},
             )
             LbTargetGroupAttachment(
-                self, "alb-target", target_group_arn=self.target_group.arn, target_id=alb.load_balancer_arn, port=alb.port
+                self,
+                "alb-target",
+                target_group_arn=self.target_group.arn,
+                target_id=alb.load_balancer_arn,
+                port=alb.port,
+                depends_on=[alb.listener] if alb.listener is not None else None,
             )
         for check_id, reason in LOAD_BALANCER_CHECKS_NOT_APPLICABLE.items():
             skip_check(self.load_balancer, check_id, reason)

@@ -191,6 +191,7 @@ class EdgeLayer(LayerStack):
                 target_group_name=websocket_alb_target_group_name(config),
                 health_check_path=config.api_health_check_path,
                 health_check_matcher=HEALTH_CHECK_MATCHER,
+                listener=self.release_load_balancer.listener,
             )
         self.http_api = HttpApi(
             self,

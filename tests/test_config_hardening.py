@@ -299,3 +299,39 @@ def test_two_files_of_one_environment_are_a_config_error(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_configs([first, second])
     assert caught.value.problems[0] == f"{second}: environment: must differ from {first} (each environment is its own stack); got the same value"
+
+
+# -- the canary's names (issue 20) do not narrow what is valid ----------------------------------------
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"environment": "abcdefghijklm"},  # circle-of-trust-abcdefghijklm: the NLB name is 32 characters
+        {"environment": "e" * 8, "project_name": "p" * 20},  # the longest project_name: 29 characters too
+        {"environment": "qa", "name_prefix": "n" * 28},  # the longest name_prefix
+    ],
+)
+def test_the_longest_prefix_that_fits_loads_with_canary_releases_too(tmp_path, values):
+    rolling = load_config(write(tmp_path, values, "rolling.tfvars"))
+    assert len(f"{rolling.resource_prefix}-ws") >= 31
+    canary = load_config(write(tmp_path, {**values, "api_release_strategy": "canary", "api_canary_percent": 99, "api_canary_bake_minutes": 60}, "canary.tfvars"))
+    prefix = canary.resource_prefix
+    # ELB allows 1-32 characters: the ALB, its two groups and the NLB's alb-type group fit where the NLB's name fits.
+    assert max(len(f"{prefix}-{suffix}") for suffix in ("lb", "a", "b", "wa")) == len(f"{prefix}-ws") <= 32
+    # CodeDeploy allows 100 for the configuration's name, IAM 64 for the role's.
+    assert len(f"{prefix}-api-canary-99pct-60min") <= 100 and len(f"{prefix}-api-codedeploy") <= 64
+
+
+def test_a_prefix_too_long_for_the_nlb_is_too_long_for_the_alb_and_nothing_else_is_new(tmp_path):
+    rolling = problems_for(tmp_path, {"environment": "abcdefghijklmno"}, "rolling.tfvars")
+    canary = problems_for(tmp_path, {"environment": "abcdefghijklmno", "api_release_strategy": "canary"}, "canary.tfvars")
+    whats = [problem.split(": make the ")[1].split(" '")[0] for problem in canary]
+    assert [problem.split(": make the ")[1] for problem in rolling] == [problem.split(": make the ")[1] for problem in canary[: len(rolling)]]
+    # The new names are ELB's, with its 1-32 limit, and name the keys the prefix comes from.
+    assert sorted(set(whats) - {"WebSocket NLB name", "WebSocket NLB target group name"}) == [
+        "WebSocket NLB target group name (type alb)",
+        "release ALB name",
+        "release target group name",
+    ]
+    for problem in canary:
+        assert "Elastic Load Balancing allows 1-32" in problem and ": project_name, environment: " in problem, problem

@@ -232,3 +232,86 @@ def test_writable_paths_problems_are_reported_together_naming_the_key(tmp_path):
 def test_writable_paths_are_type_checked(tmp_path):
     (problem,) = problems_for(tmp_path, api_writable_paths="/tmp")
     assert problem.endswith("api_writable_paths: must be a list of strings; got '/tmp'")
+
+
+# -- canary releases of the API (issue 20) -------------------------------------------------------------
+RELEASE_DEFAULTS = {
+    "api_release_strategy": "rolling",
+    "api_canary_percent": 10,
+    "api_canary_bake_minutes": 5,
+    "api_release_termination_wait_minutes": 30,
+    "api_release_5xx_percent": 5,
+    "api_release_latency_p99_milliseconds": 1000,
+    "api_health_check_path": "/",
+}
+
+
+def test_the_release_keys_have_their_defaults_docs_and_allowed_values():
+    specs = {spec.name: spec for spec in config_keys()}
+    defaults = EnvironmentConfig(environment="test")
+    for key, value in RELEASE_DEFAULTS.items():
+        assert getattr(defaults, key) == value, key
+        assert specs[key].metadata["doc"] and specs[key].metadata["allowed"], key
+    assert "canary" in specs["api_release_strategy"].metadata["allowed"] and "rolling" in specs["api_release_strategy"].metadata["allowed"]
+
+
+def test_the_shipped_configs_keep_rolling_releases():
+    for name in ("production", "staging"):
+        assert load_config(PROJECT / "config" / f"{name}.tfvars").api_release_strategy == "rolling", name
+
+
+def test_a_canary_config_loads_at_the_limits(tmp_path):
+    config = load_config(
+        write(
+            tmp_path,
+            {
+                "environment": "test",
+                "api_release_strategy": "canary",
+                "api_canary_percent": 99,
+                "api_canary_bake_minutes": 60,
+                "api_release_termination_wait_minutes": 2880,  # CodeDeploy's maximum: two days
+                "api_release_5xx_percent": 100,
+                "api_release_latency_p99_milliseconds": 30000,
+                "api_health_check_path": "/health/live_v2.json",
+            },
+        )
+    )
+    assert (config.api_release_strategy, config.api_canary_percent, config.api_release_termination_wait_minutes) == ("canary", 99, 2880)
+    low = load_config(write(tmp_path, {"environment": "test", "api_canary_percent": 1, "api_canary_bake_minutes": 1, "api_release_termination_wait_minutes": 0,
+                                       "api_release_5xx_percent": 1, "api_release_latency_p99_milliseconds": 50}, "low.tfvars"))  # fmt: skip
+    assert (low.api_canary_percent, low.api_release_termination_wait_minutes) == (1, 0)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"api_release_strategy": "blue-green"}, "api_release_strategy: must be one of canary, rolling; got 'blue-green'"),
+        ({"api_release_strategy": "Canary"}, "api_release_strategy: must be one of canary, rolling; got 'Canary'"),
+        # A canary of 0 % tests nothing; 100 % is no canary (CodeDeploy's TimeBasedCanary takes 1-99).
+        ({"api_canary_percent": 0}, "api_canary_percent: must be from 1 to 99; got 0"),
+        ({"api_canary_percent": 100}, "api_canary_percent: must be from 1 to 99; got 100"),
+        ({"api_canary_bake_minutes": 0}, "api_canary_bake_minutes: must be from 1 to 60; got 0"),
+        ({"api_canary_bake_minutes": 61}, "api_canary_bake_minutes: must be from 1 to 60; got 61"),
+        ({"api_release_termination_wait_minutes": -1}, "api_release_termination_wait_minutes: must be from 0 to 2880; got -1"),
+        ({"api_release_termination_wait_minutes": 2881}, "api_release_termination_wait_minutes: must be from 0 to 2880; got 2881"),
+        ({"api_release_5xx_percent": 0}, "api_release_5xx_percent: must be from 1 to 100; got 0"),
+        ({"api_release_5xx_percent": 101}, "api_release_5xx_percent: must be from 1 to 100; got 101"),
+        ({"api_release_latency_p99_milliseconds": 49}, "api_release_latency_p99_milliseconds: must be from 50 to 30000; got 49"),
+        ({"api_release_latency_p99_milliseconds": 30001}, "api_release_latency_p99_milliseconds: must be from 50 to 30000; got 30001"),
+        ({"api_health_check_path": "health"}, "api_health_check_path: must be a path starting with '/', up to 1024 letters, digits and /_.~-; got 'health'"),
+        ({"api_health_check_path": "/health?deep=1"}, "api_health_check_path: must be a path starting with '/'"),
+        ({"api_health_check_path": "/" + "h" * 1024}, "api_health_check_path: must be a path starting with '/'"),
+        ({"api_health_check_path": "/health\n"}, "api_health_check_path: must be a path starting with '/'"),
+    ],
+)
+def test_each_release_rule_names_the_file_the_key_what_is_allowed_and_the_value(tmp_path, overrides, expected):
+    problems = problems_for(tmp_path, **overrides)
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"{tmp_path / 'test.tfvars'}: ")
+    assert expected in problems[0]
+
+
+@pytest.mark.parametrize(("key", "value"), [("api_release_strategy", 1), ("api_canary_percent", "10"), ("api_canary_bake_minutes", 5.5), ("api_health_check_path", 1), ("api_release_5xx_percent", True)])
+def test_release_keys_are_type_checked(tmp_path, key, value):
+    (problem,) = problems_for(tmp_path, **{key: value})
+    assert f"{key}: must be " in problem

@@ -15,6 +15,9 @@ from constructs_lib.alarms import (
     message_age_alarm,
     queue_growth_release_alarm,
     queue_not_empty_alarm,
+    release_error_rate_alarm,
+    release_latency_alarm,
+    release_unhealthy_targets_alarm,
     tasks_below_desired_alarm,
     throttling_alarm,
 )
@@ -329,3 +332,79 @@ def test_the_audit_accepts_a_release_gate_without_actions_and_nothing_else():
     synth_construct(build)
     assert accepted_findings(captured["gate"].alarm) == {"cloudwatch_alarm_actions_alarm_state_configured": RELEASE_GATE_REASON}
     assert accepted_findings(captured["paging"].alarm) == {}
+
+
+# -- release gates of the API's canary (CodeDeploy reads them) -----------------------------------
+# The ALB's per-target-group metrics, at the period the Metric defaults to (the factories set 1 minute).
+ALB = dict(namespace="AWS/ApplicationELB", dimensions={"LoadBalancer": "app/cot-lb/abc", "TargetGroup": "targetgroup/cot-a/def"}, period_seconds=300)
+TARGET_5XX, ALB_REQUESTS = Metric(metric_name="HTTPCode_Target_5XX_Count", **ALB), Metric(metric_name="RequestCount", **ALB)
+RESPONSE_TIME = Metric(metric_name="TargetResponseTime", statistic="Average", **ALB)
+UNHEALTHY = Metric(metric_name="UnHealthyHostCount", **ALB)
+CANARY_GATES: dict[str, MetricAlarm] = {}
+
+
+@pytest.fixture(scope="module")
+def canary_doc():
+    def build(stack):
+        for construct_id, props in {
+            "errors": release_error_rate_alarm(name="cot-api-release-5xx-rate-a", errors=TARGET_5XX, requests=ALB_REQUESTS, threshold_percent=5, description="Gate."),
+            "latency": release_latency_alarm(name="cot-api-release-latency-p99-a", response_time=RESPONSE_TIME, threshold_milliseconds=1500, description="Gate."),
+            "unhealthy": release_unhealthy_targets_alarm(name="cot-api-release-unhealthy-targets-a", unhealthy=UNHEALTHY, description="Gate."),
+        }.items():
+            CANARY_GATES[construct_id] = MetricAlarm(stack, construct_id, props)
+
+    return synth_construct(build)
+
+
+@pytest.mark.parametrize("construct_id", ["errors", "latency", "unhealthy"])
+def test_canary_gates_decide_within_a_bake_on_two_of_three_minutes(canary_doc, construct_id):
+    item = alarm(canary_doc, construct_id)
+    periods = [query["metric"]["period"] for query in item.get("metric_query", []) if "metric" in query] or [item["period"]]
+    # One-minute periods: a five-minute bake sees several; one bad minute alone (a cold cache) does not roll back.
+    assert set(periods) == {60}
+    assert (item["evaluation_periods"], item["datapoints_to_alarm"]) == (3, 2)
+    # A target group without targets or requests (the idle one) publishes nothing: that is not a failure.
+    assert item["treat_missing_data"] == "notBreaching"
+    assert item["comparison_operator"] == "GreaterThanThreshold"
+
+
+@pytest.mark.parametrize("construct_id", ["errors", "latency", "unhealthy"])
+def test_canary_gates_notify_nobody_and_the_audit_knows_why(canary_doc, construct_id):
+    from constructs_lib.alarms import RELEASE_GATE_REASON
+    from constructs_lib.policy import accepted_findings
+
+    item = alarm(canary_doc, construct_id)
+    assert "alarm_actions" not in item and "ok_actions" not in item and "insufficient_data_actions" not in item
+    assert accepted_findings(CANARY_GATES[construct_id].alarm) == {"cloudwatch_alarm_actions_alarm_state_configured": RELEASE_GATE_REASON}
+    assert "CodeDeploy" in RELEASE_GATE_REASON
+
+
+def test_canary_error_gate_is_the_share_of_requests_answered_5xx(canary_doc):
+    item = alarm(canary_doc, "errors")
+    assert item["alarm_name"] == "cot-api-release-5xx-rate-a"
+    assert "metric_name" not in item
+    errors, requests, expression = item["metric_query"]
+    assert errors == {
+        "id": "errors",
+        "return_data": False,
+        "metric": {"namespace": "AWS/ApplicationELB", "metric_name": "HTTPCode_Target_5XX_Count", "dimensions": ALB["dimensions"], "stat": "Sum", "period": 60},
+    }
+    assert requests["metric"]["metric_name"] == "RequestCount" and requests["metric"]["stat"] == "Sum" and requests["return_data"] is False
+    # A minute without 5xx publishes no 5xx datapoint: FILL makes it 0 %, not missing.
+    assert (expression["expression"], expression["return_data"]) == ("100 * FILL(errors, 0) / requests", True)
+    assert item["threshold"] == 5
+
+
+def test_canary_latency_gate_is_p99_in_the_seconds_the_alb_reports(canary_doc):
+    item = alarm(canary_doc, "latency")
+    assert (item["namespace"], item["metric_name"], item["dimensions"]) == ("AWS/ApplicationELB", "TargetResponseTime", ALB["dimensions"])
+    assert (item["extended_statistic"], item["period"]) == ("p99", 60)
+    assert "statistic" not in item
+    # TargetResponseTime is in seconds: 1500 ms is 1.5.
+    assert item["threshold"] == 1.5
+
+
+def test_canary_unhealthy_gate_fires_on_one_unhealthy_target(canary_doc):
+    item = alarm(canary_doc, "unhealthy")
+    assert (item["metric_name"], item["dimensions"], item["statistic"], item["period"]) == ("UnHealthyHostCount", ALB["dimensions"], "Maximum", 60)
+    assert item["threshold"] == 0

@@ -255,3 +255,40 @@ def test_request_authorizer_props_name_the_field_and_the_value(overrides, messag
 def test_tokens_are_not_checked_at_synth():
     token = Fn.lower("known at apply")
     props(integration_target_arn=token, cors_allow_origins=(f"https://{token}",), jwt_issuer=f"https://{token}", jwt_audience=(token,))
+
+
+# -- the release ALB's listener as the target (canary releases) ------------------------------------
+LISTENER_ARN = "arn:aws:elasticloadbalancing:us-east-1:111122223333:listener/app/cot-lb/0123456789abcdef/fedcba9876543210"
+
+
+def test_the_integration_may_target_the_release_albs_listener_through_the_link():
+    document = build(integration_target_arn=LISTENER_ARN, integration_target_is_load_balancer=True)
+    integration = only(document, "aws_apigatewayv2_integration")
+    link_id = logical_id(resources(document, "aws_apigatewayv2_vpc_link"), "http-api/vpc-link")
+    # An HTTP API private integration with an ALB: the listener's ARN, through the VPC link, every method proxied.
+    assert integration["integration_uri"] == LISTENER_ARN
+    assert (integration["integration_type"], integration["integration_method"]) == ("HTTP_PROXY", "ANY")
+    assert (integration["connection_type"], integration["connection_id"]) == ("VPC_LINK", ref(document, "aws_apigatewayv2_vpc_link", link_id, "id"))
+    assert "load balancer" in integration["description"] and "Cloud Map" not in integration["description"]
+
+
+def test_the_cloud_map_integration_says_so(open_api):
+    assert "Cloud Map" in only(open_api, "aws_apigatewayv2_integration")["description"]
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/app/cot-lb/0123456789abcdef",  # the ALB, not its listener
+        "arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/cot-a/0123456789abcdef",
+        "arn:aws:servicediscovery:us-east-1:111122223333:namespace/ns-abc",
+    ],
+)
+def test_other_arns_are_not_integration_targets(target):
+    with pytest.raises(ValueError, match="integration_target_arn must be a Cloud Map service ARN or an ALB listener ARN"):
+        props(integration_target_arn=target)
+
+
+def test_cloud_map_services_and_alb_listeners_of_other_partitions_are_targets():
+    props(integration_target_arn="arn:aws-us-gov:elasticloadbalancing:us-gov-west-1:111122223333:listener/app/cot-lb/0123456789abcdef/fedcba9876543210")
+    props(integration_target_arn="arn:aws-cn:servicediscovery:cn-north-1:111122223333:service/srv-abc")

@@ -316,3 +316,65 @@ def test_hardening_props_validation_messages(overrides, message):
     with pytest.raises(ValueError) as error:
         api_service_props(**overrides)
     assert message in str(error.value)
+
+
+# -- CodeDeploy's blue/green releases (deployment_controller CODE_DEPLOY, issue 20) -----------------
+TARGET_GROUP = "arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/cot-a/0123456789abcdef"
+
+
+@pytest.fixture(scope="module")
+def code_deploy():
+    def build(stack):
+        FargateService(stack, "api", api_service_props(deployment_controller="CODE_DEPLOY", target_group_arn=TARGET_GROUP, container_port=8080, desired_count=2))
+
+    return synth_construct(build)
+
+
+def test_a_code_deploy_service_is_created_in_its_target_group_under_codedeploy(code_deploy):
+    service = at(resources(code_deploy, "aws_ecs_service"), "api/service")
+    assert service["deployment_controller"] == {"type": "CODE_DEPLOY"}
+    assert service["load_balancer"] == [{"target_group_arn": TARGET_GROUP, "container_name": "api", "container_port": 8080}]
+    # CodeDeploy supports services behind a load balancer only: no Cloud Map registration.
+    assert "service_registries" not in service
+
+
+def test_a_code_deploy_service_leaves_failures_and_new_tasks_to_codedeploy(code_deploy):
+    service = at(resources(code_deploy, "aws_ecs_service"), "api/service")
+    # The circuit breaker and ECS deployment alarms gate rolling updates; CodeDeploy's group rolls back here.
+    assert "deployment_circuit_breaker" not in service and "alarms" not in service
+    # UpdateService may not start another revision's tasks on a CODE_DEPLOY service.
+    assert service.get("force_new_deployment") in (None, False)
+
+
+def test_a_code_deploy_service_ignores_the_target_group_codedeploy_alternates(code_deploy):
+    ignored = at(resources(code_deploy, "aws_ecs_service"), "api/service")["lifecycle"]["ignore_changes"]
+    # After a release the PRIMARY task set is in the other group, on another revision, at autoscaling's count.
+    assert {"load_balancer", "task_definition", "desired_count"} <= set(ignored)
+
+
+def test_the_default_controller_is_ecs_with_nothing_of_codedeploy(doc):
+    for path in ("api/service", "worker/service"):
+        service = at(resources(doc, "aws_ecs_service"), path)
+        assert service.get("deployment_controller", {"type": "ECS"}) == {"type": "ECS"}
+        assert "load_balancer" not in service["lifecycle"]["ignore_changes"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"deployment_controller": "EXTERNAL"}, "deployment_controller must be one of ECS, CODE_DEPLOY, but 'EXTERNAL' was provided"),
+        ({"deployment_controller": "CODE_DEPLOY"}, "target_group_arn must be set with deployment_controller CODE_DEPLOY"),
+        (
+            {"deployment_controller": "CODE_DEPLOY", "target_group_arn": TARGET_GROUP, "container_port": 8080, "service_registry_arn": "arn:aws:servicediscovery:us-east-1:111122223333:service/srv-1"},
+            "service_registry_arn must be None with deployment_controller CODE_DEPLOY",
+        ),
+        (
+            {"deployment_controller": "CODE_DEPLOY", "target_group_arn": TARGET_GROUP, "container_port": 8080, "deployment_alarm_names": ("cot-gate",)},
+            "deployment_alarm_names must be empty with deployment_controller CODE_DEPLOY",
+        ),
+    ],
+)  # fmt: skip
+def test_code_deploy_props_validation_messages(kwargs, message):
+    with pytest.raises(ValueError, match="^FargateServiceProps: ") as caught:
+        api_service_props(**kwargs)
+    assert message in str(caught.value)

@@ -14,6 +14,7 @@ from constructs_lib.security_groups import AppSecurityGroup, AppSecurityGroupPro
 from constructs_lib.websocket_api import (
     ACCESS_LOG_FIELDS,
     API_GATEWAY_LOGS_ACTIONS,
+    AlbTarget,
     ApiGatewayAccount,
     ApiGatewayAccountProps,
     WebSocketApi,
@@ -349,6 +350,63 @@ def test_deployment_is_redone_when_the_authorizer_is_added(document, authorized)
 def test_api_execution_arn_is_the_apis(authorized):
     document, _ = authorized
     assert document["output"]["api_execution_arn"]["value"] == api_ref(document, "execution_arn")
+
+
+# -- the release ALB as the NLB's target (canary releases) ---------------------------------------
+ALB_ARN = "arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/app/cot-lb/0123456789abcdef"
+
+
+@pytest.fixture(scope="module")
+def alb_targeted():
+    from cdktf_cdktf_provider_aws.lb import Lb
+    from cdktf_cdktf_provider_aws.lb_listener import LbListener, LbListenerDefaultAction
+
+    def make(stack):
+        alb = Lb(stack, "alb", name="cot-lb", internal=True, load_balancer_type="application", subnets=["subnet-a", "subnet-b"])
+        listener = LbListener(stack, "alb-listener", load_balancer_arn=alb.arn, port=8080, protocol="HTTP", default_action=[LbListenerDefaultAction(type="fixed-response")])
+        api = WebSocketApi(
+            stack,
+            "websocket-api",
+            props(alb_target=AlbTarget(load_balancer_arn=alb.arn, port=8080, target_group_name="cot-wa", health_check_path="/healthz", listener=listener)),
+        )
+        TerraformOutput(stack, "target_group_arn", value=api.target_group_arn)
+
+    return synth_construct(make)
+
+
+def test_with_an_alb_target_the_nlb_forwards_to_the_alb_through_an_alb_type_group(alb_targeted):
+    group = only(alb_targeted, "aws_lb_target_group")
+    # A new name: the target type cannot change in place, so the group is replaced.
+    assert group["name"] == "cot-wa" != REQUIRED["load_balancer_name"]
+    # ELB: an alb-type group is TCP, on the ALB listener's port.
+    assert (group["target_type"], group["protocol"], group["port"], group["vpc_id"]) == ("alb", "TCP", 8080, "vpc-1")
+    check = group["health_check"]
+    # It checks the ALB over HTTP(S) only, so the tasks behind it answer.
+    assert (check["protocol"], check["path"], check["port"], check["matcher"]) == ("HTTP", "/healthz", "traffic-port", "200-499")
+    group_id = logical_id(resources(alb_targeted, "aws_lb_target_group"), "websocket-api/alb-target-group")
+    nlb_listener = at(resources(alb_targeted, "aws_lb_listener"), "websocket-api/listener")
+    assert nlb_listener["default_action"] == [{"type": "forward", "target_group_arn": ref(alb_targeted, "aws_lb_target_group", group_id, "arn")}]
+
+
+def test_the_alb_is_the_one_target_registered_on_its_listener_port_once_the_listener_exists(alb_targeted):
+    attachment = only(alb_targeted, "aws_lb_target_group_attachment")
+    group_id = logical_id(resources(alb_targeted, "aws_lb_target_group"), "websocket-api/alb-target-group")
+    alb_id = "alb"  # a top-level construct keeps its ID
+    assert attachment["target_group_arn"] == ref(alb_targeted, "aws_lb_target_group", group_id, "arn")
+    assert attachment["target_id"] == ref(alb_targeted, "aws_lb", alb_id, "arn")
+    assert attachment["port"] == 8080
+    # ELB registers an ALB only once it has a listener on the group's port: the registration waits for it.
+    assert "aws_lb_listener.alb-listener" in attachment["depends_on"]
+
+
+def test_without_an_alb_target_the_tasks_register_in_an_ip_group(document):
+    assert only(document, "aws_lb_target_group")["target_type"] == "ip"
+    assert not resources(document, "aws_lb_target_group_attachment")
+
+
+def test_the_alb_target_groups_arn_is_what_the_stack_reads(alb_targeted):
+    listener_id = logical_id(resources(alb_targeted, "aws_lb_listener"), "websocket-api/listener")
+    assert alb_targeted["output"]["target_group_arn"]["value"] == "${" + f"aws_lb_listener.{listener_id}.default_action[0].target_group_arn" + "}"
 
 
 # -- the account setting -------------------------------------------------------------------

@@ -1,0 +1,364 @@
+"""The API's canary releases across the layers (issue 20): both sides of api_release_strategy.
+
+Builds three environments once: a canary one (non-default canary values, a
+GitHub repository and the ECR-push updater, so both releasers exist) and the
+two shipped configs, which keep rolling releases.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.support import at, data_sources, merged_environment, ref, resources, synth_layers
+
+PROJECT = Path(__file__).resolve().parents[1]
+PREFIX = "circle-of-trust-canary"
+PORT = 9000
+KINDS = ("5xx-rate", "latency-p99", "unhealthy-targets")
+CONTEXT_ARN = r"arn:\$\{data\.aws_partition\.[^}]+\.partition\}:{service}:\$\{data\.aws_region\.[^}]+\.name\}:\$\{data\.aws_caller_identity\.[^}]+\.account_id\}:"
+TOKEN = re.compile(r"\$\{[^}]*\}")
+IAM_INLINE_POLICY_LIMIT = 10240  # characters, all inline policies of a role together (whitespace not counted)
+
+
+def context_arn(service: str, resource: str) -> re.Pattern[str]:
+    """arn:<partition>:<service>:<region>:<account>:<resource> of this environment's account and region."""
+    return re.compile(CONTEXT_ARN.replace("{service}", service) + resource)
+
+
+@pytest.fixture(scope="module")
+def envs() -> dict[str, tuple]:
+    from stacks.config import EnvironmentConfig, load_configs
+
+    configs = load_configs([PROJECT / "config" / "production.tfvars", PROJECT / "config" / "staging.tfvars"])
+    configs.append(
+        EnvironmentConfig(
+            environment="canary",
+            s3_frontend_bucket="circle-of-trust-frontend-canary",
+            manage_api_gateway_account=False,
+            api_container_port=PORT,
+            api_release_strategy="canary",
+            api_canary_percent=25,
+            api_canary_bake_minutes=3,
+            api_release_termination_wait_minutes=15,
+            api_release_5xx_percent=2,
+            api_release_latency_p99_milliseconds=800,
+            api_health_check_path="/healthz",
+            github_repository="my-org/app",
+            github_branch="main",
+            enable_ecr_push_updater=True,
+        )
+    )
+    layers = synth_layers(configs)
+    return {config.environment: (config, layers[config.environment], merged_environment(layers[config.environment])) for config in configs}
+
+
+@pytest.fixture(scope="module")
+def doc(envs) -> dict:
+    return envs["canary"][2]
+
+
+def by_name(doc: dict, resource_type: str, name: str, key: str = "name") -> tuple[str, dict]:
+    (found,) = [(rid, item) for rid, item in resources(doc, resource_type).items() if item.get(key) == name]
+    return found
+
+
+def name_ref(doc: dict, resource_type: str, name: str, attribute: str, key: str = "name") -> str:
+    return ref(doc, resource_type, by_name(doc, resource_type, name, key)[0], attribute)
+
+
+def statements_of(doc: dict, policy_ref: str) -> list[dict]:
+    return data_sources(doc, "aws_iam_policy_document")[policy_ref.split(".")[2]]["statement"]
+
+
+def grants_of(doc: dict, role_name: str) -> dict[str, list[dict]]:
+    role_ref = name_ref(doc, "aws_iam_role", role_name, "id")
+    return {p["name"]: statements_of(doc, p["policy"]) for p in resources(doc, "aws_iam_role_policy").values() if p["role"] == role_ref}
+
+
+def group_rules(doc: dict, group_name: str) -> tuple[str, list[dict], list[dict]]:
+    group_ref = name_ref(doc, "aws_security_group", group_name, "id")
+    ingress = [r for r in resources(doc, "aws_vpc_security_group_ingress_rule").values() if r["security_group_id"] == group_ref]
+    egress = [r for r in resources(doc, "aws_vpc_security_group_egress_rule").values() if r["security_group_id"] == group_ref]
+    return group_ref, ingress, egress
+
+
+def peers(rules: list[dict]) -> list[tuple]:
+    return sorted((r["referenced_security_group_id"], r["ip_protocol"], r["from_port"], r["to_port"]) for r in rules if "referenced_security_group_id" in r)
+
+
+def listener(doc: dict) -> tuple[str, dict]:
+    (lb_id, _) = by_name(doc, "aws_lb", f"{PREFIX}-lb")
+    (found,) = [(rid, item) for rid, item in resources(doc, "aws_lb_listener").items() if item["load_balancer_arn"] == ref(doc, "aws_lb", lb_id, "arn")]
+    return found
+
+
+def api_service(doc: dict) -> tuple[str, dict]:
+    return by_name(doc, "aws_ecs_service", "api-service")
+
+
+def release_alarms(doc: dict) -> dict[str, tuple[str, dict]]:
+    return {item["alarm_name"]: (rid, item) for rid, item in resources(doc, "aws_cloudwatch_metric_alarm").items() if "-api-release-" in item["alarm_name"]}
+
+
+# -- network layer: the ALB between both APIs and the tasks -------------------------------------------
+def test_the_alb_accepts_the_vpc_link_and_the_nlb_and_reaches_only_the_tasks_on_the_port(doc):
+    alb, alb_in, alb_out = group_rules(doc, f"{PREFIX}-api-alb")
+    link = name_ref(doc, "aws_security_group", f"{PREFIX}-api-vpc-link", "id")
+    nlb = name_ref(doc, "aws_security_group", f"{PREFIX}-ws-nlb", "id")
+    tasks = name_ref(doc, "aws_security_group", f"{PREFIX}-api-tasks", "id")
+    assert peers(alb_in) == sorted([(link, "tcp", PORT, PORT), (nlb, "tcp", PORT, PORT)])
+    assert not [r for r in alb_in if "cidr_ipv4" in r or "prefix_list_id" in r]
+    assert peers(alb_out) == [(tasks, "tcp", PORT, PORT)] and len(alb_out) == 1
+
+
+def test_the_tasks_accept_only_the_alb_and_the_link_and_nlb_reach_only_the_alb(doc):
+    alb = name_ref(doc, "aws_security_group", f"{PREFIX}-api-alb", "id")
+    _, tasks_in, _ = group_rules(doc, f"{PREFIX}-api-tasks")
+    # No direct path from the VPC link or the NLB to the tasks: every request goes through the weighed listener.
+    assert peers(tasks_in) == [(alb, "tcp", PORT, PORT)]
+    for name in ("api-vpc-link", "ws-nlb"):
+        _, _, egress = group_rules(doc, f"{PREFIX}-{name}")
+        assert peers(egress) == [(alb, "tcp", PORT, PORT)], name
+
+
+# -- edge layer: the ALB, the HTTP API integration, the NLB's alb target ----------------------------
+def test_the_release_alb_is_internal_in_the_private_subnets_behind_its_group(envs, doc):
+    _, lb = by_name(doc, "aws_lb", f"{PREFIX}-lb")
+    assert (lb["load_balancer_type"], lb["internal"], lb["drop_invalid_header_fields"]) == ("application", True, True)
+    subnets = resources(doc, "aws_subnet")
+    assert lb["subnets"] == [ref(doc, "aws_subnet", f"network_private_{i}", "id") for i in range(2)]
+    assert all(subnets[f"network_private_{i}"].get("map_public_ip_on_launch") is not True for i in range(2))
+    assert lb["security_groups"] == [name_ref(doc, "aws_security_group", f"{PREFIX}-api-alb", "id")]
+    # In the edge layer, with both APIs: the services layer only reads it.
+    layers = envs["canary"][1]
+    assert [name for name, stack in layers.items() if any(item.get("load_balancer_type") == "application" for item in resources(stack, "aws_lb").values())] == ["canary-edge"]
+
+
+def test_the_listener_forwards_to_a_on_the_port_and_leaves_its_action_to_codedeploy(doc):
+    _, item = listener(doc)
+    assert (item["protocol"], item["port"]) == ("HTTP", PORT)
+    assert item["default_action"] == [{"type": "forward", "target_group_arn": name_ref(doc, "aws_lb_target_group", f"{PREFIX}-a", "arn")}]
+    assert item["lifecycle"]["ignore_changes"] == ["default_action"]
+    for label in ("a", "b"):
+        _, group = by_name(doc, "aws_lb_target_group", f"{PREFIX}-{label}")
+        assert (group["target_type"], group["protocol"], group["port"]) == ("ip", "HTTP", PORT)
+        assert (group["health_check"]["path"], group["health_check"]["matcher"]) == ("/healthz", "200-499")
+        assert group["vpc_id"] == ref(doc, "aws_vpc", "network_vpc", "id")
+
+
+def test_the_http_api_integration_targets_the_listener(doc):
+    (integration,) = [i for i in resources(doc, "aws_apigatewayv2_integration").values() if i.get("integration_method") == "ANY"]
+    listener_id, _ = listener(doc)
+    assert integration["integration_uri"] == ref(doc, "aws_lb_listener", listener_id, "arn")
+    assert integration["connection_type"] == "VPC_LINK"
+    assert "servicediscovery" not in json.dumps(integration)
+
+
+def test_the_websocket_nlb_forwards_to_the_alb_once_its_listener_exists(doc):
+    group_id, group = by_name(doc, "aws_lb_target_group", f"{PREFIX}-wa")
+    assert (group["target_type"], group["protocol"], group["port"]) == ("alb", "TCP", PORT)
+    assert group["health_check"]["path"] == "/healthz"
+    (attachment,) = resources(doc, "aws_lb_target_group_attachment").values()
+    assert attachment["target_group_arn"] == ref(doc, "aws_lb_target_group", group_id, "arn")
+    assert attachment["target_id"] == name_ref(doc, "aws_lb", f"{PREFIX}-lb", "arn")
+    assert attachment["port"] == PORT
+    listener_id, _ = listener(doc)
+    assert f"aws_lb_listener.{listener_id}" in attachment["depends_on"]
+    # The NLB's listener forwards to the alb group; no group of the NLB takes task IPs.
+    _, nlb = by_name(doc, "aws_lb", f"{PREFIX}-ws")
+    (nlb_listener,) = [item for item in resources(doc, "aws_lb_listener").values() if item["load_balancer_arn"] == name_ref(doc, "aws_lb", f"{PREFIX}-ws", "arn")]
+    assert nlb_listener["default_action"] == [{"type": "forward", "target_group_arn": ref(doc, "aws_lb_target_group", group_id, "arn")}]
+    assert not [g for g in resources(doc, "aws_lb_target_group").values() if g["name"] == f"{PREFIX}-ws"]
+
+
+# -- services layer: the API under CodeDeploy ---------------------------------------------------------
+def test_the_api_service_runs_under_codedeploy_in_target_group_a_without_cloud_map(doc):
+    _, service = api_service(doc)
+    assert service["deployment_controller"] == {"type": "CODE_DEPLOY"}
+    assert service["load_balancer"] == [
+        {"target_group_arn": name_ref(doc, "aws_lb_target_group", f"{PREFIX}-a", "arn"), "container_name": "api", "container_port": PORT}
+    ]
+    assert "service_registries" not in service
+    assert "deployment_circuit_breaker" not in service and "alarms" not in service and not service.get("force_new_deployment")
+    assert "load_balancer" in service["lifecycle"]["ignore_changes"]
+    # The worker keeps rolling updates with its circuit breaker.
+    _, worker = by_name(doc, "aws_ecs_service", "worker-service")
+    assert "deployment_controller" not in worker and worker["deployment_circuit_breaker"] == {"enable": True, "rollback": True}
+
+
+def test_the_deployment_group_shifts_the_api_service_on_the_listener(doc):
+    (group,) = resources(doc, "aws_codedeploy_deployment_group").values()
+    service_id, service = api_service(doc)
+    assert group["deployment_group_name"] == f"{PREFIX}-api"
+    assert group["app_name"] == name_ref(doc, "aws_codedeploy_app", f"{PREFIX}-api", "name")
+    # The service and its cluster, as the service itself names them.
+    assert group["ecs_service"] == {"cluster_name": service["cluster"], "service_name": ref(doc, "aws_ecs_service", service_id, "name")}
+    pair = group["load_balancer_info"]["target_group_pair_info"]
+    assert pair["prod_traffic_route"]["listener_arns"] == [ref(doc, "aws_lb_listener", listener(doc)[0], "arn")]
+    assert pair["target_group"] == [{"name": f"{PREFIX}-a"}, {"name": f"{PREFIX}-b"}]
+    assert group["blue_green_deployment_config"]["terminate_blue_instances_on_deployment_success"] == {"action": "TERMINATE", "termination_wait_time_in_minutes": 15}
+    (config_id, config) = by_name(doc, "aws_codedeploy_deployment_config", f"{PREFIX}-api-canary-25pct-3min", key="deployment_config_name")
+    assert config["traffic_routing_config"] == {"type": "TimeBasedCanary", "time_based_canary": {"percentage": 25, "interval": 3}}
+    assert group["deployment_config_name"] == ref(doc, "aws_codedeploy_deployment_config", config_id, "deployment_config_name")
+    assert group["auto_rollback_configuration"] == {"enabled": True, "events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"]}
+
+
+def test_six_release_alarms_watch_each_target_group_and_gate_the_group(doc):
+    alarms = release_alarms(doc)
+    assert sorted(alarms) == sorted(f"{PREFIX}-api-release-{kind}-{label}" for kind in KINDS for label in ("a", "b"))
+    lb_suffix = name_ref(doc, "aws_lb", f"{PREFIX}-lb", "arn_suffix")
+    for name, (_, alarm) in alarms.items():
+        label = name[-1]
+        dimensions = {"LoadBalancer": lb_suffix, "TargetGroup": name_ref(doc, "aws_lb_target_group", f"{PREFIX}-{label}", "arn_suffix")}
+        metrics = [query["metric"] for query in alarm.get("metric_query", []) if "metric" in query] or [alarm]
+        assert all(metric["dimensions"] == dimensions for metric in metrics), name
+        assert all(metric["namespace"] == "AWS/ApplicationELB" for metric in metrics), name
+        # Gates, not pages: CodeDeploy reads them.
+        assert "alarm_actions" not in alarm and "ok_actions" not in alarm, name
+    assert alarms[f"{PREFIX}-api-release-5xx-rate-a"][1]["threshold"] == 2
+    assert alarms[f"{PREFIX}-api-release-latency-p99-b"][1]["threshold"] == 0.8  # 800 ms, in the ALB's seconds
+    (group,) = resources(doc, "aws_codedeploy_deployment_group").values()
+    assert sorted(group["alarm_configuration"]["alarms"]) == sorted(ref(doc, "aws_cloudwatch_metric_alarm", rid, "alarm_name") for rid, _ in alarms.values())
+    assert group["alarm_configuration"]["enabled"] is True
+
+
+def test_codedeploy_may_change_only_the_api_services_task_sets_and_pass_only_its_roles(doc):
+    grants = grants_of(doc, f"{PREFIX}-api-codedeploy")
+    by_sid = {s["sid"]: s for statements in grants.values() for s in statements}
+    service_id, service = api_service(doc)
+    service_arn = ref(doc, "aws_ecs_service", service_id, "id")  # the provider's ID of a service is its ARN
+    cluster, name = (re.escape(value) for value in (service["cluster"], ref(doc, "aws_ecs_service", service_id, "name")))
+    shift_service, task_sets = by_sid["ShiftTaskSets"]["resources"]
+    assert shift_service == service_arn
+    assert context_arn("ecs", f"task-set/{cluster}/{name}/\\*").fullmatch(task_sets), task_sets
+    assert by_sid["PassTaskRolesToEcs"]["resources"] == [
+        name_ref(doc, "aws_iam_role", f"{PREFIX}-api-task", "arn"),
+        name_ref(doc, "aws_iam_role", f"{PREFIX}-ecs-execution", "arn"),
+    ]
+    assert by_sid["ShiftListener"]["resources"] == [ref(doc, "aws_lb_listener", listener(doc)[0], "arn")]
+    alarm_resources = by_sid["ReadReleaseAlarms"]["resources"]
+    names = sorted(ref(doc, "aws_cloudwatch_metric_alarm", rid, "alarm_name") for rid, _ in release_alarms(doc).values())
+    assert sorted(resource.rsplit(":alarm:", 1)[1] for resource in alarm_resources) == names
+    assert all(context_arn("cloudwatch", "alarm:").match(resource) for resource in alarm_resources)
+
+
+@pytest.mark.parametrize("role", ["github-actions", "ecs-updater"])
+def test_both_releasers_may_release_through_this_environments_group_only(doc, role):
+    statements = {s["sid"]: s for s in grants_of(doc, f"{PREFIX}-{role}")["api-release-release"]}
+    (group,) = statements["ReleaseThroughOwnGroup"]["resources"]
+    assert context_arn("codedeploy", f"deploymentgroup:{PREFIX}-api/{PREFIX}-api").fullmatch(group), group
+    assert "codedeploy:CreateDeployment" in statements["ReleaseThroughOwnGroup"]["actions"]
+    assert "codedeploy:StopDeployment" in statements["ReleaseThroughOwnGroup"]["actions"]
+    (application,) = statements["RegisterOwnRevisions"]["resources"]
+    assert context_arn("codedeploy", f"application:{PREFIX}-api").fullmatch(application), application
+
+
+def test_the_deploy_roles_inline_policies_still_fit_iams_size_limit(doc):
+    """IAM caps a role's inline policies at 10,240 characters together.
+
+    The partition, region and account tokens count as their longest values
+    (aws-us-gov: 10, a region name: at most 20, an account ID: 12); any other
+    token as a 100-character ARN. (Counting those three as 100 characters
+    each too, as the rolling staging's check does, gives about 95 % of the
+    limit with the release grant: the ARNs built from them are what grew.)
+    """
+
+    def longest(match: re.Match[str]) -> str:
+        token = match.group(0)
+        for kind, length in ((".aws_partition.", 10), (".aws_region.", 20), (".account_id}", 12)):
+            if kind in token:
+                return "x" * length
+        return "x" * 100
+
+    total = 0
+    for statements in grants_of(doc, f"{PREFIX}-github-actions").values():
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": s["sid"],
+                    "Effect": s["effect"],
+                    "Action": s["actions"],
+                    "Resource": s["resources"],
+                    **({"Condition": {c["test"]: {c["variable"]: c["values"]} for c in s["condition"]}} if "condition" in s else {}),
+                }
+                for s in statements
+            ],
+        }
+        total += len(TOKEN.sub(longest, json.dumps(policy, separators=(",", ":"))))
+    assert total < IAM_INLINE_POLICY_LIMIT * 0.8, total
+
+
+def test_only_the_elb_reads_are_new_on_every_resource(doc):
+    allowed = {
+        "ecr:GetAuthorizationToken", "ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions", "ecs:RegisterTaskDefinition",
+        "xray:PutTelemetryRecords", "xray:PutTraceSegments",
+        "elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeRules",
+        "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth",
+    }  # fmt: skip
+    key_policies = {key["policy"].split(".")[2] for key in resources(doc, "aws_kms_key").values()}
+    for document_id, document in data_sources(doc, "aws_iam_policy_document").items():
+        if document_id in key_policies:
+            continue
+        for statement in document["statement"]:
+            if "*" in statement.get("resources", []) and statement.get("effect", "Allow") == "Allow":
+                assert set(statement["actions"]) <= allowed, (document_id, statement["actions"])
+
+
+def test_outputs_name_the_strategy_the_application_the_group_and_the_internal_url(doc):
+    outputs = {name: output["value"] for name, output in doc["output"].items()}
+    assert outputs["api_release_strategy"] == "canary"
+    assert outputs["api_codedeploy_application_name"] == name_ref(doc, "aws_codedeploy_app", f"{PREFIX}-api", "name")
+    group_id, _ = by_name(doc, "aws_codedeploy_deployment_group", f"{PREFIX}-api", key="deployment_group_name")
+    assert outputs["api_codedeploy_deployment_group_name"] == ref(doc, "aws_codedeploy_deployment_group", group_id, "deployment_group_name")
+    assert outputs["api_internal_url"] == f"http://{name_ref(doc, 'aws_lb', f'{PREFIX}-lb', 'dns_name')}:{PORT}"
+
+
+def test_only_the_listener_joins_what_terraform_ignores(doc):
+    ignoring = {
+        (resource_type, tuple(item["lifecycle"]["ignore_changes"]))
+        for resource_type, items in doc["resource"].items()
+        for item in items.values()
+        if "ignore_changes" in item.get("lifecycle", {}) and resource_type not in ("aws_ecs_service", "aws_dynamodb_table")
+    }
+    assert ignoring == {("aws_lb_listener", ("default_action",))}
+
+
+# -- the shipped configs keep rolling releases -----------------------------------------------------------
+@pytest.mark.parametrize("env", ["production", "staging"])
+def test_rolling_environments_have_nothing_of_the_canary(envs, env):
+    config, _, doc = envs[env]
+    assert config.api_release_strategy == "rolling"
+    assert not [lb for lb in resources(doc, "aws_lb").values() if lb["load_balancer_type"] == "application"]
+    for resource_type in ("aws_codedeploy_app", "aws_codedeploy_deployment_group", "aws_codedeploy_deployment_config", "aws_lb_target_group_attachment"):
+        assert not resources(doc, resource_type), resource_type
+    assert not release_alarms(doc)
+    assert not [g for g in resources(doc, "aws_security_group").values() if g["name"].endswith("-api-alb")]
+    assert not [r for r in resources(doc, "aws_iam_role").values() if r["name"].endswith("-codedeploy")]
+    assert not [p for p in resources(doc, "aws_iam_role_policy").values() if p["name"] == "api-release-release"]
+    outputs = {name: output["value"] for name, output in doc["output"].items()}
+    assert (outputs["api_release_strategy"], outputs["api_codedeploy_application_name"], outputs["api_codedeploy_deployment_group_name"]) == ("rolling", "", "")
+    assert "api_internal_url" not in outputs
+    _, service = api_service(doc)
+    assert "deployment_controller" not in service and service["deployment_circuit_breaker"] == {"enable": True, "rollback": True}
+    assert service["service_registries"]["registry_arn"] == name_ref(doc, "aws_service_discovery_service", "api-service", "arn")
+    (integration,) = [i for i in resources(doc, "aws_apigatewayv2_integration").values() if i.get("integration_method") == "ANY"]
+    assert integration["integration_uri"] == name_ref(doc, "aws_service_discovery_service", "api-service", "arn")
+
+
+def test_the_services_layer_declares_every_release_output_in_both_strategies(envs):
+    for env in ("production", "canary"):
+        _, layers, _ = envs[env]
+        outputs = layers[f"{env}-services"]["output"]
+        assert {"api_release_strategy", "api_codedeploy_application_name", "api_codedeploy_deployment_group_name"} <= set(outputs), env
+        assert all(outputs[name]["description"] for name in ("api_release_strategy", "api_codedeploy_application_name", "api_codedeploy_deployment_group_name"))
+    assert "api_internal_url" in envs["canary"][1]["canary-edge"]["output"]
+
+
+def test_the_canary_api_task_definition_still_exposes_the_container_port(doc):
+    container = at(resources(doc, "aws_ecs_task_definition"), "api-service/task-definition")["container_definitions"]
+    assert f'"containerPort" = {PORT}' in container
