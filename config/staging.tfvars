@@ -54,3 +54,10 @@ manage_api_gateway_account = false
 # The seed's EventBridge alternative: staging deploys every pushed tag itself (the
 # deploy workflows then only build and push); production keeps the CI deploy step.
 enable_ecr_push_updater = true
+
+# Releases of the API: a CodeDeploy canary (10 % of requests for 5 minutes, then
+# all; rolled back by its release alarms), the path production takes after its
+# cutover (README, "Canary releases of the API"). The defaults of
+# api_canary_percent, api_canary_bake_minutes and
+# api_release_termination_wait_minutes apply.
+api_release_strategy = "canary"

@@ -533,6 +533,8 @@ class FargateService(Construct):
         allowed to update this service could point it at any family's revision,
         and in a shared account staging's deployer could run production's task
         definition, with production's roles and secret, on staging's service.
+        A CODE_DEPLOY service gets no UpdateService at all: its deploys are
+        CodeDeploy deployments (``CanaryRelease.grant_release``).
         """
         family_revisions = self.task_definition_family_arn_pattern
         register_conditions = tuple(
@@ -542,11 +544,18 @@ class FargateService(Construct):
             f"{self.node.id}-deploy",
             [
                 Statement(sid="DescribeService", actions=ECS_SERVICE_DESCRIBE_ACTIONS, resources=(self.service_arn,)),
-                Statement(
-                    sid="DeployOwnRevisions",
-                    actions=ECS_SERVICE_UPDATE_ACTIONS,
-                    resources=(self.service_arn,),
-                    conditions=(Condition("ArnLike", "ecs:task-definition", (family_revisions,)),),
+                # Under CodeDeploy a deploy is CreateDeployment (CanaryRelease.grant_release), never UpdateService.
+                *(
+                    ()
+                    if self.props.deployment_controller == "CODE_DEPLOY"
+                    else (
+                        Statement(
+                            sid="DeployOwnRevisions",
+                            actions=ECS_SERVICE_UPDATE_ACTIONS,
+                            resources=(self.service_arn,),
+                            conditions=(Condition("ArnLike", "ecs:task-definition", (family_revisions,)),),
+                        ),
+                    )
                 ),
                 # No resource-level permissions for these two (IAM service authorization reference).
                 Statement(sid="ReadTaskDefinitions", actions=ECS_TASK_DEFINITION_READ_ACTIONS, resources=("*",)),

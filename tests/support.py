@@ -159,3 +159,47 @@ def api_service_props(**overrides: Any) -> FargateServiceProps:
         "capacity_provider_strategy": (CapacityProviderShare("FARGATE"),),
     }
     return FargateServiceProps(**{**defaults, **overrides})
+
+
+_TOKEN = re.compile(r"\$\{[^}]*\}")
+# The longest real value of the tokens AwsContext builds ARNs from: a partition (aws-us-gov),
+# a region name, an account ID. Any other token counts as a 100-character ARN.
+_CONTEXT_TOKEN_LENGTHS = ((".aws_partition.", 10), (".aws_region.", 20), (".account_id}", 12))
+
+
+def role_grants(doc: dict[str, Any], role_name: str) -> dict[str, list[dict[str, Any]]]:
+    """Inline policy name -> its statements (from the policy document data source), of the role named ``role_name``."""
+    (role_id,) = [rid for rid, role in resources(doc, "aws_iam_role").items() if role["name"] == role_name]
+    role_ref = ref(doc, "aws_iam_role", role_id, "id")
+    documents = data_sources(doc, "aws_iam_policy_document")
+    return {
+        policy["name"]: documents[policy["policy"].split(".")[2]]["statement"]
+        for policy in resources(doc, "aws_iam_role_policy").values()
+        if policy["role"] == role_ref
+    }
+
+
+def inline_policies_size(grants: dict[str, list[dict[str, Any]]]) -> int:
+    """Characters of a role's inline policies as IAM counts them (no whitespace), tokens at their longest real values."""
+
+    def longest(match: re.Match[str]) -> str:
+        token = match.group(0)
+        return "x" * next((length for kind, length in _CONTEXT_TOKEN_LENGTHS if kind in token), 100)
+
+    total = 0
+    for statements in grants.values():
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": s["sid"],
+                    "Effect": s.get("effect", "Allow"),
+                    "Action": s["actions"],
+                    "Resource": s["resources"],
+                    **({"Condition": {c["test"]: {c["variable"]: c["values"]} for c in s["condition"]}} if "condition" in s else {}),
+                }
+                for s in statements
+            ],
+        }
+        total += len(_TOKEN.sub(longest, json.dumps(policy, separators=(",", ":"))))
+    return total

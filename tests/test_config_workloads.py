@@ -255,9 +255,10 @@ def test_the_release_keys_have_their_defaults_docs_and_allowed_values():
     assert "canary" in specs["api_release_strategy"].metadata["allowed"] and "rolling" in specs["api_release_strategy"].metadata["allowed"]
 
 
-def test_the_shipped_configs_keep_rolling_releases():
-    for name in ("production", "staging"):
-        assert load_config(PROJECT / "config" / f"{name}.tfvars").api_release_strategy == "rolling", name
+def test_staging_ships_the_canary_and_production_keeps_rolling_until_its_cutover():
+    """Staging tests the release path; production, adopted from the HCL project, moves with the README's cutover."""
+    assert load_config(PROJECT / "config" / "staging.tfvars").api_release_strategy == "canary"
+    assert load_config(PROJECT / "config" / "production.tfvars").api_release_strategy == "rolling"
 
 
 def test_a_canary_config_loads_at_the_limits(tmp_path):

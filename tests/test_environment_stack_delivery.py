@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 
-import json
 import re
 from pathlib import Path
 
 import pytest
 
-from tests.support import data_sources, ref, resources, synth_stack, merged_environment, synth_layers
+from tests.support import data_sources, inline_policies_size, merged_environment, ref, resources, role_grants, synth_layers
 
 PROJECT = Path(__file__).resolve().parents[1]
-TOKEN = re.compile(r"\$\{[^}]*\}")
 DELIVERY_OUTPUTS = ("ecr_push_updater_function_name", "ecr_push_updater_dlq_url")
 DEPLOY_GRANTS = [
     "api-repository-push",
@@ -129,7 +127,9 @@ def test_the_role_gets_exactly_the_deploy_grants_on_this_stacks_resources(stacks
     config, doc = stacks[env]
     prefix = config.resource_prefix
     grants = grants_of(doc, f"{prefix}-github-actions")
-    assert sorted(grants) == DEPLOY_GRANTS
+    canary = config.api_release_strategy == "canary"
+    # A canary API is released through CodeDeploy (tests/test_environment_stack_release.py checks that grant).
+    assert sorted(grants) == sorted(DEPLOY_GRANTS + (["api-release-release"] if canary else []))
     for role in ("api", "worker"):
         push, describe, login = grants[f"{role}-repository-push"]
         repository_arn = by_name(doc, "aws_ecr_repository", f"{prefix}-{role}", "arn")
@@ -139,11 +139,17 @@ def test_the_role_gets_exactly_the_deploy_grants_on_this_stacks_resources(stacks
         service_statements = {s["sid"]: s for s in grants[f"{role}-service-deploy"]}
         service_name = "api-service" if role == "api" else "worker-service"
         service_id = by_name(doc, "aws_ecs_service", service_name, "id")
-        assert service_statements["DescribeService"]["resources"] == service_statements["DeployOwnRevisions"]["resources"] == [service_id]
-        # Only to revisions of this environment's own family: never staging's service on production's task definition.
-        (own_family,) = service_statements["DeployOwnRevisions"]["condition"]
-        assert (own_family["test"], own_family["variable"]) == ("ArnLike", "ecs:task-definition")
-        assert own_family["values"] == service_statements["ReadRevisionTags"]["resources"]
+        assert service_statements["DescribeService"]["resources"] == [service_id]
+        if canary and role == "api":
+            # Its deploys are CodeDeploy deployments: no UpdateService at all.
+            assert "DeployOwnRevisions" not in service_statements
+            assert not [s for s in grants[f"{role}-service-deploy"] if "ecs:UpdateService" in s["actions"]]
+        else:
+            assert service_statements["DeployOwnRevisions"]["resources"] == [service_id]
+            # Only to revisions of this environment's own family: never staging's service on production's task definition.
+            (own_family,) = service_statements["DeployOwnRevisions"]["condition"]
+            assert (own_family["test"], own_family["variable"]) == ("ArnLike", "ecs:task-definition")
+            assert own_family["values"] == service_statements["ReadRevisionTags"]["resources"]
         assert service_statements["RegisterTaskDefinitions"]["condition"] == [
             {"test": "StringEquals", "variable": "aws:RequestTag/deployed-by", "values": ["tools.ecs_deploy"]}
         ]
@@ -168,25 +174,13 @@ def test_the_role_gets_exactly_the_deploy_grants_on_this_stacks_resources(stacks
 
 
 def test_the_roles_inline_policies_fit_iams_size_limit(stacks):
-    """IAM caps a role's inline policies at 10,240 characters together; tokens are counted as 100-character ARNs."""
+    """IAM caps a role's inline policies at 10,240 characters together; keep a fifth of it free.
+
+    Tokens count at their longest real values (tests.support.inline_policies_size).
+    """
     config, doc = stacks["staging"]
-    total = 0
-    for statements in grants_of(doc, f"{config.resource_prefix}-github-actions").values():
-        policy = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": s["sid"],
-                    "Effect": s["effect"],
-                    "Action": s["actions"],
-                    "Resource": s["resources"],
-                    **({"Condition": {c["test"]: {c["variable"]: c["values"]} for c in s["condition"]}} if "condition" in s else {}),
-                }
-                for s in statements
-            ],
-        }
-        total += len(TOKEN.sub("x" * 100, json.dumps(policy, separators=(",", ":"))))
-    assert total < IAM_INLINE_POLICY_LIMIT * 0.8, total
+    total = inline_policies_size(role_grants(doc, f"{config.resource_prefix}-github-actions"))
+    assert 0 < total < IAM_INLINE_POLICY_LIMIT * 0.8, total
 
 
 # -- both sides of enable_ecr_push_updater ------------------------------------------------------
@@ -218,6 +212,7 @@ def test_staging_updater_role_deploys_exactly_the_two_services_as_the_deploy_rol
     config, doc = stacks["staging"]
     grants = grants_of(doc, f"{config.resource_prefix}-ecs-updater")
     assert sorted(grants) == [
+        "api-release-release",  # staging's API is a canary: CodeDeploy deployments, as the deploy role's
         "api-repository-describe-images",
         "api-service-deploy",
         "ecs-updater-dlq-send",
@@ -231,8 +226,12 @@ def test_staging_updater_role_deploys_exactly_the_two_services_as_the_deploy_rol
         statements = grants[f"{role}-service-deploy"]
         assert statements == deploy_role[f"{role}-service-deploy"]
         by_sid = {statement["sid"]: statement for statement in statements}
-        assert by_sid["DeployOwnRevisions"]["resources"] == [by_name(doc, "aws_ecs_service", service_name, "id")]
-        assert by_sid["DeployOwnRevisions"]["condition"][0]["values"][0].endswith(f":task-definition/{config.resource_prefix}-{role}:*")
+        if role == "api" and config.api_release_strategy == "canary":
+            assert "DeployOwnRevisions" not in by_sid
+            assert grants["api-release-release"] == deploy_role["api-release-release"]
+        else:
+            assert by_sid["DeployOwnRevisions"]["resources"] == [by_name(doc, "aws_ecs_service", service_name, "id")]
+            assert by_sid["DeployOwnRevisions"]["condition"][0]["values"][0].endswith(f":task-definition/{config.resource_prefix}-{role}:*")
         assert by_sid["RegisterTaskDefinitions"]["condition"] == [
             {"test": "StringEquals", "variable": "aws:RequestTag/deployed-by", "values": ["tools.ecs_deploy"]}
         ]

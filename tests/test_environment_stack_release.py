@@ -13,14 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import at, data_sources, merged_environment, ref, resources, synth_layers
+from tests.support import at, data_sources, inline_policies_size, merged_environment, ref, resources, role_grants, synth_layers
 
 PROJECT = Path(__file__).resolve().parents[1]
 PREFIX = "circle-of-trust-canary"
 PORT = 9000
 KINDS = ("5xx-rate", "latency-p99", "unhealthy-targets")
 CONTEXT_ARN = r"arn:\$\{data\.aws_partition\.[^}]+\.partition\}:{service}:\$\{data\.aws_region\.[^}]+\.name\}:\$\{data\.aws_caller_identity\.[^}]+\.account_id\}:"
-TOKEN = re.compile(r"\$\{[^}]*\}")
 IAM_INLINE_POLICY_LIMIT = 10240  # characters, all inline policies of a role together (whitespace not counted)
 
 
@@ -258,39 +257,9 @@ def test_both_releasers_may_release_through_this_environments_group_only(doc, ro
 
 
 def test_the_deploy_roles_inline_policies_still_fit_iams_size_limit(doc):
-    """IAM caps a role's inline policies at 10,240 characters together.
-
-    The partition, region and account tokens count as their longest values
-    (aws-us-gov: 10, a region name: at most 20, an account ID: 12); any other
-    token as a 100-character ARN. (Counting those three as 100 characters
-    each too, as the rolling staging's check does, gives about 95 % of the
-    limit with the release grant: the ARNs built from them are what grew.)
-    """
-
-    def longest(match: re.Match[str]) -> str:
-        token = match.group(0)
-        for kind, length in ((".aws_partition.", 10), (".aws_region.", 20), (".account_id}", 12)):
-            if kind in token:
-                return "x" * length
-        return "x" * 100
-
-    total = 0
-    for statements in grants_of(doc, f"{PREFIX}-github-actions").values():
-        policy = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": s["sid"],
-                    "Effect": s["effect"],
-                    "Action": s["actions"],
-                    "Resource": s["resources"],
-                    **({"Condition": {c["test"]: {c["variable"]: c["values"]} for c in s["condition"]}} if "condition" in s else {}),
-                }
-                for s in statements
-            ],
-        }
-        total += len(TOKEN.sub(longest, json.dumps(policy, separators=(",", ":"))))
-    assert total < IAM_INLINE_POLICY_LIMIT * 0.8, total
+    """IAM caps a role's inline policies at 10,240 characters together; the release grant keeps a fifth of it free."""
+    total = inline_policies_size(role_grants(doc, f"{PREFIX}-github-actions"))
+    assert 0 < total < IAM_INLINE_POLICY_LIMIT * 0.8, total
 
 
 def test_only_the_elb_reads_are_new_on_every_resource(doc):
@@ -328,8 +297,8 @@ def test_only_the_listener_joins_what_terraform_ignores(doc):
     assert ignoring == {("aws_lb_listener", ("default_action",))}
 
 
-# -- the shipped configs keep rolling releases -----------------------------------------------------------
-@pytest.mark.parametrize("env", ["production", "staging"])
+# -- a rolling environment (production, until its cutover) has nothing of the canary ---------------------
+@pytest.mark.parametrize("env", ["production"])
 def test_rolling_environments_have_nothing_of_the_canary(envs, env):
     config, _, doc = envs[env]
     assert config.api_release_strategy == "rolling"
@@ -362,3 +331,16 @@ def test_the_services_layer_declares_every_release_output_in_both_strategies(env
 def test_the_canary_api_task_definition_still_exposes_the_container_port(doc):
     container = at(resources(doc, "aws_ecs_task_definition"), "api-service/task-definition")["container_definitions"]
     assert f'"containerPort" = {PORT}' in container
+
+
+def test_staging_releases_through_the_canary_at_the_defaults(envs):
+    """Staging tests production's future release path: 10 % for 5 minutes, the old task set kept 30 minutes."""
+    _, _, doc = envs["staging"]
+    (config,) = resources(doc, "aws_codedeploy_deployment_config").values()
+    assert config["deployment_config_name"] == "circle-of-trust-staging-api-canary-10pct-5min"
+    assert config["traffic_routing_config"]["time_based_canary"] == {"percentage": 10, "interval": 5}
+    (group,) = resources(doc, "aws_codedeploy_deployment_group").values()
+    terminate = group["blue_green_deployment_config"]["terminate_blue_instances_on_deployment_success"]
+    assert (terminate["action"], terminate["termination_wait_time_in_minutes"]) == ("TERMINATE", 30)
+    (service,) = [s for s in resources(doc, "aws_ecs_service").values() if s["name"] == "api-service"]
+    assert service["deployment_controller"] == {"type": "CODE_DEPLOY"}

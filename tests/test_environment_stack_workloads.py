@@ -25,6 +25,9 @@ PREFIXES = {"production": "circle-of-trust", "staging": "circle-of-trust-staging
 STAR_RESOURCE_ACTIONS = {
     "ecr:GetAuthorizationToken", "ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions",
     "ecs:RegisterTaskDefinition", "xray:PutTelemetryRecords", "xray:PutTraceSegments",
+    # CodeDeploy's role reads the release ALB (staging's canary): no resource-level permissions.
+    "elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeRules",
+    "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth",
 }  # fmt: skip
 TOKEN = re.compile(r"^\$\{([a-z0-9_.]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}$")
 
@@ -370,9 +373,11 @@ def test_workers_run_on_spot_with_an_optional_on_demand_base(docs, env, strategy
 
 
 def test_services_ignore_exactly_task_definition_and_desired_count(docs):
+    """And, under CodeDeploy (staging's canary API), the load balancer: a release alternates its target group."""
     for doc in docs.values():
         for service in resources(doc, "aws_ecs_service").values():
-            assert service["lifecycle"] == {"ignore_changes": ["task_definition", "desired_count"]}
+            extra = ["load_balancer"] if service.get("deployment_controller") == {"type": "CODE_DEPLOY"} else []
+            assert service["lifecycle"] == {"ignore_changes": ["task_definition", "desired_count", *extra]}
     ignoring = [
         (resource_type, rid)
         for doc in docs.values()
@@ -380,7 +385,8 @@ def test_services_ignore_exactly_task_definition_and_desired_count(docs):
         for rid, item in items.items()
         if "ignore_changes" in item.get("lifecycle", {}) and resource_type not in ("aws_ecs_service", "aws_dynamodb_table")
     ]
-    assert ignoring == []
+    # The release ALB's listener (staging's canary): CodeDeploy owns its default action.
+    assert ignoring == [("aws_lb_listener", "release_load_balancer_listener")]
 
 
 # -- data and scaling, both sides of each flag ------------------------------------------------
@@ -460,7 +466,11 @@ def test_worker_deploys_are_gated_by_the_dlq_growth_alarm_and_the_api_by_the_cir
     assert worker["alarms"] == {"alarm_names": [f"${{aws_cloudwatch_metric_alarm.{alarm_id}.alarm_name}}"], "enable": True, "rollback": True}
     assert worker["deployment_circuit_breaker"] == {"enable": True, "rollback": True}
     api = at(resources(doc, "aws_ecs_service"), "api-service")
-    assert "alarms" not in api and api["deployment_circuit_breaker"] == {"enable": True, "rollback": True}
+    assert "alarms" not in api
+    if env == "staging":  # a canary: CodeDeploy's release alarms and auto-rollback (tests/test_environment_stack_release.py)
+        assert api["deployment_controller"] == {"type": "CODE_DEPLOY"} and "deployment_circuit_breaker" not in api
+    else:
+        assert api["deployment_circuit_breaker"] == {"enable": True, "rollback": True}
 
     dlq_id, _ = by_name(doc, "aws_sqs_queue", f"{prefix}-jobs-dlq")
     messages, expression = alarm["metric_query"]
