@@ -29,7 +29,8 @@ Pieces and their guards:
   push cannot win), X-Ray active tracing, environment encrypted with
   ``kms_key_arn``, async retries and the same DLQ
   (``dead_letter_config``); its code is ``source_dir``'s ``*.py``
-  files plus ``module_files`` (tools/ecs_deploy.py), zipped by cdktf
+  files plus ``module_files`` (tools/ecs_deploy.py and its CodeDeploy path,
+  tools/codedeploy_release.py), zipped by cdktf
   (``TerraformAsset``, ARCHIVE) from a clean copy so that neither
   ``__pycache__`` nor file times reach the asset;
 * role: trusted by lambda.amazonaws.com for this account; it writes its log
@@ -97,9 +98,11 @@ _REPOSITORY = r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*"
 _CONTAINER = r"[A-Za-z0-9_-]{1,255}"
 # The handler imports it as ``ecs_deploy``; it imports only the standard library at module level.
 ECS_DEPLOY_MODULE = str(Path(__file__).resolve().parents[1] / "tools" / "ecs_deploy.py")
+# ecs_deploy's CodeDeploy path, imported by it (and the handler) as ``codedeploy_release``; standard library only too.
+CODEDEPLOY_RELEASE_MODULE = str(Path(__file__).resolve().parents[1] / "tools" / "codedeploy_release.py")
 
 CHECKS_NOT_APPLICABLE = {
-    "CKV_AWS_117": "The function only calls the ECS and ECR APIs; it reaches no VPC resource, and a VPC would add ENIs plus a NAT or ECS and ECR endpoints for nothing",
+    "CKV_AWS_117": "The function only calls the ECS, ECR and CodeDeploy APIs; it reaches no VPC resource, and a VPC would add ENIs plus a NAT or ECS and ECR endpoints for nothing",
     "CKV_AWS_272": "The code is this repository's lambda/ecs_updater, zipped at synth and applied by Terraform from CI; there is no signed artifact to verify",
 }
 
@@ -115,6 +118,10 @@ class UpdaterTarget:
         deployed as ``<repository_url>:<tag>``.
     container_name: the container of the service's task definition whose
         image a push replaces (a token allowed).
+    codedeploy_application, codedeploy_group: for a service whose
+        deployment controller is CODE_DEPLOY, the CodeDeploy application and
+        deployment group that release it (tokens allowed; both or neither).
+        Default None: the service is updated in place (a rolling update).
     """
 
     repository_name: str
@@ -122,6 +129,8 @@ class UpdaterTarget:
     service_name: str
     repository_url: str
     container_name: str
+    codedeploy_application: str | None = None
+    codedeploy_group: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -137,7 +146,8 @@ class EcrPushUpdaterProps:
     module_files: absolute paths of single-file modules packaged next to
         ``index.py``, so the handler imports them by file name instead of
         repeating their code. Default: tools/ecs_deploy.py, whose
-        ``deploy_image`` the handler calls.
+        ``deploy_image`` the handler calls, and tools/codedeploy_release.py,
+        its CodeDeploy path.
     kms_key_arn: customer-managed key for the function's environment and the
         DLQ. Default None (Lambda's AWS managed key; SSE-SQS).
     log_kms_key_arn: key of the log group. Default None.
@@ -174,7 +184,7 @@ class EcrPushUpdaterProps:
     name: str
     targets: tuple[UpdaterTarget, ...]
     source_dir: str
-    module_files: tuple[str, ...] = (ECS_DEPLOY_MODULE,)
+    module_files: tuple[str, ...] = (ECS_DEPLOY_MODULE, CODEDEPLOY_RELEASE_MODULE)
     kms_key_arn: str | None = None
     log_kms_key_arn: str | None = None
     log_retention_days: int = 365
@@ -207,6 +217,10 @@ class EcrPushUpdaterProps:
             problems.matches("targets' container_name", target.container_name, _CONTAINER, "1-255 letters, digits, '-' and '_'")
             if not target.repository_url:
                 problems.add(f"targets' repository_url must be set, but {target.repository_name} has none")
+            if bool(target.codedeploy_application) != bool(target.codedeploy_group):
+                problems.add(
+                    f"targets' codedeploy_application and codedeploy_group must be set together, but {target.repository_name} has only one"
+                )
         source = Path(self.source_dir)
         if not source.is_absolute():
             problems.add(f"source_dir must be an absolute path (cdktf resolves relative ones from cdktf.json), but {self.source_dir!r} was provided")
@@ -251,13 +265,18 @@ class EcrPushUpdaterProps:
 
     @property
     def service_map(self) -> dict[str, dict[str, str]]:
-        """``SERVICE_MAP``: repository name -> {cluster, service, repository_url, container}."""
+        """``SERVICE_MAP``: repository name -> {cluster, service, repository_url, container[, codedeploy_application, codedeploy_group]}."""
         return {
             t.repository_name: {
                 "cluster": t.cluster_name,
                 "service": t.service_name,
                 "repository_url": t.repository_url,
                 "container": t.container_name,
+                **(
+                    {"codedeploy_application": t.codedeploy_application, "codedeploy_group": t.codedeploy_group}
+                    if t.codedeploy_application
+                    else {}
+                ),
             }
             for t in self.targets
         }

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shlex
 import subprocess
 import sys
 from importlib import resources as package_resources
@@ -43,6 +42,11 @@ OUTPUT_READ = re.compile(r'terraform output -raw "?([A-Za-z0-9_${}]+)"?')
 # (github_repository set) until every stack outputs it (an empty string where there is
 # no role); the jobs treat missing and empty alike: no deploy role, stop.
 ROLE_OUTPUT = "github_actions_role_arn"
+# The API's CodeDeploy names (issue #20: empty strings with the rolling strategy), read only for the api.
+# The services layer's side is written separately: until some services layer outputs them, reading them
+# yields empty values (rolling), and the check that every read output exists lets them be.
+CODEDEPLOY_OUTPUTS = {"api_codedeploy_application_name", "api_codedeploy_deployment_group_name"}
+SERVICE_GUARD = re.compile(r'^\s*if \[ "\$SERVICE" = (\w+) \]; then\n(.*?)^\s*fi\n', re.MULTILINE | re.DOTALL)
 SECRET_USE = re.compile(r"secrets\.([A-Za-z0-9_]+)")
 SECRETS_SECTION = re.compile(r"^## GitHub secrets\n(.*?)(?=^## |\Z)", re.MULTILINE | re.DOTALL)
 PINNED = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$")
@@ -81,7 +85,8 @@ def backend_job() -> dict:
 
 
 def rendered(script: str, service: str) -> str:
-    """A script of the reusable backend deploy as it runs for ``service``."""
+    """A script of the reusable backend deploy as it runs for ``service`` (its `if [ "$SERVICE" = other ]` blocks left out)."""
+    script = SERVICE_GUARD.sub(lambda match: match.group(2) if match.group(1) == service else "", script)
     return script.replace("${SERVICE}", service).replace("$SERVICE", service)
 
 
@@ -133,12 +138,16 @@ def test_every_output_a_workflow_reads_is_an_output_of_every_services_layer(stac
             continue
         read[path.name] = {name for script in scripts for name in OUTPUT_READ.findall(script)}
     assert configs
+    services_layers = [f"{environment}-services" for environment in configs]
+    # Pending only while no services layer outputs them; once one does, every one must.
+    pending = set() if any(CODEDEPLOY_OUTPUTS & stack_outputs[stack] for stack in services_layers) else CODEDEPLOY_OUTPUTS
     for name, names in read.items():
-        for environment in configs:
-            stack = f"{environment}-services"
-            missing = names - stack_outputs[stack]
+        for stack in services_layers:
+            missing = names - stack_outputs[stack] - pending
             assert not missing, f"{name} reads {sorted(missing)}, not outputs of the {stack} stack"
-    assert read["deploy-backend-api.yml"] == {"ecr_api_repository_url", "api_cluster_name", "api_service_name", "deploys_on_push", ROLE_OUTPUT}
+    assert read["deploy-backend-api.yml"] == {
+        "ecr_api_repository_url", "api_cluster_name", "api_service_name", "deploys_on_push", ROLE_OUTPUT, *CODEDEPLOY_OUTPUTS
+    }
     assert read["deploy-backend-worker.yml"] == {"ecr_worker_repository_url", "worker_cluster_name", "worker_service_name", "deploys_on_push", ROLE_OUTPUT}
     assert read["deploy-frontend.yml"] == {"frontend_bucket_name", "cloudfront_distribution_id", "api_gateway_url", "websocket_gateway_url", ROLE_OUTPUT}
 
@@ -248,20 +257,64 @@ def test_no_workflow_names_a_resource_itself():
 
 
 # -- tools, secrets, actions, permissions ---------------------------------------------------------------
-def test_every_ecs_deploy_command_parses_with_the_tools_parser():
+SHA = "0123456789abcdef0123456789abcdef01234567"
+DEPLOY_ENV = {"CLUSTER": "CLUSTER", "SERVICE_NAME": "SERVICE_NAME", "REPOSITORY_URL": "REPOSITORY_URL", "AWS_REGION": "us-east-1"}
+
+
+def run_deploy_command(script: str, tmp_path: Path, **env: str) -> list[str]:
+    """Run a deploy step's script with bash -e (GitHub's default shell), ``.venv/bin/python`` a stub: the arguments it got."""
+    python = tmp_path / ".venv" / "bin" / "python"
+    python.parent.mkdir(parents=True, exist_ok=True)
+    python.write_text('#!/usr/bin/env bash\nprintf "%s\\0" "$@" > "$ARGS_FILE"\n')
+    python.chmod(0o755)
+    args_file = tmp_path / "args"
+    environment = {**os.environ, **DEPLOY_ENV, **env, "ARGS_FILE": str(args_file)}
+    proc = subprocess.run(["bash", "-e", "-c", script.replace("${{ github.sha }}", SHA)], cwd=tmp_path, env=environment, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return args_file.read_text().split("\0")[:-1]
+
+
+def test_every_ecs_deploy_command_parses_with_the_tools_parser(tmp_path):
     commands = [
-        " ".join(script.split())
+        script
         for name in [path.name for path in WORKFLOWS]
         for script in run_scripts(load(WORKFLOWS_DIR / name))
         if "tools.ecs_deploy" in script
     ]
     assert len(commands) == 1
     for command in commands:
-        words = shlex.split(command.replace("${{ github.sha }}", "0123456789abcdef0123456789abcdef01234567"))
-        assert words[:3] == [".venv/bin/python", "-m", "tools.ecs_deploy"]
-        args = parse_args([re.sub(r"\$([A-Z_]+)", r"\1", word) for word in words[3:]])
+        words = run_deploy_command(command, tmp_path)
+        assert words[:2] == ["-m", "tools.ecs_deploy"]
+        args = parse_args(words[2:])
         assert (args.command, args.wait) == ("deploy", True)
-        assert args.image == "REPOSITORY_URL:0123456789abcdef0123456789abcdef01234567"
+        assert (args.cluster, args.service, args.region) == ("CLUSTER", "SERVICE_NAME", "us-east-1")
+        assert args.image == f"REPOSITORY_URL:{SHA}"
+
+
+@pytest.mark.parametrize(
+    ("application", "group", "expected"),
+    [
+        ("", "", (None, None)),
+        ("cot-staging-api", "cot-staging-api", ("cot-staging-api", "cot-staging-api")),
+        ("cot-staging-api", "", ("cot-staging-api", None)),  # the tool then names the missing flag
+    ],
+    ids=["rolling", "canary", "half"],
+)
+def test_the_deploy_passes_the_codedeploy_names_only_when_the_outputs_are_non_empty(tmp_path, application, group, expected):
+    (deploy,) = [step for step in backend_job()["steps"] if "tools.ecs_deploy deploy" in step.get("run", "")]
+    words = run_deploy_command(deploy["run"], tmp_path, CODEDEPLOY_APPLICATION=application, CODEDEPLOY_GROUP=group)
+    args = parse_args(words[2:])
+    assert (args.codedeploy_application, args.codedeploy_group) == expected
+    assert ("--codedeploy-application" in words, "--codedeploy-group" in words) == (bool(application), bool(group))
+
+
+def test_the_codedeploy_outputs_are_read_for_the_api_only():
+    (reads,) = [step for step in backend_job()["steps"] if "terraform output" in step.get("run", "")]
+    api, worker = rendered(reads["run"], "api"), rendered(reads["run"], "worker")
+    assert set(OUTPUT_READ.findall(api)) & CODEDEPLOY_OUTPUTS == CODEDEPLOY_OUTPUTS
+    assert not set(OUTPUT_READ.findall(worker)) & CODEDEPLOY_OUTPUTS
+    assert 'echo "CODEDEPLOY_APPLICATION=$(terraform output -raw api_codedeploy_application_name)"' in api
+    assert 'echo "CODEDEPLOY_GROUP=$(terraform output -raw api_codedeploy_deployment_group_name)"' in api
 
 
 def test_images_are_tagged_with_the_commit_sha():

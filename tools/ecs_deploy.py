@@ -2,6 +2,7 @@
 
     python -m tools.ecs_deploy deploy   --cluster C --service S --image <repo_url>:<sha> [--wait]
     python -m tools.ecs_deploy rollback --cluster C --service S [--revision N] [--wait]
+    (a CODE_DEPLOY service: plus --codedeploy-application A --codedeploy-group G)
 
 Both print the task-definition ARN the service now runs, and nothing else,
 on stdout; errors go to stderr with exit status 1.
@@ -46,6 +47,16 @@ revision Terraform created the service with).
 
 Terraform ignores the service's ``task_definition`` and ``desired_count``,
 so neither command causes drift (see constructs_lib/service.py).
+
+A service whose deployment controller is CODE_DEPLOY (DescribeServices'
+``deploymentController.type``; the API with the canary release strategy)
+cannot be updated to a revision: both commands then release through
+CodeDeploy (tools/codedeploy_release.py), with ``--codedeploy-application``
+and ``--codedeploy-group`` (the services layer's outputs
+``api_codedeploy_application_name`` and
+``api_codedeploy_deployment_group_name``). The revision is registered and
+chosen exactly as above; see that module for what ``--wait`` and
+``rollback`` do there.
 """
 
 from __future__ import annotations
@@ -158,7 +169,10 @@ def image_problem(image: str) -> str | None:
 
 def _newest_revision(ecs_client, cluster: str, service: str) -> tuple[str, str, dict, list[dict]]:
     """(family, ARN, task definition, tags) of the newest ACTIVE revision of the service's family: what a deploy starts from."""
-    current = describe_service(ecs_client, cluster, service)
+    return _newest_revision_of(ecs_client, describe_service(ecs_client, cluster, service))
+
+
+def _newest_revision_of(ecs_client, current: dict) -> tuple[str, str, dict, list[dict]]:
     family, _ = parse_task_definition(current["taskDefinition"])
     revisions = active_revisions(ecs_client, family)
     if not revisions:
@@ -205,18 +219,37 @@ class Waiting:
 
 
 def deploy_image(
-    ecs_client, cluster: str, service: str, image: str, container: str | None = None, *, wait: Waiting | None = None
+    ecs_client,
+    cluster: str,
+    service: str,
+    image: str,
+    container: str | None = None,
+    *,
+    wait: Waiting | None = None,
+    release: codedeploy_release.CodeDeployTarget | None = None,
 ) -> str:
     """Register a revision with ``image`` and update the service to it; return its ARN.
 
     ``container`` names the container whose image changes; it may be left
     out when the task definition has exactly one. With ``wait``, return only
     once the deployment this call started COMPLETED (see wait_for_deployment).
+
+    A CODE_DEPLOY service is released through CodeDeploy instead, and needs
+    ``release`` (the codedeploy client, application and deployment group;
+    see tools/codedeploy_release.py). ``release`` is not used for a service
+    with another deployment controller.
     """
     problem = image_problem(image)
     if problem:
         raise DeployError(problem)
-    family, base_arn, task_definition, tags = _newest_revision(ecs_client, cluster, service)
+    current = describe_service(ecs_client, cluster, service)
+    code_deploy = codedeploy_release.controller(current) == "CODE_DEPLOY"
+    if code_deploy:
+        release = codedeploy_release.require_target(release, service)
+    family, base_arn, task_definition, tags = _newest_revision_of(ecs_client, current)
+    if code_deploy:
+        # Before registering anything: the AppSpec needs the container's port.
+        codedeploy_release.load_balancer_container(task_definition, base_arn, container)
 
     request: dict[str, Any] = {key: copy.deepcopy(task_definition[key]) for key in REGISTER_FIELDS if task_definition.get(key) not in (None, [], {})}
     target = _container(request["containerDefinitions"], base_arn, container)
@@ -227,7 +260,10 @@ def deploy_image(
 
     registered = _call(f"registering a revision of {family!r}", ecs_client.register_task_definition, **request)
     new_arn = registered["taskDefinition"]["taskDefinitionArn"]
-    _point_service_at(ecs_client, cluster, service, new_arn, wait)
+    if code_deploy:
+        codedeploy_release.create_release(ecs_client, cluster, service, release, new_arn, registered["taskDefinition"], container, wait)
+    else:
+        _point_service_at(ecs_client, cluster, service, new_arn, wait)
     return new_arn
 
 
@@ -237,15 +273,52 @@ def was_deployed(ecs_client, task_definition_arn: str) -> bool:
     return DEPLOY_TAG in [{"key": tag["key"], "value": tag["value"]} for tag in tags]
 
 
-def rollback(ecs_client, cluster: str, service: str, to_revision: int | None = None, *, wait: Waiting | None = None) -> str:
+def rollback(
+    ecs_client,
+    cluster: str,
+    service: str,
+    to_revision: int | None = None,
+    *,
+    wait: Waiting | None = None,
+    release: codedeploy_release.CodeDeployTarget | None = None,
+    container: str | None = None,
+    follow: Waiting | None = None,
+) -> str:
     """Point the service at an earlier ACTIVE revision of its family; return its ARN.
 
     Default: the newest ACTIVE revision below the running one that a deploy
     registered, or, when there is none, the newest ACTIVE revision below it.
     With ``wait``, return only once the deployment this call started
     COMPLETED (see wait_for_deployment).
+
+    A CODE_DEPLOY service needs ``release`` (and ``container`` when its
+    revision has several): with a CodeDeploy deployment in progress, it is
+    stopped with auto-rollback and the rollback followed (the ARN returned
+    is the revision the service serves after it; polled as ``wait``, else
+    ``follow``, else ``Waiting()`` says); otherwise the revision chosen as
+    above is released through CodeDeploy. See tools/codedeploy_release.py.
     """
     current = describe_service(ecs_client, cluster, service)
+    if codedeploy_release.controller(current) == "CODE_DEPLOY":
+        release = codedeploy_release.require_target(release, service)
+        return codedeploy_release.roll_back(
+            ecs_client,
+            cluster,
+            service,
+            release,
+            lambda: _rollback_target(ecs_client, service, current, to_revision),
+            container,
+            wait,
+            revision=to_revision,
+            follow=follow,
+        )
+    target_arn = _rollback_target(ecs_client, service, current, to_revision)
+    _point_service_at(ecs_client, cluster, service, target_arn, wait)
+    return target_arn
+
+
+def _rollback_target(ecs_client, service: str, current: dict, to_revision: int | None) -> str:
+    """The ARN ``rollback`` goes to (see there), for the service as DescribeServices answered (``current``)."""
     family, running = parse_task_definition(current["taskDefinition"])
     revisions = active_revisions(ecs_client, family)
     if to_revision is None:
@@ -267,9 +340,7 @@ def rollback(ecs_client, cluster: str, service: str, to_revision: int | None = N
                 "ECS cannot move a service onto a missing or INACTIVE revision"
             )
         target = to_revision
-    target_arn = revisions[target]
-    _point_service_at(ecs_client, cluster, service, target_arn, wait)
-    return target_arn
+    return revisions[target]
 
 
 def _point_service_at(ecs_client, cluster: str, service: str, task_definition_arn: str, wait: Waiting | None) -> None:
@@ -421,32 +492,62 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         command.add_argument(
             "--timeout-seconds", type=float, default=Waiting.timeout_seconds, help="with --wait: give up after this long (default %(default)s)"
         )
+        command.add_argument(
+            "--codedeploy-application",
+            help="a CODE_DEPLOY service's CodeDeploy application (terraform output api_codedeploy_application_name)",
+        )
+        command.add_argument(
+            "--codedeploy-group",
+            help="a CODE_DEPLOY service's deployment group (terraform output api_codedeploy_deployment_group_name)",
+        )
         if name == "deploy":
             command.add_argument("--image", required=True, help="<repository_url>:<commit-sha>")
-            command.add_argument("--container", help="container to change (default: the only one)")
+            command.add_argument("--container", help="container to change (default: the only one); a CODE_DEPLOY release names its port")
         else:
             command.add_argument("--revision", type=int, help="revision to go to (default: the one before the running one)")
+            command.add_argument("--container", help="a CODE_DEPLOY service: the container whose port the release names (default: the only one)")
     return parser.parse_args(argv)
 
 
-def main(argv: Sequence[str] | None = None, ecs_client=None, *, sleep: Callable[[float], None] = time.sleep) -> int:
+def main(argv: Sequence[str] | None = None, ecs_client=None, *, sleep: Callable[[float], None] = time.sleep, codedeploy_client=None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if ecs_client is None:
         import boto3
 
         ecs_client = boto3.client("ecs", region_name=args.region)
     wait = Waiting(poll_seconds=args.poll_seconds, timeout_seconds=args.timeout_seconds, sleep=sleep) if args.wait else None
+    release = None
+    if args.codedeploy_application or args.codedeploy_group:
+        if codedeploy_client is None:
+            import boto3
+
+            codedeploy_client = boto3.client("codedeploy", region_name=args.region)
+        release = codedeploy_release.CodeDeployTarget(codedeploy_client, args.codedeploy_application or "", args.codedeploy_group or "")
     try:
         if args.command == "deploy":
-            arn = deploy_image(ecs_client, args.cluster, args.service, args.image, container=args.container, wait=wait)
+            arn = deploy_image(ecs_client, args.cluster, args.service, args.image, container=args.container, wait=wait, release=release)
         else:
-            arn = rollback(ecs_client, args.cluster, args.service, to_revision=args.revision, wait=wait)
+            # A stop during a CodeDeploy deployment is always followed (see tools/codedeploy_release.py), with these settings.
+            follow = wait or Waiting(poll_seconds=args.poll_seconds, timeout_seconds=args.timeout_seconds, sleep=sleep)
+            arn = rollback(
+                ecs_client, args.cluster, args.service, to_revision=args.revision, wait=wait, release=release, container=args.container, follow=follow
+            )
     except DeployError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(arn)
     return 0
 
+
+# The CodeDeploy path. Imported last: it imports this module, whose names are all defined by now.
+if __name__ == "__main__":
+    # `python -m tools.ecs_deploy`: codedeploy_release's import of this module must find this one, not load a
+    # second copy (whose DeployError main would not catch).
+    sys.modules.setdefault(__spec__.name if __spec__ else "ecs_deploy", sys.modules[__name__])
+if __package__:
+    from . import codedeploy_release
+else:  # packaged next to codedeploy_release.py (the updater Lambda), or run from tools/
+    import codedeploy_release
 
 if __name__ == "__main__":
     sys.exit(main())

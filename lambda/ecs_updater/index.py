@@ -8,6 +8,17 @@ environment variable, an explicit JSON object::
                              "repository_url": "123456789012.dkr.ecr.us-east-1.amazonaws.com/circle-of-trust-api",
                              "container": "api"}, ...}
 
+A service released through CodeDeploy (deployment controller CODE_DEPLOY,
+the API with the canary release strategy) also has ``codedeploy_application``
+and ``codedeploy_group`` (both or neither): the push is then deployed with a
+CodeDeploy deployment (tools/codedeploy_release.py, packaged next to this
+file too), whose AppSpec names the new revision, the container and its port.
+The function does not wait for it, as it does not wait for a rolling update:
+it returns once CreateDeployment answered; the release alarms and
+CodeDeploy's auto-rollback guard the rest. A push while the group has a
+deployment in progress fails (DeploymentLimitExceededException) and is
+retried by Lambda, and then parked in the DLQ.
+
 The seed chose the service by ``'api' in repo_name``, which would also roll
 the API for ``rapid-worker``; an exact map cannot. The seed then forced a
 new deployment, which restarts the service's current revision: with
@@ -69,6 +80,7 @@ from typing import Any, Mapping
 import boto3
 from botocore.exceptions import ClientError
 
+import codedeploy_release  # tools/codedeploy_release.py, packaged next to this file (ecs_deploy's CodeDeploy path)
 import ecs_deploy  # tools/ecs_deploy.py, which the construct packages next to this file
 
 logger = logging.getLogger("ecs_updater")
@@ -77,7 +89,9 @@ logger.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
 EVENT_SOURCE = "aws.ecr"
 EVENT_DETAIL_TYPE = "ECR Image Action"
 TARGET_KEYS = ("cluster", "service", "repository_url", "container")
-_EXPECTED = "JSON object of repository -> {" + ", ".join(TARGET_KEYS) + "}"
+# Set together, for a service released through CodeDeploy.
+CODEDEPLOY_KEYS = ("codedeploy_application", "codedeploy_group")
+_EXPECTED = "JSON object of repository -> {" + ", ".join(TARGET_KEYS) + "[, " + ", ".join(CODEDEPLOY_KEYS) + "]}"
 
 
 class ConfigurationError(ValueError):
@@ -103,10 +117,13 @@ def parse_service_map(text: str | None) -> dict[str, dict[str, str]]:
     for repository, target in raw.items():
         if not repository:
             problems.append("an empty repository name")
-        if not isinstance(target, dict) or set(target) != set(TARGET_KEYS):
-            problems.append(f"{repository}: must be an object with exactly the keys {', '.join(TARGET_KEYS)}; got {target!r}")
+        if not isinstance(target, dict) or set(target) not in (set(TARGET_KEYS), {*TARGET_KEYS, *CODEDEPLOY_KEYS}):
+            problems.append(
+                f"{repository}: must be an object with exactly the keys {', '.join(TARGET_KEYS)} "
+                f"(and, for a CodeDeploy release, both of {', '.join(CODEDEPLOY_KEYS)}); got {target!r}"
+            )
             continue
-        for key in TARGET_KEYS:
+        for key in [key for key in (*TARGET_KEYS, *CODEDEPLOY_KEYS) if key in target]:
             if not isinstance(target[key], str) or not target[key]:
                 problems.append(f"{repository}: {key} must be a non-empty string; got {target[key]!r}")
         url = target["repository_url"]
@@ -133,6 +150,19 @@ SERVICE_MAP = _load_service_map()
 def _ecs() -> Any:
     """Made on the first deployment, in the function's region (Lambda sets AWS_REGION)."""
     return boto3.client("ecs", region_name=os.environ.get("AWS_REGION"))
+
+
+@functools.cache
+def _codedeploy() -> Any:
+    """Made on the first CodeDeploy release, in the function's region."""
+    return boto3.client("codedeploy", region_name=os.environ.get("AWS_REGION"))
+
+
+def _release(target: Mapping[str, str]) -> Any:
+    """The CodeDeploy application and group that release the target's service, or None (a rolling update)."""
+    if "codedeploy_application" not in target:
+        return None
+    return codedeploy_release.CodeDeployTarget(_codedeploy(), target["codedeploy_application"], target["codedeploy_group"])
 
 
 @functools.cache
@@ -243,11 +273,15 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         "image_tag": image_tag,
         "image_digest": detail.get("image-digest") if isinstance(detail.get("image-digest"), str) else None,
         "image": image,
+        **{key: target[key] for key in CODEDEPLOY_KEYS if key in target},
     }
     try:
         newer = _newer_image(target, repository, image_tag)
         if newer is None:
-            task_definition = ecs_deploy.deploy_image(_ecs(), target["cluster"], target["service"], image, container=target["container"])
+            release = _release(target)
+            # Not waiting: CreateDeployment (or UpdateService) started the deployment, and that is all this function does.
+            options = {"release": release} if release is not None else {}
+            task_definition = ecs_deploy.deploy_image(_ecs(), target["cluster"], target["service"], image, container=target["container"], **options)
     except Exception as error:
         _log(logging.ERROR, "deployment failed", error=str(error), error_type=type(error).__name__, **deployment)
         raise

@@ -21,6 +21,7 @@ import pytest
 from constructs_lib.actions import LOGS_WRITE_ACTIONS, SQS_SEND_ACTIONS, XRAY_WRITE_ACTIONS
 from constructs_lib.ecs_updater import (
     CHECKS_NOT_APPLICABLE,
+    CODEDEPLOY_RELEASE_MODULE,
     ECS_DEPLOY_MODULE,
     EcrPushUpdater,
     EcrPushUpdaterProps,
@@ -334,22 +335,44 @@ def synthesized_zip(source: Path, **overrides) -> tuple[str, bytes]:
 def test_the_zip_holds_the_handler_and_the_deploy_tool_it_imports(tmp_path):
     _, archive = synthesized_zip(Path(SOURCE_DIR))
     with zipfile.ZipFile(io.BytesIO(archive)) as package:
-        assert sorted(package.namelist()) == ["ecs_deploy.py", "index.py"]
+        assert sorted(package.namelist()) == ["codedeploy_release.py", "ecs_deploy.py", "index.py"]
         assert package.read("ecs_deploy.py") == Path(ECS_DEPLOY_MODULE).read_bytes()
+        assert package.read("codedeploy_release.py") == Path(CODEDEPLOY_RELEASE_MODULE).read_bytes()
         assert package.read("index.py") == (Path(SOURCE_DIR) / "index.py").read_bytes()
         # One fixed time for every entry (zip times are local: 2000-01-01T00:00:00Z, give or take the time zone).
         (stamp,) = {info.date_time for info in package.infolist()}
         assert stamp[:2] in ((2000, 1), (1999, 12))
     assert ECS_DEPLOY_MODULE == str(Path(SOURCE_DIR).parents[1] / "tools" / "ecs_deploy.py")
-    assert b"import ecs_deploy" in (Path(SOURCE_DIR) / "index.py").read_bytes()
+    assert CODEDEPLOY_RELEASE_MODULE == str(Path(SOURCE_DIR).parents[1] / "tools" / "codedeploy_release.py")
+    handler = (Path(SOURCE_DIR) / "index.py").read_bytes()
+    assert b"\nimport ecs_deploy" in handler and b"\nimport codedeploy_release" in handler
+    # Packaged, each imports the other as a top-level module (in the repository: relatively, within tools).
+    assert b"    import codedeploy_release\n" in Path(ECS_DEPLOY_MODULE).read_bytes()
+    assert b"    import ecs_deploy\n" in Path(CODEDEPLOY_RELEASE_MODULE).read_bytes()
 
 
-def test_the_deploy_tool_imports_only_the_standard_library_at_module_level():
-    """The function's package holds no dependencies: boto3 comes with the runtime, the rest must be stdlib."""
-    tree = ast.parse(Path(ECS_DEPLOY_MODULE).read_text())
-    imported = {alias.name.split(".")[0] for node in tree.body if isinstance(node, ast.Import) for alias in node.names}
-    imported |= {node.module.split(".")[0] for node in tree.body if isinstance(node, ast.ImportFrom) and node.module}
-    assert imported <= set(sys.stdlib_module_names), imported - set(sys.stdlib_module_names)
+def _module_level_imports(path: str) -> set[str]:
+    """Top-level names imported outside functions and classes (in if/try blocks too)."""
+    found: set[str] = set()
+    pending = list(ast.parse(Path(path).read_text()).body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            found |= {node.module.split(".")[0]} if node.module and not node.level else {alias.name for alias in node.names}
+        elif isinstance(node, (ast.If, ast.Try)):
+            pending += [*node.body, *node.orelse, *getattr(node, "finalbody", []), *(item for handler in getattr(node, "handlers", []) for item in handler.body)]
+    return found
+
+
+@pytest.mark.parametrize("module", [ECS_DEPLOY_MODULE, CODEDEPLOY_RELEASE_MODULE], ids=["ecs_deploy", "codedeploy_release"])
+def test_the_deploy_tool_imports_only_the_standard_library_at_module_level(module):
+    """The function's package holds no dependencies: boto3 comes with the runtime, the rest must be stdlib (or each other, packaged alongside)."""
+    imported = _module_level_imports(module)
+    allowed = set(sys.stdlib_module_names) | {"ecs_deploy", "codedeploy_release"}
+    assert imported <= allowed, imported - allowed
+    assert "boto3" not in imported and "botocore" not in imported
 
 
 def test_the_zip_and_its_hash_depend_on_the_code_only(tmp_path):
@@ -361,20 +384,23 @@ def test_the_zip_and_its_hash_depend_on_the_code_only(tmp_path):
     os.utime(touched / "index.py", (1_700_000_000, 1_700_000_000))
     (touched / "__pycache__").mkdir()
     (touched / "__pycache__" / "index.cpython-311.pyc").write_bytes(os.urandom(64))
-    tool = tmp_path / "tool" / "ecs_deploy.py"
-    tool.parent.mkdir()
-    shutil.copyfile(ECS_DEPLOY_MODULE, tool)
-    os.utime(tool, (1_700_000_000, 1_700_000_000))
+    tools = []
+    for module in (ECS_DEPLOY_MODULE, CODEDEPLOY_RELEASE_MODULE):
+        tool = tmp_path / "tool" / Path(module).name
+        tool.parent.mkdir(exist_ok=True)
+        shutil.copyfile(module, tool)
+        os.utime(tool, (1_700_000_000, 1_700_000_000))
+        tools.append(str(tool))
 
-    first, second = synthesized_zip(fresh), synthesized_zip(touched, module_files=(str(tool),))
+    first, second = synthesized_zip(fresh), synthesized_zip(touched, module_files=tuple(tools))
     assert first == second
-    # cdktf hashes the staged folder's files in name order: ecs_deploy.py, then index.py.
-    contents = Path(ECS_DEPLOY_MODULE).read_bytes() + (Path(SOURCE_DIR) / "index.py").read_bytes()
+    # cdktf hashes the staged folder's files in name order: codedeploy_release.py, ecs_deploy.py, then index.py.
+    contents = Path(CODEDEPLOY_RELEASE_MODULE).read_bytes() + Path(ECS_DEPLOY_MODULE).read_bytes() + (Path(SOURCE_DIR) / "index.py").read_bytes()
     assert first[0] == hashlib.md5(contents).hexdigest()[: len(first[0])].upper()
 
     changed = tmp_path / "ecs_deploy.py"
     changed.write_bytes(Path(ECS_DEPLOY_MODULE).read_bytes() + b"\n# changed\n")
-    third = synthesized_zip(fresh, module_files=(str(changed),))
+    third = synthesized_zip(fresh, module_files=(str(changed), CODEDEPLOY_RELEASE_MODULE))
     assert third[0] != first[0] and third[1] != first[1]
 
 
@@ -394,6 +420,14 @@ def test_the_zip_and_its_hash_depend_on_the_code_only(tmp_path):
         ({"module_files": (ECS_DEPLOY_MODULE, ECS_DEPLOY_MODULE)}, "module_files must not share a file name with each other or source_dir's files, but ['ecs_deploy.py'] do"),
         ({"targets": (UpdaterTarget("cot-api", "c", "s", f"{REGISTRY}/cot-api", "api container"),)}, "targets' container_name must be 1-255 letters, digits, '-' and '_', but 'api container' was provided"),
         ({"targets": (UpdaterTarget("cot-api", "c", "s", "", "api"),)}, "targets' repository_url must be set, but cot-api has none"),
+        (
+            {"targets": (UpdaterTarget("cot-api", "c", "s", f"{REGISTRY}/cot-api", "api", codedeploy_application="cot-api"),)},
+            "targets' codedeploy_application and codedeploy_group must be set together, but cot-api has only one",
+        ),
+        (
+            {"targets": (UpdaterTarget("cot-api", "c", "s", f"{REGISTRY}/cot-api", "api", codedeploy_group="cot-api"),)},
+            "targets' codedeploy_application and codedeploy_group must be set together, but cot-api has only one",
+        ),
         ({"log_retention_days": 2}, "log_retention_days must be one of 1, 3, 5, 7"),
         ({"memory_mib": 64}, "memory_mib must be between 128 and 10240, but 64 was provided"),
         ({"timeout_seconds": 901}, "timeout_seconds must be between 1 and 900, but 901 was provided"),
@@ -411,3 +445,14 @@ def test_props_validation_messages(kwargs, message):
         props(**kwargs)
     assert str(caught.value).startswith("EcrPushUpdaterProps: ")
     assert message in str(caught.value)
+
+
+# -- a target released through CodeDeploy --------------------------------------------------------
+def test_a_codedeploy_target_adds_its_application_and_group_to_the_service_map():
+    canary = UpdaterTarget("cot-api", "cot-api", "api-service", f"{REGISTRY}/cot-api", "api", codedeploy_application="cot-api", codedeploy_group="cot-api")
+    assert props(targets=(canary, TARGETS[1])).service_map == {
+        "cot-api": {**SERVICE_MAP["cot-api"], "codedeploy_application": "cot-api", "codedeploy_group": "cot-api"},
+        "cot-worker": SERVICE_MAP["cot-worker"],
+    }
+    # Without them (the rolling strategy) the map is as before: no empty keys.
+    assert props().service_map == SERVICE_MAP

@@ -60,6 +60,7 @@ def load_function(monkeypatch: pytest.MonkeyPatch, service_map: str | None = jso
     monkeypatch.setenv("AWS_REGION", REGION)
     monkeypatch.syspath_prepend(str(PACKAGE))
     monkeypatch.delitem(sys.modules, "ecs_deploy", raising=False)
+    monkeypatch.delitem(sys.modules, "codedeploy_release", raising=False)
     spec = importlib.util.spec_from_file_location(f"ecs_updater_{next(_module_names)}", PACKAGE / "index.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -244,6 +245,111 @@ def test_a_task_definition_without_the_mapped_container_raises(ecs, monkeypatch)
         function.handler(push(), None)
 
     assert parse_task_definition(running(ecs, wrong))[1] == 1
+
+
+# ---------------------------------------------------------------------------
+# A service released through CodeDeploy (deployment controller CODE_DEPLOY)
+# ---------------------------------------------------------------------------
+
+CANARY = {
+    **SERVICES["circle-of-trust-api"],
+    "service": "api-canary",
+    "codedeploy_application": "cot-staging-api",
+    "codedeploy_group": "cot-staging-api",
+}
+
+
+@pytest.fixture
+def canary(ecs):
+    """A CODE_DEPLOY service of the API family, on a revision whose api container has its port, and a CodeDeploy fake for it."""
+    from tests.tools.codedeploy_fake import FakeCodeDeploy, World
+
+    definition = task_definition("circle-of-trust-api", "api", f"{CANARY['repository_url']}:initial", LOG_LEVEL="INFO")
+    definition["containerDefinitions"][0]["portMappings"] = [{"containerPort": 8080, "protocol": "tcp"}]
+    first = ecs.register_task_definition(**definition)["taskDefinition"]["taskDefinitionArn"]
+    ecs.create_service(
+        cluster=CANARY["cluster"], serviceName=CANARY["service"], taskDefinition=first, desiredCount=1, deploymentController={"type": "CODE_DEPLOY"}
+    )
+    return first, FakeCodeDeploy(World(CANARY["cluster"], CANARY["service"], first))
+
+
+def test_a_push_to_a_codedeploy_service_creates_a_deployment_and_does_not_wait(ecs, canary, monkeypatch):
+    first, codedeploy = canary
+    function = load_function(monkeypatch, json.dumps({"circle-of-trust-api": CANARY}))
+    monkeypatch.setattr(function, "_codedeploy", lambda: codedeploy)
+
+    result = function.handler(push(**{"image-tag": "0a1b2c3"}), None)
+
+    image = f"{CANARY['repository_url']}:0a1b2c3"
+    assert result == {
+        "status": "deployed",
+        "cluster": CANARY["cluster"],
+        "service": "api-canary",
+        "repository": "circle-of-trust-api",
+        "image_tag": "0a1b2c3",
+        "image_digest": push()["detail"]["image-digest"],
+        "image": image,
+        "codedeploy_application": "cot-staging-api",
+        "codedeploy_group": "cot-staging-api",
+        "task_definition": result["task_definition"],
+    }
+    assert parse_task_definition(result["task_definition"]) == ("circle-of-trust-api", parse_task_definition(first)[1] + 1)
+    deployed, tags = described(ecs, result["task_definition"])
+    assert containers(deployed)["api"]["image"] == image and DEPLOY_TAG in tags
+    # One CreateDeployment, and nothing after it: the function does not follow the deployment.
+    assert [name for name, _ in codedeploy.calls] == ["create_deployment"]
+    (create,) = codedeploy.named("create_deployment")
+    assert (create["applicationName"], create["deploymentGroupName"]) == ("cot-staging-api", "cot-staging-api")
+    spec = json.loads(create["revision"]["appSpecContent"]["content"])
+    assert spec["Resources"][0]["TargetService"] == {
+        "Type": "AWS::ECS::Service",
+        "Properties": {"TaskDefinition": result["task_definition"], "LoadBalancerInfo": {"ContainerName": "api", "ContainerPort": 8080}},
+    }
+    # No UpdateService: the service still serves its first revision until CodeDeploy moves it.
+    assert running(ecs, CANARY) == first
+
+
+def test_a_push_while_a_codedeploy_deployment_is_in_progress_raises_so_the_invocation_retries(ecs, canary, monkeypatch, caplog):
+    _, codedeploy = canary
+    function = load_function(monkeypatch, json.dumps({"circle-of-trust-api": CANARY}))
+    monkeypatch.setattr(function, "_codedeploy", lambda: codedeploy)
+    function.handler(push(**{"image-tag": "1111111"}), None)
+
+    with pytest.raises(function.ecs_deploy.DeployError, match=r"\(DeploymentLimitExceededException\): the group already has a deployment in progress"):
+        function.handler(push(**{"image-tag": "2222222"}), None)
+
+    [line] = [line for line in log_lines(caplog) if line["message"] == "deployment failed"]
+    assert (line["image_tag"], line["codedeploy_group"]) == ("2222222", "cot-staging-api")
+
+
+def test_a_codedeploy_service_without_codedeploy_keys_raises_naming_them(ecs, canary, monkeypatch):
+    """A map that lost the keys (a rolling target pointed at a CODE_DEPLOY service) is a lasting fault: to the DLQ."""
+    rolling = {key: value for key, value in CANARY.items() if not key.startswith("codedeploy_")}
+    function = load_function(monkeypatch, json.dumps({"circle-of-trust-api": rolling}))
+    monkeypatch.setattr(function, "_codedeploy", lambda: pytest.fail("no CodeDeploy client without the keys"))
+
+    with pytest.raises(function.ecs_deploy.DeployError, match="pass --codedeploy-application and --codedeploy-group"):
+        function.handler(push(), None)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"codedeploy_application": "cot-staging-api"}, "both of codedeploy_application, codedeploy_group"),
+        ({"codedeploy_group": "cot-staging-api"}, "both of codedeploy_application, codedeploy_group"),
+        ({"codedeploy_application": "cot-staging-api", "codedeploy_group": ""}, "circle-of-trust-api: codedeploy_group must be a non-empty string"),
+    ],
+    ids=["application-only", "group-only", "empty-group"],
+)
+def test_codedeploy_keys_come_in_pairs_of_non_empty_strings(monkeypatch, changes, message):
+    with pytest.raises(ValueError, match=message):
+        load_function(monkeypatch, api_map(**changes))
+
+
+def test_codedeploy_is_asked_in_the_functions_region(monkeypatch):
+    function = load_function(monkeypatch)
+    assert function._codedeploy().meta.region_name == REGION
+    assert function._codedeploy() is function._codedeploy()
 
 
 # ---------------------------------------------------------------------------
@@ -561,7 +667,7 @@ def test_every_service_map_problem_is_reported_at_once(monkeypatch):
         [
             "SERVICE_MAP: circle-of-trust-api: cluster must be a non-empty string; got ''",
             f"circle-of-trust-api: repository_url must end with /circle-of-trust-api; got '{REGISTRY}/other'",
-            f"circle-of-trust-worker: must be an object with {KEYS}; got ['w']",
+            f"circle-of-trust-worker: must be an object with {KEYS} (and, for a CodeDeploy release, both of codedeploy_application, codedeploy_group); got ['w']",
             "an empty repository name",
             ": container must be a non-empty string; got 3",
         ]
