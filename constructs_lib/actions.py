@@ -69,20 +69,22 @@ IAM_PASS_ROLE_ACTIONS = ("iam:PassRole",)
 
 # -- CodeDeploy canary releases (constructs_lib/release.py) -------------------------
 # What tools.ecs_deploy calls to release through one deployment group, all on the
-# group's ARN (deploymentgroup:<application>/<group> is the resource type each names).
-CODEDEPLOY_RELEASE_ACTIONS = (
-    "codedeploy:CreateDeployment",
+# group's ARN (deploymentgroup:<application>/<group> is the resource type each names):
+# starting one (and naming the one in progress when CreateDeployment is refused) ...
+CODEDEPLOY_START_ACTIONS = ("codedeploy:CreateDeployment", "codedeploy:ListDeployments")
+# ... and following and stopping it (deploy --wait, rollback).
+CODEDEPLOY_FOLLOW_ACTIONS = (
     "codedeploy:GetDeployment",
     "codedeploy:GetDeploymentGroup",
     "codedeploy:GetDeploymentTarget",
     "codedeploy:ListDeploymentTargets",
-    "codedeploy:ListDeployments",
     "codedeploy:StopDeployment",
 )
 # CreateDeployment reads the group's configuration (deploymentconfig:<name>) ...
 CODEDEPLOY_DEPLOYMENT_CONFIG_READ_ACTIONS = ("codedeploy:GetDeploymentConfig",)
-# ... and registers the AppSpec revision with the application (application:<name>).
-CODEDEPLOY_APPLICATION_REVISION_ACTIONS = ("codedeploy:GetApplicationRevision", "codedeploy:RegisterApplicationRevision")
+# ... and registers the AppSpec revision with the application (application:<name>), as
+# aws-actions/amazon-ecs-deploy-task-definition documents for CodeDeploy deployments.
+CODEDEPLOY_APPLICATION_REVISION_ACTIONS = ("codedeploy:RegisterApplicationRevision",)
 # What CodeDeploy's service role does to the ECS service (AWSCodeDeployRoleForECS, narrowed):
 # on the service and its task sets.
 ECS_TASK_SET_ACTIONS = ("ecs:CreateTaskSet", "ecs:DeleteTaskSet", "ecs:UpdateServicePrimaryTaskSet")

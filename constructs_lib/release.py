@@ -62,7 +62,8 @@ from constructs_lib.actions import (
     CLOUDWATCH_DESCRIBE_ALARMS_ACTIONS,
     CODEDEPLOY_APPLICATION_REVISION_ACTIONS,
     CODEDEPLOY_DEPLOYMENT_CONFIG_READ_ACTIONS,
-    CODEDEPLOY_RELEASE_ACTIONS,
+    CODEDEPLOY_FOLLOW_ACTIONS,
+    CODEDEPLOY_START_ACTIONS,
     ECS_TASK_SET_ACTIONS,
     ELB_DESCRIBE_ACTIONS,
     ELB_MODIFY_LISTENER_ACTIONS,
@@ -236,22 +237,25 @@ class CanaryRelease(Construct):
         return AwsContext.of(self).arn("codedeploy", f"deploymentgroup:{self.props.name}/{self.props.name}")
 
     # -- grants -------------------------------------------------------------------------
-    def grant_release(self, role: Role) -> None:
-        """Create, follow and stop deployments of this group only (what tools.ecs_deploy does).
+    def grant_release(self, role: Role, *, follow: bool = True) -> None:
+        """Create deployments of this group only and, with ``follow``, read and stop them (what tools.ecs_deploy does).
 
-        CreateDeployment, GetDeployment, StopDeployment, ListDeployments and
+        CreateDeployment, ListDeployments, GetDeployment, StopDeployment and
         the deployment-target reads name the deployment group (Service
         Authorization Reference); CreateDeployment also reads the
         configuration and registers the AppSpec revision with the
-        application. PassRole is not needed: CodeDeploy's own role passes the
-        service's roles to ECS.
+        application. ``follow=False`` (the ECR-push updater, which returns
+        once the deployment started): no reads of deployments, no stop.
+        PassRole is not needed: CodeDeploy's own role passes the service's
+        roles to ECS.
         """
         context = AwsContext.of(self)
         name = self.props.name
+        actions = CODEDEPLOY_START_ACTIONS + (CODEDEPLOY_FOLLOW_ACTIONS if follow else ())
         role.grant(
             f"{self.node.id}-release",
             [
-                Statement(sid="ReleaseThroughOwnGroup", actions=CODEDEPLOY_RELEASE_ACTIONS, resources=(self.deployment_group_arn,)),
+                Statement(sid="ReleaseThroughOwnGroup", actions=actions, resources=(self.deployment_group_arn,)),
                 Statement(
                     sid="ReadOwnDeploymentConfig",
                     actions=CODEDEPLOY_DEPLOYMENT_CONFIG_READ_ACTIONS,

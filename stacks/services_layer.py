@@ -423,6 +423,12 @@ class ServicesLayer(LayerStack):
                             service_name=service.service_name,
                             repository_url=repository.repository_url,
                             container_name=service.props.container_name,
+                            # A canary API is deployed through CodeDeploy (tools.ecs_deploy reads the controller).
+                            **(
+                                dict(codedeploy_application=self.api_release.application_name, codedeploy_group=self.api_release.deployment_group_name)
+                                if service is self.api_service and self.api_release is not None
+                                else {}
+                            ),
                         )
                         for repository, cluster, service in (
                             (data.api_repository, self.api_cluster, self.api_service),
@@ -441,7 +447,8 @@ class ServicesLayer(LayerStack):
                 # It deploys with tools.ecs_deploy, so it gets the deploy role's grant, tag condition included.
                 service.grant_deploy(updater.role, register_request_tags=DEPLOY_REQUEST_TAGS)
             if self.api_release is not None:
-                self.api_release.grant_release(updater.role)
+                # It only starts deployments: it neither follows nor stops them.
+                self.api_release.grant_release(updater.role, follow=False)
             for repository in (data.api_repository, data.worker_repository):
                 # Push times: an older push's event must not replace the newer image (lambda/ecs_updater).
                 repository.grant_describe_images(updater.role)

@@ -195,8 +195,12 @@ def test_staging_updater_maps_its_repositories_to_its_services(stacks):
     api_service = by_name(doc, "aws_ecs_service", "api-service", "name")[2:-1]
     worker_service = by_name(doc, "aws_ecs_service", "worker-service", "name")[2:-1]
     api_url, worker_url = (by_name(doc, "aws_ecr_repository", f"{prefix}-{role}", "repository_url")[2:-1] for role in ("api", "worker"))
+    # Staging's API is a canary: the updater deploys it through its CodeDeploy application and group.
+    application = ref(doc, "aws_codedeploy_app", next(iter(resources(doc, "aws_codedeploy_app"))), "name")[2:-1]
+    group = ref(doc, "aws_codedeploy_deployment_group", next(iter(resources(doc, "aws_codedeploy_deployment_group"))), "deployment_group_name")[2:-1]
     assert function["environment"]["variables"]["SERVICE_MAP"] == (
-        f'${{jsonencode({{"{prefix}-api" = {{"cluster" = {cluster_api[2:-1]}, "service" = {api_service}, "repository_url" = {api_url}, "container" = "api"}}, '
+        f'${{jsonencode({{"{prefix}-api" = {{"cluster" = {cluster_api[2:-1]}, "service" = {api_service}, "repository_url" = {api_url}, "container" = "api", '
+        f'"codedeploy_application" = {application}, "codedeploy_group" = {group}}}, '
         f'"{prefix}-worker" = {{"cluster" = {cluster_worker[2:-1]}, "service" = {worker_service}, "repository_url" = {worker_url}, "container" = "worker"}}}})}}'
     )
     (rule,) = resources(doc, "aws_cloudwatch_event_rule").values()
@@ -228,7 +232,12 @@ def test_staging_updater_role_deploys_exactly_the_two_services_as_the_deploy_rol
         by_sid = {statement["sid"]: statement for statement in statements}
         if role == "api" and config.api_release_strategy == "canary":
             assert "DeployOwnRevisions" not in by_sid
-            assert grants["api-release-release"] == deploy_role["api-release-release"]
+            # It starts deployments only: the deploy role's release grant without reading or stopping them.
+            starts, follows = (grant["api-release-release"][0] for grant in (grants, deploy_role))
+            assert starts["resources"] == follows["resources"]
+            assert sorted(starts["actions"]) == ["codedeploy:CreateDeployment", "codedeploy:ListDeployments"]
+            assert set(starts["actions"]) < set(follows["actions"])
+            assert grants["api-release-release"][1:] == deploy_role["api-release-release"][1:]
         else:
             assert by_sid["DeployOwnRevisions"]["resources"] == [by_name(doc, "aws_ecs_service", service_name, "id")]
             assert by_sid["DeployOwnRevisions"]["condition"][0]["values"][0].endswith(f":task-definition/{config.resource_prefix}-{role}:*")

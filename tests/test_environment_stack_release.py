@@ -251,7 +251,8 @@ def test_both_releasers_may_release_through_this_environments_group_only(doc, ro
     (group,) = statements["ReleaseThroughOwnGroup"]["resources"]
     assert context_arn("codedeploy", f"deploymentgroup:{PREFIX}-api/{PREFIX}-api").fullmatch(group), group
     assert "codedeploy:CreateDeployment" in statements["ReleaseThroughOwnGroup"]["actions"]
-    assert "codedeploy:StopDeployment" in statements["ReleaseThroughOwnGroup"]["actions"]
+    # Only the deploy role follows and stops deployments; the updater starts them and returns.
+    assert ("codedeploy:StopDeployment" in statements["ReleaseThroughOwnGroup"]["actions"]) == (role == "github-actions")
     (application,) = statements["RegisterOwnRevisions"]["resources"]
     assert context_arn("codedeploy", f"application:{PREFIX}-api").fullmatch(application), application
 

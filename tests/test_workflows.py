@@ -43,8 +43,6 @@ OUTPUT_READ = re.compile(r'terraform output -raw "?([A-Za-z0-9_${}]+)"?')
 # no role); the jobs treat missing and empty alike: no deploy role, stop.
 ROLE_OUTPUT = "github_actions_role_arn"
 # The API's CodeDeploy names (issue #20: empty strings with the rolling strategy), read only for the api.
-# The services layer's side is written separately: until some services layer outputs them, reading them
-# yields empty values (rolling), and the check that every read output exists lets them be.
 CODEDEPLOY_OUTPUTS = {"api_codedeploy_application_name", "api_codedeploy_deployment_group_name"}
 SERVICE_GUARD = re.compile(r'^\s*if \[ "\$SERVICE" = (\w+) \]; then\n(.*?)^\s*fi\n', re.MULTILINE | re.DOTALL)
 SECRET_USE = re.compile(r"secrets\.([A-Za-z0-9_]+)")
@@ -139,11 +137,9 @@ def test_every_output_a_workflow_reads_is_an_output_of_every_services_layer(stac
         read[path.name] = {name for script in scripts for name in OUTPUT_READ.findall(script)}
     assert configs
     services_layers = [f"{environment}-services" for environment in configs]
-    # Pending only while no services layer outputs them; once one does, every one must.
-    pending = set() if any(CODEDEPLOY_OUTPUTS & stack_outputs[stack] for stack in services_layers) else CODEDEPLOY_OUTPUTS
     for name, names in read.items():
         for stack in services_layers:
-            missing = names - stack_outputs[stack] - pending
+            missing = names - stack_outputs[stack]
             assert not missing, f"{name} reads {sorted(missing)}, not outputs of the {stack} stack"
     assert read["deploy-backend-api.yml"] == {
         "ecr_api_repository_url", "api_cluster_name", "api_service_name", "deploys_on_push", ROLE_OUTPUT, *CODEDEPLOY_OUTPUTS

@@ -55,6 +55,8 @@ def document():
         )
         deployer = ServiceRole(stack, "deployer", ServiceRoleProps(name="cot-deployer", service="ecs-tasks.amazonaws.com"))
         release.grant_release(deployer)
+        starter = ServiceRole(stack, "starter", ServiceRoleProps(name="cot-starter", service="lambda.amazonaws.com"))
+        release.grant_release(starter, follow=False)
         for name in ("application_name", "deployment_group_name", "deployment_config_name", "deployment_group_arn"):
             TerraformOutput(stack, name, value=getattr(release, name))
 
@@ -239,9 +241,19 @@ def test_a_releaser_reads_this_configuration_and_registers_revisions_of_this_app
     name = re.escape(ref(document, "aws_codedeploy_deployment_config", config_id, "deployment_config_name"))
     assert arn("codedeploy", f"deploymentconfig:{name}").fullmatch(resource), resource
     revisions = by_sid["RegisterOwnRevisions"]
-    assert sorted(revisions["actions"]) == ["codedeploy:GetApplicationRevision", "codedeploy:RegisterApplicationRevision"]
+    assert revisions["actions"] == ["codedeploy:RegisterApplicationRevision"]
     (application,) = revisions["resources"]
     assert arn("codedeploy", "application:cot-api").fullmatch(application), application
+
+
+def test_a_starter_only_starts_deployments_of_this_group(document):
+    """The ECR-push updater (follow=False) starts a deployment and returns: no reads of deployments, no StopDeployment."""
+    by_sid = statements(document, "starter/api-release-release-policy-document")
+    release = by_sid["ReleaseThroughOwnGroup"]
+    assert sorted(release["actions"]) == ["codedeploy:CreateDeployment", "codedeploy:ListDeployments"]
+    (group,) = release["resources"]
+    assert arn("codedeploy", "deploymentgroup:cot-api/cot-api").fullmatch(group), group
+    assert by_sid["RegisterOwnRevisions"] == statements(document, "deployer/api-release-release-policy-document")["RegisterOwnRevisions"]
 
 
 def test_a_releaser_gets_no_pass_role_and_no_wildcard(document):
