@@ -3,7 +3,7 @@
 Keys, image repositories, log groups, the app secret, the job queue, the
 tables, the Cloud Map namespace and service, the frontend bucket, the VPC
 flow logs, the audit trail and the backup vault. Every one of them is
-data-bearing (tools/data_bearing.py), so each carries ``prevent_destroy``
+data-bearing (constructs_lib/data_bearing.py), so each carries ``prevent_destroy``
 where the environment protects data, and tests/test_address_guard.py holds
 their addresses to the reviewed list.
 

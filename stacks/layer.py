@@ -20,7 +20,7 @@ from constructs import Construct
 
 from stacks.addresses import AddressBook, terraform_name
 from stacks.config import EnvironmentConfig
-from tools.data_bearing import DATA_BEARING_TYPES
+from constructs_lib.data_bearing import DATA_BEARING_TYPES
 
 MANAGED_BY = "cdktf"
 CLOUDFRONT_CERTIFICATE_REGION = "us-east-1"  # CloudFront reads certificates only there

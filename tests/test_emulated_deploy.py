@@ -22,6 +22,7 @@ from stacks.environment import LAYERS
 from stacks.names import API_SERVICE_NAME
 from tests.conftest import environment_configs
 from tests.harness.emulator import DeployedStack, cdktf_deployed_environment, read_stack
+from tools import ecs_deploy
 from tools.layers import apply_order, read_dependencies
 
 # The production layers are deployed with the terraform CLI, layer by layer, by the CI
@@ -32,19 +33,26 @@ CDKTF_DEPLOYED = "staging"
 pytestmark = [pytest.mark.terraform, pytest.mark.emulated, pytest.mark.xdist_group(f"emulated-{CDKTF_DEPLOYED}")]
 
 
-def test_staging_deploys_with_npx_cdktf_deploy_plans_clean_and_destroys(
+def test_staging_deploys_with_npx_cdktf_deploy_plans_clean_releases_the_api_through_the_canary_and_destroys(
     synth_dir: Path,
     moto_endpoint: str,
     terraform_env: dict[str, str],
     tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """Deployed as a user deploys it: `npx cdktf deploy 'staging-*'`, which reads the order from the manifest."""
+    """Deployed as a user deploys it: `npx cdktf deploy 'staging-*'`, which reads the order from the manifest.
+
+    Staging's API is a canary (api_release_strategy): between the plans and
+    the destroy, `tools.ecs_deploy` releases it through CodeDeploy
+    (``release_the_api_through_the_canary``).
+    """
     order = apply_order(read_dependencies(synth_dir), CDKTF_DEPLOYED)
     with cdktf_deployed_environment(synth_dir, CDKTF_DEPLOYED, tmp_path, moto_endpoint, terraform_env) as layers:
         log = next(iter(layers.values())).deploy_log
         for name in order:
             assert re.search(rf"^{re.escape(name)}\s+Apply complete!", log, flags=re.MULTILINE), f"{name}:\n{log[-3000:]}"
         vpc_id = check_deployed_environment(layers, synth_dir, CDKTF_DEPLOYED)
+        release_the_api_through_the_canary(layers, CDKTF_DEPLOYED, capsys)
         destroy_environment(layers, vpc_id)
 
 
@@ -130,3 +138,131 @@ def assert_vpc_deployed(stack: DeployedStack, stack_dir: Path, config: Environme
     tags = {tag["Key"]: tag["Value"] for tag in vpc.get("Tags", [])}
     assert default_tags.items() <= tags.items(), tags
     return vpc["VpcId"]
+
+
+# -- the API's canary releases (issue 20), on staging's applied environment -------------------------------
+def release_the_api_through_the_canary(layers: dict[str, DeployedStack], environment: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Releases through `tools.ecs_deploy` (its CLI entry point) and CodeDeploy, each followed by clean plans.
+
+    The emulator plays CodeDeploy step by step (tests/harness/moto_codedeploy.py):
+    a replacement task set in the idle target group, the canary's weights on
+    the listener, all traffic, the termination wait, the original's end;
+    a release alarm in ALARM or a StopDeployment rolls back to the original
+    task set, which still runs. The sequence:
+
+    1. a good release that completes (the original task set terminated);
+    2. a good release, then an operator's rollback inside the termination
+       wait: a traffic shift back, exit 0, the previous revision serving;
+    3. a release whose 5xx release alarm fires during the canary's bake:
+       rolled back, exit 1 naming the alarm and the revision serving;
+    4. a rollback after the wait: a new deployment of the earlier revision.
+
+    After each, the plans of the layers CodeDeploy touches (the listener in
+    the edge, the service and its group in the services layer) are clean.
+    """
+    services, edge = layers[f"{environment}-services"], layers[f"{environment}-edge"]
+    outputs = services.terraform.output()
+    assert outputs["api_release_strategy"] == "canary"
+    clients = services.clients
+    ecs, codedeploy, elbv2, cloudwatch = (clients(name) for name in ("ecs", "codedeploy", "elbv2", "cloudwatch"))
+    cluster, service = outputs["api_cluster_name"], outputs["api_service_name"]
+    application, group = outputs["api_codedeploy_application_name"], outputs["api_codedeploy_deployment_group_name"]
+    repository = outputs["ecr_api_repository_url"]
+    names = ["--cluster", cluster, "--service", service, "--codedeploy-application", application, "--codedeploy-group", group]
+    waiting = ["--wait", "--poll-seconds", "0"]
+    (load_balancer,) = [lb for lb in elbv2.describe_load_balancers()["LoadBalancers"] if lb["Type"] == "application"]
+    (listener,) = elbv2.describe_listeners(LoadBalancerArn=load_balancer["LoadBalancerArn"])["Listeners"]
+    prefix = outputs["api_task_definition_family"].removesuffix("-api")
+    found = elbv2.describe_target_groups(Names=[f"{prefix}-a", f"{prefix}-b"])["TargetGroups"]
+    groups = {tg["TargetGroupArn"]: tg["TargetGroupName"] for tg in found}
+    # Only the group the listener forwards to is attached to the ALB until the first release.
+    assert [tg["TargetGroupName"] for tg in found if tg["LoadBalancerArns"]] == [f"{prefix}-a"]
+
+    def run(*argv: str, sleep=lambda _: None) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = ecs_deploy.main(list(argv), ecs_client=ecs, codedeploy_client=codedeploy, sleep=sleep)
+        captured = capsys.readouterr()
+        return code, captured.out.strip(), captured.err
+
+    def serving() -> str:
+        return ecs.describe_services(cluster=cluster, services=[service])["services"][0]["taskDefinition"]
+
+    def weights() -> dict[str, int]:
+        (action,) = elbv2.describe_listeners(ListenerArns=[listener["ListenerArn"]])["Listeners"][0]["DefaultActions"]
+        forward = action.get("ForwardConfig", {}).get("TargetGroups") or [{"TargetGroupArn": action["TargetGroupArn"], "Weight": 1}]
+        total = sum(item.get("Weight", 1) for item in forward) or 1
+        return {groups[item["TargetGroupArn"]]: round(100 * item.get("Weight", 1) / total) for item in forward if item.get("Weight", 1)}
+
+    def task_sets() -> list[dict]:
+        return ecs.describe_services(cluster=cluster, services=[service])["services"][0]["taskSets"]
+
+    def in_progress() -> list[str]:
+        return codedeploy.list_deployments(applicationName=application, deploymentGroupName=group, includeOnlyStatuses=["InProgress", "Created", "Queued", "Ready", "Baking"])["deployments"]
+
+    def finish(deployment_id: str) -> dict:
+        """Read the deployment through its termination wait (one read is one emulated minute)."""
+        for _ in range(24 * 60):
+            info = codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+            if info["status"] not in ("InProgress", "Created", "Queued", "Ready", "Baking"):
+                return info
+        raise AssertionError(f"deployment {deployment_id} did not end")
+
+    def plans_clean(after: str) -> None:
+        for stack in (edge, services):
+            plan = stack.terraform.plan()
+            assert not plan.has_changes, f"{stack.name}: the plan {after} is not empty:\n{plan.output}"
+
+    first = serving()
+    assert {ts["status"]: ts["taskDefinition"] for ts in task_sets()} == {"PRIMARY": first}
+    assert weights() == {f"{prefix}-a": 100}
+
+    # 1. A good release that completes.
+    code, released, err = run("deploy", *names, "--image", f"{repository}:release-1", *waiting)
+    assert code == 0, err
+    assert serving() == released != first and released.endswith(f"task-definition/{prefix}-api:2"), (released, err)
+    assert weights() == {f"{prefix}-b": 100}
+    # The original task set still runs through the termination wait, serving nothing.
+    assert sorted((ts["status"], ts["taskDefinition"]) for ts in task_sets()) == sorted([("PRIMARY", released), ("ACTIVE", first)])
+    (deployment_id,) = in_progress()
+    info = finish(deployment_id)
+    assert info["status"] == "Succeeded", info
+    assert [(ts["status"], ts["taskDefinition"]) for ts in task_sets()] == [("PRIMARY", released)]
+    plans_clean("after a completed canary release")
+
+    # 2. A good release, then an operator's rollback inside the termination wait: a traffic shift.
+    code, second, err = run("deploy", *names, "--image", f"{repository}:release-2", *waiting)
+    assert code == 0 and serving() == second and weights() == {f"{prefix}-a": 100}, err
+    code, now, err = run("rollback", *names, *waiting)
+    assert code == 0, err
+    assert now == serving() == released, (now, err)
+    assert weights() == {f"{prefix}-b": 100}
+    assert [(ts["status"], ts["taskDefinition"]) for ts in task_sets()] == [("PRIMARY", released)], "a rollback in the wait started tasks"
+    assert in_progress() == []
+    plans_clean("after an operator's rollback in the termination wait")
+
+    # 3. A release whose release alarm fires during the canary's bake.
+    alarm = f"{prefix}-api-release-5xx-rate-a"  # the replacement task set goes to the idle group, a
+    fired: list[dict[str, int]] = []
+
+    def bake(_: float) -> None:
+        """Between the tool's reads: once the canary serves its share, its release alarm fires."""
+        if not fired and weights().get(f"{prefix}-a") == 10:
+            fired.append(weights())
+            cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="emulated: 5xx from the canary")
+
+    code, _, err = run("deploy", *names, "--image", f"{repository}:release-3", *waiting, sleep=bake)
+    assert fired == [{f"{prefix}-b": 90, f"{prefix}-a": 10}], "the alarm did not fire during the bake"
+    assert code == 1, err
+    assert "ALARM_ACTIVE" in err and "a release alarm" in err and f"{prefix}-api:2" in err, err
+    assert serving() == released and weights() == {f"{prefix}-b": 100}
+    assert [(ts["status"], ts["taskDefinition"]) for ts in task_sets()] == [("PRIMARY", released)]
+    cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="emulated: recovered")
+    plans_clean("after an alarm rollback")
+
+    # 4. After the wait, a rollback is a new (canary) deployment of the earlier revision.
+    code, now, err = run("rollback", *names, *waiting)
+    assert code == 0, err
+    assert now == serving() == first and weights() == {f"{prefix}-a": 100}, (now, err)
+    (deployment_id,) = in_progress()
+    assert finish(deployment_id)["status"] == "Succeeded"
+    plans_clean("after a rollback by a new deployment")

@@ -9,7 +9,7 @@ import pytest
 
 from stacks.environment import LAYERS
 from tests.support import synth_layers
-from tools.data_bearing import DATA_BEARING_TYPES
+from constructs_lib.data_bearing import DATA_BEARING_TYPES
 
 PROJECT = Path(__file__).resolve().parents[1]
 MAX_RESOURCES_PER_STACK = 100

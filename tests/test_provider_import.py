@@ -30,7 +30,8 @@ def test_stacks_load_only_the_provider_modules_they_use():
     count, root_ran = result.stdout.split()
     # The root __init__ would load ~1,500 modules and bind every one as an attribute.
     assert root_ran == "False"
-    assert 10 < int(count) < 200
+    # About 200 with the canary (CodeDeploy, the ALB target attachment): a bound, not a budget.
+    assert 10 < int(count) < 250
 
 
 # --- The Node half: the jsii runtime's require() of the provider's JavaScript index.

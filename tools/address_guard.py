@@ -3,7 +3,7 @@
 Terraform knows a resource by its address. Rename a construct, and the
 address changes: Terraform plans "destroy the old table, create a new one".
 ``stacks/data_addresses.json`` is the committed, reviewed list of the address
-of every data-bearing resource (tools/data_bearing.py) per stack. ``check``
+of every data-bearing resource (constructs_lib/data_bearing.py) per stack. ``check``
 compares a synthesized output with it and reports:
 
 * a listed address that is gone from its stack, unless a ``moved`` block in
@@ -30,7 +30,7 @@ import sys
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from tools.data_bearing import DATA_BEARING_TYPES
+from constructs_lib.data_bearing import DATA_BEARING_TYPES
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 ADDRESSES_FILE = PROJECT_DIR / "stacks" / "data_addresses.json"

@@ -7,7 +7,7 @@ A ForceNew attribute changed in a construct, a renamed logical ID or a
 removed block reads as one line in a long plan, and `apply` then empties a
 table or a queue. The guard reads the plan's ``resource_changes`` and lists
 every change whose actions delete a resource of a type in
-``tools.data_bearing.DATA_BEARING_TYPES`` (a delete, or a replace in either
+``constructs_lib.data_bearing.DATA_BEARING_TYPES`` (a delete, or a replace in either
 order), with the attributes that force each replacement. A reviewed change
 passes with ``--allow ADDRESS`` (exactly that address, in every plan given).
 
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from tools.data_bearing import is_data_bearing
+from constructs_lib.data_bearing import is_data_bearing
 
 EXIT_OK, EXIT_LOSS, EXIT_USAGE = 0, 1, 2
 DELETED, REPLACED = "would be DELETED", "would be REPLACED"

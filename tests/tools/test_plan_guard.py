@@ -1,4 +1,4 @@
-"""tools/plan_guard.py and tools/data_bearing.py.
+"""tools/plan_guard.py and constructs_lib/data_bearing.py.
 
 Parsing, messages, bad input and --allow are tested on hand-written plan
 dicts (instant). The guard itself is tested on real plans too: a small
@@ -23,14 +23,15 @@ import pytest
 
 from tests.harness.emulator import OVERRIDE_FILE, emulator_override
 from tests.harness.terraform import AWS_PROVIDER_VERSION, Terraform
-from tools import data_bearing, plan_guard
-from tools.data_bearing import DATA_BEARING_TYPES, is_data_bearing
+from constructs_lib import data_bearing
+from tools import plan_guard
+from constructs_lib.data_bearing import DATA_BEARING_TYPES, is_data_bearing
 from tools.plan_guard import DELETED, EXIT_LOSS, EXIT_OK, EXIT_USAGE, REPLACED, Violation, check_plan, render_path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
-# --- tools/data_bearing.py -------------------------------------------------
+# --- constructs_lib/data_bearing.py -------------------------------------------------
 
 REQUIRED_TYPES = {
     "aws_dynamodb_table", "aws_s3_bucket", "aws_sqs_queue", "aws_ecr_repository", "aws_kms_key",
@@ -56,14 +57,17 @@ def test_every_data_bearing_type_is_a_resource_of_the_pinned_aws_provider():
 def test_is_data_bearing():
     assert is_data_bearing("aws_dynamodb_table")
     assert is_data_bearing("aws_sqs_queue")
-    for stateless in ("aws_iam_role", "aws_security_group", "aws_ecs_service", "aws_lambda_function", "aws_lb_listener"):
+    for stateless in ("aws_iam_role", "aws_security_group", "aws_ecs_service", "aws_lambda_function", "aws_lb_target_group_attachment"):
         assert not is_data_bearing(stateless), stateless
+    # Live traffic: a replaced load balancer, listener or target group is an outage (the canary's ALB, the WebSocket NLB).
+    for live in ("aws_lb", "aws_lb_listener", "aws_lb_target_group"):
+        assert is_data_bearing(live), live
     assert not is_data_bearing("aws_dynamodb_table_item"), "exact type names, not prefixes"
 
 
 def test_data_bearing_imports_no_jsii():
     proc = subprocess.run(
-        [sys.executable, "-c", "import sys, tools.data_bearing, tools.plan_guard; print('jsii' in sys.modules)"],
+        [sys.executable, "-c", "import sys, constructs_lib.data_bearing, tools.plan_guard; print('jsii' in sys.modules)"],
         cwd=PROJECT_ROOT, capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert proc.stdout.strip() == "False"

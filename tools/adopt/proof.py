@@ -32,7 +32,7 @@ from tools.adopt.tables import (
     UNKNOWN,
     USER_OVERRIDE_FILE,
 )
-from tools.data_bearing import DATA_BEARING_TYPES
+from constructs_lib.data_bearing import DATA_BEARING_TYPES
 
 
 class TerraformFailed(Exception):

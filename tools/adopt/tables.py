@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tools.data_bearing import DATA_BEARING_TYPES
+from constructs_lib.data_bearing import DATA_BEARING_TYPES
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2

@@ -3,9 +3,11 @@
 A resource is data-bearing when deleting or replacing it loses something an
 apply cannot give back: stored data, an identity that others hold on to (a
 key, a user pool, an account-wide trust), or a public endpoint whose address
-changes. `tools.plan_guard` refuses plans that delete or replace one, and
-the stacks read the same set for `lifecycle.prevent_destroy`, so the list
-lives here once, in plain Python (no jsii import).
+changes; or live traffic, where a replacement is an outage. `tools.plan_guard`
+refuses plans that delete or replace one, `tools.address_guard` holds each
+to its reviewed address, and the stacks read the same set for
+`lifecycle.prevent_destroy`, so the list lives here once, in plain Python (no
+jsii import), below both the stacks and the tools that read it.
 """
 
 from __future__ import annotations
@@ -51,10 +53,18 @@ DATA_BEARING_TYPES: frozenset[str] = frozenset(
         # Subscriptions: a replaced topic loses them, and email subscribers
         # must confirm again before an alarm reaches anyone.
         "aws_sns_topic",
+        # Live traffic: the load balancers between the APIs' VPC links and the
+        # tasks (the WebSocket NLB, the canary's release ALB), their listeners
+        # and target groups. A replaced one drops every request until its
+        # successor is wired and its targets are healthy: an outage. (The
+        # release ALB's listener and groups are also what CodeDeploy shifts.)
+        "aws_lb",
+        "aws_lb_listener",
+        "aws_lb_target_group",
     }
 )
 
 
 def is_data_bearing(resource_type: str) -> bool:
-    """True when deleting or replacing a resource of this type loses data, identity or an endpoint."""
+    """True when deleting or replacing a resource of this type loses data, identity or an endpoint, or drops live traffic."""
     return resource_type in DATA_BEARING_TYPES
