@@ -319,12 +319,18 @@ class EdgeLayer(LayerStack):
             ("vpc_link_id", self.http_api.vpc_link_id, "VPC link of the HTTP API to the API tasks."),
         ):
             self.output(name, value, description)
-        if self.release_load_balancer is not None:
-            self.output(
-                "api_internal_url",
-                f"http://{self.release_load_balancer.dns_name}:{config.api_container_port}",
-                "Internal callers' URL of the API (the release ALB; with canary releases Cloud Map has no API tasks).",
-            )
+        # Where callers inside the VPC reach the API: the release ALB with canary releases (Cloud Map has no
+        # API tasks then), the seed's Cloud Map name with rolling ones.
+        internal_host = (
+            self.release_load_balancer.dns_name
+            if self.release_load_balancer is not None
+            else f"{data.api_discovery.service_name}.{data.namespace.namespace_name}"
+        )
+        self.output(
+            "api_internal_url",
+            f"http://{internal_host}:{config.api_container_port}",
+            "URL of the API for callers inside the VPC: the release ALB (canary releases) or the Cloud Map name (rolling).",
+        )
         if self.single_sign_on is not None:
             for name, value, description in (
                 ("cognito_user_pool_id", self.single_sign_on.cognito_user_pool_id, "User pool federated with PingID."),

@@ -312,7 +312,8 @@ def test_rolling_environments_have_nothing_of_the_canary(envs, env):
     assert not [p for p in resources(doc, "aws_iam_role_policy").values() if p["name"] == "api-release-release"]
     outputs = {name: output["value"] for name, output in doc["output"].items()}
     assert (outputs["api_release_strategy"], outputs["api_codedeploy_application_name"], outputs["api_codedeploy_deployment_group_name"]) == ("rolling", "", "")
-    assert "api_internal_url" not in outputs
+    # Internal callers keep the seed's Cloud Map name under rolling releases.
+    assert outputs["api_internal_url"].startswith("http://${aws_service_discovery_service.") and outputs["api_internal_url"].endswith(":8080")
     _, service = api_service(doc)
     assert "deployment_controller" not in service and service["deployment_circuit_breaker"] == {"enable": True, "rollback": True}
     assert service["service_registries"]["registry_arn"] == name_ref(doc, "aws_service_discovery_service", "api-service", "arn")
