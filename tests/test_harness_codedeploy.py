@@ -22,6 +22,7 @@ from tests.harness.moto_server import FAIL_TO_START, MotoServer
 pytestmark = [pytest.mark.terraform, pytest.mark.emulated]
 
 REGION = "us-east-1"
+BAKE_MINUTES = 5  # the canary's interval: the emulator holds the canary for as many reads
 WAIT = 2  # termination_wait_time_in_minutes: reads of the deployment
 
 
@@ -84,7 +85,7 @@ def make_stack(clients: ClientFactory, network: dict[str, Any], prefix: str, wai
     codedeploy.create_application(applicationName=app, computePlatform="ECS")
     codedeploy.create_deployment_config(
         deploymentConfigName=config, computePlatform="ECS",
-        trafficRoutingConfig={"type": "TimeBasedCanary", "timeBasedCanary": {"canaryPercentage": 10, "canaryInterval": 5}},
+        trafficRoutingConfig={"type": "TimeBasedCanary", "timeBasedCanary": {"canaryPercentage": 10, "canaryInterval": BAKE_MINUTES}},
     )
     group_spec = dict(
         applicationName=app, deploymentGroupName=app, deploymentConfigName=config,
@@ -233,6 +234,11 @@ def test_good_release_shifts_traffic_by_canary_then_terminates_the_original(clie
     assert events["Install"] == "Succeeded" and events["AllowTestTraffic"] == "Skipped" and events["AllowTraffic"] == "InProgress"
     assert service(clients, stack)["taskDefinition"] == stack["v1"]
 
+    # The bake: the configuration's 5 minutes, one read each, at 90/10 (the first was the read above).
+    for _ in range(BAKE_MINUTES - 1):
+        assert read(clients, deployment_id)["status"] == "InProgress"
+        assert weights(clients, stack) == {"a": 90, "b": 10}
+
     # Step 2: all traffic on B, B PRIMARY; the original kept for the termination wait.
     deployment = read(clients, deployment_id)
     assert deployment["status"] == "InProgress" and deployment["instanceTerminationWaitTimeStarted"] is True
@@ -308,8 +314,8 @@ def test_stop_with_rollback_during_the_termination_wait_and_one_deployment_at_a_
     with pytest.raises(ClientError) as error:
         deploy(clients, stack, v2)
     assert error.value.response["Error"]["Code"] == "DeploymentLimitExceededException"
-    read(clients, deployment_id)
-    read(clients, deployment_id)
+    for _ in range(1 + BAKE_MINUTES):  # install and the canary, then all traffic
+        read(clients, deployment_id)
     assert weights(clients, stack) == {"a": 0, "b": 100} and service(clients, stack)["taskDefinition"] == v2
     active = codedeploy.list_deployments(applicationName=stack["app"], deploymentGroupName=stack["group"],
                                          includeOnlyStatuses=["Created", "Queued", "InProgress", "Baking", "Ready"])["deployments"]

@@ -406,8 +406,9 @@ def codedeploy_ecs_deployments() -> None:
       forward with ForwardConfig weights (100-P on the original target
       group, P on the replacement's): TimeBasedCanary P; TimeBasedLinear
       P, 2P, ... one step each; AllAtOnce 100 at once.
-    - Each next step: the next shift (canary: the bake lasts one step, then
-      100 %). At 100 %: UpdateServicePrimaryTaskSet (the replacement PRIMARY,
+    - The shift holds for the configuration's interval, one step per
+      emulated minute (canary: canaryInterval steps at P %, then 100 %;
+      linear: linearInterval steps per increment), then the next shift. At 100 %: UpdateServicePrimaryTaskSet (the replacement PRIMARY,
       the original ACTIVE; the service's taskDefinition and loadBalancers
       are the replacement's, as on AWS), AllowTraffic and AfterAllowTraffic
       Succeeded, instanceTerminationWaitTimeStarted true, still InProgress.
@@ -498,6 +499,15 @@ def codedeploy_ecs_deployments() -> None:
     def config_of(backend, name: str) -> dict:  # type: ignore[no-untyped-def, type-arg]
         found = DEFAULT_CONFIGS.get(name) or _configs(backend).get(name) or DEFAULT_CONFIGS[ECS_DEFAULT_CONFIG]
         return found.get("trafficRoutingConfig") or {"type": "AllAtOnce"}
+
+    def holds_of(routing: dict) -> list[int]:  # type: ignore[type-arg]
+        """Steps (emulated minutes) each shift of ``weights_of`` lasts before the next: the canary's or each linear interval."""
+        if routing.get("type") == "TimeBasedCanary":
+            return [max(1, int(routing["timeBasedCanary"]["canaryInterval"])), 0]
+        if routing.get("type") == "TimeBasedLinear":
+            interval = max(1, int(routing["timeBasedLinear"]["linearInterval"]))
+            return [interval] * (len(weights_of(routing)) - 1) + [0]
+        return [0]
 
     def weights_of(routing: dict) -> list[int]:  # type: ignore[type-arg]
         if routing.get("type") == "TimeBasedCanary":
@@ -678,7 +688,12 @@ def codedeploy_ecs_deployments() -> None:
             set_events(rec, "InProgress", "AllowTraffic")
             rec["phase"], rec["stage"] = "shift", 0
         elif rec["phase"] == "shift":
-            rec["stage"] += 1
+            # The bake: a shift holds for its interval (one read = one emulated minute).
+            rec["held"] = rec.get("held", 0) + 1
+            if rec["held"] < rec["holds"][rec["stage"]]:
+                snapshot(backend, rec)
+                return
+            rec["stage"], rec["held"] = rec["stage"] + 1, 0
         elif rec["phase"] == "wait":
             rec["waited"] += 1
             if rec["waited"] >= rec["wait"]:
@@ -759,6 +774,7 @@ def codedeploy_ecs_deployments() -> None:
             "events": {name: {"lifecycleEventName": name, "status": "Pending"} for name in LIFECYCLE_EVENTS},
             "phase": "install", "stage": 0, "waited": 0,
             "weights": weights_of(config_of(backend, str(deployment.deployment_config_name))),
+            "holds": holds_of(config_of(backend, str(deployment.deployment_config_name))),
             "wait": int(terminate_config.get("terminationWaitTimeInMinutes") or 0),
             "terminate": terminate_config.get("action", "TERMINATE") != "KEEP_ALIVE",
             "rollback_of": None, "error": None, "rollback_info": None, "updated": _utc_now(),
