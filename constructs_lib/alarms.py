@@ -547,51 +547,50 @@ def blocked_requests_alarm(*, name: str, blocked: Metric, threshold: int, action
 # alarms must decide within them, and one bad minute alone (a cold cache)
 # does not roll a release back. Missing data is not breaching: a target group
 # without targets or requests publishes nothing.
-def release_error_rate_alarm(*, name: str, errors: Metric, requests: Metric, threshold_percent: float, description: str) -> AlarmProps:
-    """A release gate: the targets' 5xx answers above ``threshold_percent`` of their requests."""
+def _release_gate(*, name: str, description: str, metrics: Mapping[str, Metric], threshold: float, **expression: str) -> AlarmProps:
+    """What the three gates share: above ``threshold`` in 2 of 3 one-minute periods, no actions (CodeDeploy reads them)."""
     return AlarmProps(
         name=name,
         description=description,
-        metrics={"errors": errors.with_(statistic="Sum", period_seconds=60), "requests": requests.with_(statistic="Sum", period_seconds=60)},
-        expression="100 * FILL(errors, 0) / requests",
-        expression_label="Target 5xx answers (% of requests)",
+        metrics=metrics,
         comparison_operator="GreaterThanThreshold",
-        threshold=threshold_percent,
+        threshold=threshold,
         treat_missing_data="notBreaching",
         evaluation_periods=3,
         datapoints_to_alarm=2,
         action_arns=(),
         release_gate=True,
+        **expression,
+    )
+
+
+def release_error_rate_alarm(*, name: str, errors: Metric, requests: Metric, threshold_percent: float, description: str) -> AlarmProps:
+    """A release gate: the targets' 5xx answers above ``threshold_percent`` of their requests."""
+    return _release_gate(
+        name=name,
+        description=description,
+        metrics={"errors": errors.with_(statistic="Sum", period_seconds=60), "requests": requests.with_(statistic="Sum", period_seconds=60)},
+        threshold=threshold_percent,
+        expression="100 * FILL(errors, 0) / requests",
+        expression_label="Target 5xx answers (% of requests)",
     )
 
 
 def release_latency_alarm(*, name: str, response_time: Metric, threshold_milliseconds: float, description: str) -> AlarmProps:
     """A release gate: the targets' p99 response time above ``threshold_milliseconds`` (the ALB reports seconds)."""
-    return AlarmProps(
+    return _release_gate(
         name=name,
         description=description,
         metrics={"latency": response_time.with_(statistic="p99", period_seconds=60)},
-        comparison_operator="GreaterThanThreshold",
         threshold=threshold_milliseconds / 1000,
-        treat_missing_data="notBreaching",
-        evaluation_periods=3,
-        datapoints_to_alarm=2,
-        action_arns=(),
-        release_gate=True,
     )
 
 
 def release_unhealthy_targets_alarm(*, name: str, unhealthy: Metric, description: str) -> AlarmProps:
     """A release gate: a target of the group failed its health checks in 2 of 3 minutes."""
-    return AlarmProps(
+    return _release_gate(
         name=name,
         description=description,
         metrics={"unhealthy": unhealthy.with_(statistic="Maximum", period_seconds=60)},
-        comparison_operator="GreaterThanThreshold",
         threshold=0,
-        treat_missing_data="notBreaching",
-        evaluation_periods=3,
-        datapoints_to_alarm=2,
-        action_arns=(),
-        release_gate=True,
     )
