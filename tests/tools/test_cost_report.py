@@ -684,3 +684,42 @@ def test_real_stacks(synth_dir: Path, capsys):
         assert not [w for w in stack["warnings"] if "differs from the price table" in w]
         # Every type the stacks make is priced, usage-based or known to be free.
         assert not [w for w in stack["warnings"] if "not in the price table" in w]
+
+
+def codedeploy_group(service: str, *, interval: int, wait: int) -> dict:
+    """A CodeDeploy ECS deployment group of ``service`` with a TimeBasedCanary configuration (constructs_lib/release.py's shape)."""
+    return {
+        "aws_codedeploy_app": {"release_application": {"name": "app-api", "compute_platform": "ECS"}},
+        "aws_codedeploy_deployment_config": {
+            "release_config": {
+                "deployment_config_name": "app-api-canary",
+                "compute_platform": "ECS",
+                "traffic_routing_config": {"type": "TimeBasedCanary", "time_based_canary": {"percentage": 10, "interval": interval}},
+            }
+        },
+        "aws_codedeploy_deployment_group": {
+            "release_group": {
+                "app_name": "${aws_codedeploy_app.release_application.name}",
+                "deployment_group_name": "app-api",
+                "deployment_config_name": "${aws_codedeploy_deployment_config.release_config.deployment_config_name}",
+                "ecs_service": {"cluster_name": f"${{aws_ecs_cluster_capacity_providers.{service}-providers.cluster_name}}", "service_name": f"${{aws_ecs_service.{service}_ABCDEF12.name}}"},
+                "blue_green_deployment_config": {"terminate_blue_instances_on_deployment_success": {"action": "TERMINATE", "termination_wait_time_in_minutes": wait}},
+            }
+        },
+    }
+
+
+def test_a_canary_release_costs_nothing_at_idle_and_a_second_task_set_per_release():
+    """CodeDeploy bills nothing for ECS; each release runs the idle task count again for the bake plus the termination wait."""
+    cost = cost_of(fargate_service("api", "512", "1024", min_tasks=2, strategy=ON_DEMAND), codedeploy_group("api", interval=5, wait=30))
+    assert round(cost.total_monthly_usd, 4) == 36.0401  # only the service: the application, config and group are free
+    (release,) = [u for u in cost.usage if u.resource_type == "aws_codedeploy_deployment_group"]
+    # 2 tasks x (0.5 x $0.04048 + 1 x $0.004445) per hour x 35/60 h = 2 x 0.024685 x 0.58333 = $0.0288
+    assert "2 task(s) for up to 35 min" in release.note and "up to $0.0288 per release" in release.note, release.note
+    assert not [w for w in cost.warnings if "codedeploy" in w]
+
+
+def test_a_release_whose_service_is_not_in_the_stack_is_not_estimated():
+    cost = cost_of(codedeploy_group("elsewhere", interval=5, wait=0))
+    (release,) = cost.usage
+    assert "not estimated" in release.note and "no charge for ECS deployments" in release.note
