@@ -66,12 +66,6 @@ def role_named(doc: dict, name: str) -> tuple[str, dict]:
     return found
 
 
-def grants_of(doc: dict, role_name: str) -> dict[str, list[dict]]:
-    role_id, _ = role_named(doc, role_name)
-    role_ref = ref(doc, "aws_iam_role", role_id, "id")
-    return {p["name"]: document(doc, p["policy"]) for p in resources(doc, "aws_iam_role_policy").values() if p["role"] == role_ref}
-
-
 def by_name(doc: dict, resource_type: str, name: str, attribute: str, key: str = "name") -> str:
     (rid,) = [rid for rid, item in resources(doc, resource_type).items() if item.get(key) == name]
     return ref(doc, resource_type, rid, attribute)
@@ -126,7 +120,7 @@ def test_the_role_trusts_exactly_one_subject(stacks, env, subject, provider_crea
 def test_the_role_gets_exactly_the_deploy_grants_on_this_stacks_resources(stacks, env):
     config, doc = stacks[env]
     prefix = config.resource_prefix
-    grants = grants_of(doc, f"{prefix}-github-actions")
+    grants = role_grants(doc, f"{prefix}-github-actions")
     canary = config.api_release_strategy == "canary"
     # A canary API is released through CodeDeploy (tests/test_environment_stack_release.py checks that grant).
     assert sorted(grants) == sorted(DEPLOY_GRANTS + (["api-release-release"] if canary else []))
@@ -214,7 +208,7 @@ def test_staging_updater_maps_its_repositories_to_its_services(stacks):
 def test_staging_updater_role_deploys_exactly_the_two_services_as_the_deploy_role_does(stacks):
     """It registers revisions with tools.ecs_deploy, so it has the GitHub deploy role's grant, statement for statement."""
     config, doc = stacks["staging"]
-    grants = grants_of(doc, f"{config.resource_prefix}-ecs-updater")
+    grants = role_grants(doc, f"{config.resource_prefix}-ecs-updater")
     assert sorted(grants) == [
         "api-release-release",  # staging's API is a canary: CodeDeploy deployments, as the deploy role's
         "api-repository-describe-images",
@@ -225,7 +219,7 @@ def test_staging_updater_role_deploys_exactly_the_two_services_as_the_deploy_rol
         "worker-service-deploy",
         "xray-write",
     ]
-    deploy_role = grants_of(doc, f"{config.resource_prefix}-github-actions")
+    deploy_role = role_grants(doc, f"{config.resource_prefix}-github-actions")
     for role, service_name in (("api", "api-service"), ("worker", "worker-service")):
         statements = grants[f"{role}-service-deploy"]
         assert statements == deploy_role[f"{role}-service-deploy"]
@@ -254,7 +248,7 @@ def test_staging_updater_role_describes_images_of_exactly_the_two_repositories(s
     """Push times for the handler's newest-image check: ecr:DescribeImages on the two repositories' ARNs, no other ECR action anywhere."""
     config, doc = stacks["staging"]
     prefix = config.resource_prefix
-    grants = grants_of(doc, f"{prefix}-ecs-updater")
+    grants = role_grants(doc, f"{prefix}-ecs-updater")
     for role in ("api", "worker"):
         assert grants[f"{role}-repository-describe-images"] == [
             {

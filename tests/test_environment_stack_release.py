@@ -69,15 +69,6 @@ def name_ref(doc: dict, resource_type: str, name: str, attribute: str, key: str 
     return ref(doc, resource_type, by_name(doc, resource_type, name, key)[0], attribute)
 
 
-def statements_of(doc: dict, policy_ref: str) -> list[dict]:
-    return data_sources(doc, "aws_iam_policy_document")[policy_ref.split(".")[2]]["statement"]
-
-
-def grants_of(doc: dict, role_name: str) -> dict[str, list[dict]]:
-    role_ref = name_ref(doc, "aws_iam_role", role_name, "id")
-    return {p["name"]: statements_of(doc, p["policy"]) for p in resources(doc, "aws_iam_role_policy").values() if p["role"] == role_ref}
-
-
 def group_rules(doc: dict, group_name: str) -> tuple[str, list[dict], list[dict]]:
     group_ref = name_ref(doc, "aws_security_group", group_name, "id")
     ingress = [r for r in resources(doc, "aws_vpc_security_group_ingress_rule").values() if r["security_group_id"] == group_ref]
@@ -226,7 +217,7 @@ def test_six_release_alarms_watch_each_target_group_and_gate_the_group(doc):
 
 
 def test_codedeploy_may_change_only_the_api_services_task_sets_and_pass_only_its_roles(doc):
-    grants = grants_of(doc, f"{PREFIX}-api-codedeploy")
+    grants = role_grants(doc, f"{PREFIX}-api-codedeploy")
     by_sid = {s["sid"]: s for statements in grants.values() for s in statements}
     service_id, service = api_service(doc)
     service_arn = ref(doc, "aws_ecs_service", service_id, "id")  # the provider's ID of a service is its ARN
@@ -247,7 +238,7 @@ def test_codedeploy_may_change_only_the_api_services_task_sets_and_pass_only_its
 
 @pytest.mark.parametrize("role", ["github-actions", "ecs-updater"])
 def test_both_releasers_may_release_through_this_environments_group_only(doc, role):
-    statements = {s["sid"]: s for s in grants_of(doc, f"{PREFIX}-{role}")["api-release-release"]}
+    statements = {s["sid"]: s for s in role_grants(doc, f"{PREFIX}-{role}")["api-release-release"]}
     (group,) = statements["ReleaseThroughOwnGroup"]["resources"]
     assert context_arn("codedeploy", f"deploymentgroup:{PREFIX}-api/{PREFIX}-api").fullmatch(group), group
     assert "codedeploy:CreateDeployment" in statements["ReleaseThroughOwnGroup"]["actions"]
