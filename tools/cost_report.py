@@ -599,6 +599,17 @@ def split_tasks(tasks: float, strategy: Sequence[Mapping[str, Any]]) -> dict[str
     return placed
 
 
+def _is_arm(task: Mapping[str, Any]) -> bool:
+    platform = as_list(task.get("runtime_platform"))[:1] or [{}]
+    return str(platform[0].get("cpu_architecture", "X86_64")).upper() == "ARM64"
+
+
+def _fargate_task_price(vcpu: float, gb: float, arm: bool, unit_price: Callable[[str], float]) -> float:
+    """One on-demand task's price: ``unit_price`` is ``prices.monthly`` (a month) or ``prices.value`` (an hour)."""
+    vcpu_key, memory_key = ("fargate_arm_vcpu", "fargate_arm_memory") if arm else ("fargate_vcpu", "fargate_memory")
+    return vcpu * unit_price(vcpu_key) + gb * unit_price(memory_key)
+
+
 def price_fargate_services(stack: SynthStack, prices: PriceTable) -> list[Item]:
     items: list[Item] = []
     for lid, service in stack.of("aws_ecs_service").items():
@@ -629,9 +640,8 @@ def price_fargate_services(stack: SynthStack, prices: PriceTable) -> list[Item]:
         if tasks is None:
             tasks, source = number(service.get("desired_count")) or 0.0, "desired_count (no scaling target)"
 
-        arm = str(platform[0].get("cpu_architecture", "X86_64")).upper() == "ARM64"
-        vcpu_key, memory_key = ("fargate_arm_vcpu", "fargate_arm_memory") if arm else ("fargate_vcpu", "fargate_memory")
-        on_demand_task = vcpu * prices.monthly(vcpu_key) + gb * prices.monthly(memory_key)
+        arm = _is_arm(task)
+        on_demand_task = _fargate_task_price(vcpu, gb, arm, prices.monthly)
         spot_task = on_demand_task * (1 - prices.value("fargate_spot_discount"))
         storage = as_list(task.get("ephemeral_storage"))[:1] or [{}]
         extra_gb = max(0.0, (number(storage[0].get("size_in_gib")) or 0.0) - FARGATE_FREE_STORAGE_GB)
@@ -709,8 +719,7 @@ def price_codedeploy(stack: SynthStack, prices: PriceTable) -> list[Item]:
         if vcpu is None or gb is None or tasks is None:
             note = "no charge for ECS deployments; each release runs a second task set during the canary and the termination wait (not estimated)"
         else:
-            hourly = vcpu * prices.value("fargate_vcpu") + gb * prices.value("fargate_memory")
-            per_release = tasks * hourly * minutes / 60
+            per_release = tasks * _fargate_task_price(vcpu, gb, _is_arm(task[1]), prices.value) * minutes / 60
             note = (
                 f"no charge for ECS deployments; each release runs a second task set of {_num(tasks)} task(s) for up to "
                 f"{_num(minutes)} min (canary bake plus termination wait): up to {_unit_usd(per_release)} per release"

@@ -723,3 +723,12 @@ def test_a_release_whose_service_is_not_in_the_stack_is_not_estimated():
     cost = cost_of(codedeploy_group("elsewhere", interval=5, wait=0))
     (release,) = cost.usage
     assert "not estimated" in release.note and "no charge for ECS deployments" in release.note
+
+
+def test_an_arm64_services_release_is_priced_at_the_graviton_rate():
+    arm = {"runtime_platform": {"cpu_architecture": "ARM64", "operating_system_family": "LINUX"}}
+    service = fargate_service("api", "512", "1024", min_tasks=2, strategy=ON_DEMAND)
+    service["aws_ecs_task_definition"]["api_task-definition_12345678"].update(arm)
+    (release,) = [u for u in cost_of(service, codedeploy_group("api", interval=5, wait=30)).usage if u.resource_type == "aws_codedeploy_deployment_group"]
+    # 2 tasks x (0.5 x $0.03238 + 1 x $0.00356) per hour x 35/60 h = 2 x 0.01975 x 0.58333 = $0.0230
+    assert "up to $0.023 per release" in release.note, release.note
