@@ -540,23 +540,21 @@ class FargateService(Construct):
         register_conditions = tuple(
             Condition("StringEquals", f"aws:RequestTag/{key}", (value,)) for key, value in sorted((register_request_tags or {}).items())
         )
+        statements = [Statement(sid="DescribeService", actions=ECS_SERVICE_DESCRIBE_ACTIONS, resources=(self.service_arn,))]
+        # Under CodeDeploy a deploy is CreateDeployment (CanaryRelease.grant_release), never UpdateService.
+        if self.props.deployment_controller != "CODE_DEPLOY":
+            statements.append(
+                Statement(
+                    sid="DeployOwnRevisions",
+                    actions=ECS_SERVICE_UPDATE_ACTIONS,
+                    resources=(self.service_arn,),
+                    conditions=(Condition("ArnLike", "ecs:task-definition", (family_revisions,)),),
+                )
+            )
         role.grant(
             f"{self.node.id}-deploy",
             [
-                Statement(sid="DescribeService", actions=ECS_SERVICE_DESCRIBE_ACTIONS, resources=(self.service_arn,)),
-                # Under CodeDeploy a deploy is CreateDeployment (CanaryRelease.grant_release), never UpdateService.
-                *(
-                    ()
-                    if self.props.deployment_controller == "CODE_DEPLOY"
-                    else (
-                        Statement(
-                            sid="DeployOwnRevisions",
-                            actions=ECS_SERVICE_UPDATE_ACTIONS,
-                            resources=(self.service_arn,),
-                            conditions=(Condition("ArnLike", "ecs:task-definition", (family_revisions,)),),
-                        ),
-                    )
-                ),
+                *statements,
                 # No resource-level permissions for these two (IAM service authorization reference).
                 Statement(sid="ReadTaskDefinitions", actions=ECS_TASK_DEFINITION_READ_ACTIONS, resources=("*",)),
                 Statement(

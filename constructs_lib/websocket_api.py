@@ -73,6 +73,7 @@ from constructs_lib.aws_context import AwsContext
 from constructs_lib.http_api import MAX_BURST_LIMIT, MAX_RATE_LIMIT, RequestAuthorizer, access_log_group_props
 from constructs_lib.iam import ServiceRole, Statement, policy_document
 from constructs_lib.limits import LOG_RETENTION_DAYS
+from constructs_lib.load_balancer import HEALTH_CHECK_MATCHER
 from constructs_lib.logs import LogGroup, LogGroupProps
 from constructs_lib.metrics import Metric, api_gateway_stage_metric
 from constructs_lib.policy import accept_finding, skip_check
@@ -274,7 +275,7 @@ class AlbTarget:
     port: int
     target_group_name: str
     health_check_path: str = "/"
-    health_check_matcher: str = "200-499"
+    health_check_matcher: str = HEALTH_CHECK_MATCHER
     listener: ITerraformDependable | None = None
 
 

@@ -42,7 +42,7 @@ from constructs_lib.origin_verify import HEADER_NAME, OriginVerification, Origin
 from constructs_lib.waf import EdgeWebAcl, EdgeWebAclProps
 from constructs_lib.waf_rules import WafRuleSettings
 from constructs_lib.identity import SingleSignOn, SingleSignOnProps, hosted_ui_origin
-from constructs_lib.load_balancer import HEALTH_CHECK_MATCHER, ReleaseLoadBalancer, ReleaseLoadBalancerProps
+from constructs_lib.load_balancer import ReleaseLoadBalancer, ReleaseLoadBalancerProps
 from constructs_lib.websocket_api import AlbTarget, ApiGatewayAccount, ApiGatewayAccountProps, WebSocketApi, WebSocketApiProps
 from stacks.config import EnvironmentConfig
 from stacks.data_layer import DataLayer
@@ -190,7 +190,6 @@ class EdgeLayer(LayerStack):
                 port=config.api_container_port,
                 target_group_name=websocket_alb_target_group_name(config),
                 health_check_path=config.api_health_check_path,
-                health_check_matcher=HEALTH_CHECK_MATCHER,
                 listener=self.release_load_balancer.listener,
             )
         self.http_api = HttpApi(
