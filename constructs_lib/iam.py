@@ -75,6 +75,24 @@ def policy_document(scope: Construct, construct_id: str, statements: Sequence[St
     )
 
 
+def trust_document(
+    scope: Construct, principal_type: str, principal: str, conditions: Sequence[DataAwsIamPolicyDocumentStatementCondition] = ()
+) -> DataAwsIamPolicyDocument:
+    """The ``trust`` policy document of a role: ``principal`` (of ``principal_type``, Service or AWS) may assume it."""
+    return DataAwsIamPolicyDocument(
+        scope,
+        "trust",
+        statement=[
+            DataAwsIamPolicyDocumentStatement(
+                effect="Allow",
+                actions=["sts:AssumeRole"],
+                principals=[DataAwsIamPolicyDocumentStatementPrincipals(type=principal_type, identifiers=[principal])],
+                condition=list(conditions) or None,
+            )
+        ],
+    )
+
+
 class Role(Construct):
     """An IAM role that grants attach inline policies to.
 
@@ -155,18 +173,7 @@ class ServiceRole(Role):
                     test="ArnLike", variable="aws:SourceArn", values=list(props.source_arn_patterns)
                 )
             )
-        trust = DataAwsIamPolicyDocument(
-            self,
-            "trust",
-            statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    effect="Allow",
-                    actions=["sts:AssumeRole"],
-                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=[props.service])],
-                    condition=conditions or None,
-                )
-            ],
-        )
+        trust = trust_document(self, "Service", props.service, conditions)
         self._attach(
             IamRole(
                 self,
@@ -189,15 +196,5 @@ class AccountRole(Role):
     def __init__(self, scope: Construct, construct_id: str, *, name: str, description: str = "") -> None:
         super().__init__(scope, construct_id)
         context = AwsContext.of(self)
-        trust = DataAwsIamPolicyDocument(
-            self,
-            "trust",
-            statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    effect="Allow",
-                    actions=["sts:AssumeRole"],
-                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="AWS", identifiers=[f"arn:{context.partition}:iam::{context.account_id}:root"])],
-                )
-            ],
-        )
+        trust = trust_document(self, "AWS", f"arn:{context.partition}:iam::{context.account_id}:root")
         self._attach(IamRole(self, "role", name=name, description=description or None, assume_role_policy=trust.json))

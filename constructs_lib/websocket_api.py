@@ -55,11 +55,6 @@ from cdktf_cdktf_provider_aws.apigatewayv2_stage import (
     Apigatewayv2StageAccessLogSettings,
     Apigatewayv2StageDefaultRouteSettings,
 )
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
-    DataAwsIamPolicyDocument,
-    DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementPrincipals,
-)
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.lb import Lb
@@ -71,7 +66,7 @@ from constructs import Construct
 from constructs_lib._validation import Problems
 from constructs_lib.aws_context import AwsContext
 from constructs_lib.http_api import MAX_BURST_LIMIT, MAX_RATE_LIMIT, RequestAuthorizer, access_log_group_props
-from constructs_lib.iam import ServiceRole, Statement, policy_document
+from constructs_lib.iam import ServiceRole, Statement, policy_document, trust_document
 from constructs_lib.limits import LOG_RETENTION_DAYS
 from constructs_lib.load_balancer import HEALTH_CHECK_MATCHER
 from constructs_lib.logs import LogGroup, LogGroupProps
@@ -204,17 +199,7 @@ class ApiGatewayAccount(Construct):
     def __init__(self, scope: Construct, construct_id: str, props: ApiGatewayAccountProps) -> None:
         super().__init__(scope, construct_id)
         context = AwsContext.of(self)
-        trust = DataAwsIamPolicyDocument(
-            self,
-            "trust",
-            statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    effect="Allow",
-                    actions=["sts:AssumeRole"],
-                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=["apigateway.amazonaws.com"])],
-                )
-            ],
-        )
+        trust = trust_document(self, "Service", "apigateway.amazonaws.com")
         self.role = IamRole(
             self,
             "role",
