@@ -27,8 +27,10 @@ PIPENV := $(TOOLING)/bin/pipenv
 PIP_LOCKED := install --quiet --disable-pip-version-check --require-hashes
 # Three workers on two cores: the emulated deploys mostly wait (the provider's
 # propagation delays, moto), not on the CPU. loadgroup keeps each emulated
-# scenario on one worker; tests/conftest.py starts the longest ones first.
-PYTEST_ARGS ?= -n 3 --dist loadgroup
+# scenario on one worker; tests/conftest.py starts the longest ones first, which
+# needs --no-loadscope-reorder (by default xdist hands out the groups with the
+# most tests first, and two long scenarios then queued on one worker).
+PYTEST_ARGS ?= -n 3 --dist loadgroup --no-loadscope-reorder
 # Two workers for the CPU-bound fast tiers.
 PYTEST_FAST_ARGS ?= -n 2
 

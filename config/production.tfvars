@@ -27,3 +27,10 @@ worker_max_capacity = 20
 # Image tags (managed by CI/CD)
 api_image_tag    = "latest"
 worker_image_tag = "latest"
+
+# Releases of the API: a CodeDeploy canary (10 % of requests for 5 minutes, then
+# all; rolled back by its release alarms), as in staging. A production already
+# serving with rolling releases gets here through "cutover" (README, "Moving to
+# canary releases"); an adopted one keeps rolling in migrations/production.json
+# until then.
+api_release_strategy = "canary"

@@ -56,8 +56,8 @@ manage_api_gateway_account = false
 enable_ecr_push_updater = true
 
 # Releases of the API: a CodeDeploy canary (10 % of requests for 5 minutes, then
-# all; rolled back by its release alarms), the path production takes after its
-# cutover (README, "Canary releases of the API"). The defaults of
+# all; rolled back by its release alarms), as in production (README, "Canary
+# releases of the API"). The defaults of
 # api_canary_percent, api_canary_bake_minutes and
 # api_release_termination_wait_minutes apply.
 api_release_strategy = "canary"

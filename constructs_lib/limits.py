@@ -65,7 +65,8 @@ def fargate_memory_problem(cpu: int, memory_mib: int) -> str | None:
 # AWS Backup vault lock modes (constructs_lib/backup.py; the config's backup_vault_lock).
 VAULT_LOCK_MODES = ("governance", "compliance", "none")
 
-# Release strategies of the API (constructs_lib/release.py, the config's api_release_strategy).
-API_RELEASE_STRATEGIES = ("canary", "rolling")
+# Release strategies of the API (constructs_lib/release.py, the config's api_release_strategy):
+# cutover is the step between rolling and canary in an environment already serving (both services run).
+API_RELEASE_STRATEGIES = ("canary", "cutover", "rolling")
 # A load balancer health-check path (ELB allows up to 1024 characters; constructs_lib/load_balancer.py).
 HEALTH_CHECK_PATH = r"/[A-Za-z0-9/_.~-]{0,1023}"

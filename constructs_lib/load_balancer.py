@@ -73,7 +73,6 @@ FINDINGS_ACCEPTED = {
     "elbv2_deletion_protection": CHECKS_NOT_APPLICABLE["CKV_AWS_150"],
     "elbv2_logging_enabled": CHECKS_NOT_APPLICABLE["CKV_AWS_91"],
     "elbv2_ssl_listeners": CHECKS_NOT_APPLICABLE["CKV_AWS_2"],
-    "elbv2_insecure_ssl_ciphers": CHECKS_NOT_APPLICABLE["CKV_AWS_103"],
     "elbv2_waf_acl_attached": "Internal ALB: the web ACL guards the CloudFront distributions in front of both APIs, the only way in",
 }
 

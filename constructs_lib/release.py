@@ -153,7 +153,8 @@ class CanaryRelease(Construct):
                 ),
             ),
         )
-        # CodeDeploy's documented trust policy for this role has no condition; iam:PassRole guards it.
+        # Confused-deputy protection as CodeDeploy documents it for ECS deployments made through its API: this
+        # account, and this deployment group's ARN (names, not the group's attributes: the group needs the role first).
         self.service_role = ServiceRole(
             self,
             "service-role",
@@ -161,7 +162,7 @@ class CanaryRelease(Construct):
                 name=f"{props.name}-codedeploy",
                 service=CODEDEPLOY_PRINCIPAL,
                 description=f"CodeDeploy: canary releases of ECS service {props.service_name}",
-                source_account_condition=False,
+                source_arn_patterns=(self.deployment_group_arn,),
             ),
         )
         task_sets = context.arn("ecs", f"task-set/{props.cluster_name}/{props.service_name}/*")

@@ -87,6 +87,10 @@ SERVICE_IGNORED_CHANGES = ("task_definition", "desired_count")
 CODE_DEPLOY_IGNORED_CHANGES = (*SERVICE_IGNORED_CHANGES, "load_balancer")
 # ECS: rolling updates (circuit breaker, deployment alarms). CODE_DEPLOY: blue/green through CodeDeploy (constructs_lib/release.py).
 DEPLOYMENT_CONTROLLERS = ("ECS", "CODE_DEPLOY")
+# The tag tools.ecs_deploy puts on every revision it registers, for grant_deploy's register_request_tags: its two
+# users (CI's deploy role, the ECR-push updater) register no other kind. Spelled here, not imported: tools/ecs_deploy.py
+# ships alone in the updater's Lambda, and constructs don't import tools (a test keeps the two equal).
+DEPLOY_REQUEST_TAGS = {"deployed-by": "tools.ecs_deploy"}
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # use with fullmatch: `$` would let "NAME\n" through
 # Names that say "secret": such a value belongs in ``secrets``, not ``environment``.
 _SECRET_LIKE = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE_KEY|API_KEY|CREDENTIAL", re.IGNORECASE)

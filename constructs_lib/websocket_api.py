@@ -254,6 +254,15 @@ class AlbTarget:
     listener: the ALB's listener on ``port``. ELB registers an ALB as a
         target only once it has a listener on the target group's port, so
         the registration waits for it (and is removed before it).
+    serving: the NLB forwards to the ALB. Default True. False during a
+        cutover (README, "Moving to canary releases"): the group of type
+        ``alb`` is made and health-checked, but the NLB keeps forwarding to
+        the tasks' own group until the environment moves to canary. That
+        group is then ``create_before_destroy``, stored in state by the
+        cutover's apply: the move's apply, which drops it, repoints the
+        listener first (without it, Terraform deletes a dropped resource
+        before it updates what used it, and ELB refuses to delete a group a
+        listener forwards to).
     """
 
     load_balancer_arn: str
@@ -262,6 +271,7 @@ class AlbTarget:
     health_check_path: str = "/"
     health_check_matcher: str = HEALTH_CHECK_MATCHER
     listener: ITerraformDependable | None = None
+    serving: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -409,7 +419,8 @@ class WebSocketApi(Construct):
             tags={"Name": props.load_balancer_name},
         )
         alb = props.alb_target
-        if alb is None:
+        self.target_group: LbTargetGroup  # the one the listener forwards to
+        if alb is None or not alb.serving:
             self.target_group = LbTargetGroup(
                 self,
                 "target-group",
@@ -430,10 +441,11 @@ class WebSocketApi(Construct):
                     unhealthy_threshold=props.unhealthy_threshold_count,
                 ),
                 tags={"Name": props.load_balancer_name},
+                lifecycle=TerraformResourceLifecycle(create_before_destroy=True) if alb is not None else None,
             )
-        else:
+        if alb is not None:
             # Canary releases: the NLB forwards to the release ALB, which a release shifts (README, "Canary releases").
-            self.target_group = LbTargetGroup(
+            alb_group = LbTargetGroup(
                 self,
                 "alb-target-group",
                 name=alb.target_group_name,
@@ -453,10 +465,12 @@ class WebSocketApi(Construct):
                 ),
                 tags={"Name": alb.target_group_name},
             )
+            if alb.serving:
+                self.target_group = alb_group
             LbTargetGroupAttachment(
                 self,
                 "alb-target",
-                target_group_arn=self.target_group.arn,
+                target_group_arn=alb_group.arn,
                 target_id=alb.load_balancer_arn,
                 port=alb.port,
                 depends_on=[alb.listener] if alb.listener is not None else None,

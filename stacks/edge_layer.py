@@ -166,10 +166,11 @@ class EdgeLayer(LayerStack):
         )
         identity_headers = (HEADER_NAME, "authorization") if jwt else (HEADER_NAME,)
         # Canary releases: both APIs reach the tasks through the release ALB, which CodeDeploy shifts.
+        # A cutover makes the ALB (and the NLB's group of type alb) while both APIs stay on the rolling service.
         self.release_load_balancer: ReleaseLoadBalancer | None = None
         integration_target_arn = data.api_discovery.service_arn
         alb_target = None
-        if config.api_release_strategy == "canary":
+        if config.api_blue_green_service:
             assert network.release_load_balancer_security_group is not None
             self.release_load_balancer = ReleaseLoadBalancer(
                 self,
@@ -184,13 +185,15 @@ class EdgeLayer(LayerStack):
                     health_check_path=config.api_health_check_path,
                 ),
             )
-            integration_target_arn = self.release_load_balancer.listener_arn
+            if config.api_traffic_on_release_load_balancer:
+                integration_target_arn = self.release_load_balancer.listener_arn
             alb_target = AlbTarget(
                 load_balancer_arn=self.release_load_balancer.load_balancer_arn,
                 port=config.api_container_port,
                 target_group_name=websocket_alb_target_group_name(config),
                 health_check_path=config.api_health_check_path,
                 listener=self.release_load_balancer.listener,
+                serving=config.api_traffic_on_release_load_balancer,
             )
         self.http_api = HttpApi(
             self,
@@ -200,7 +203,7 @@ class EdgeLayer(LayerStack):
                 subnet_ids=private_subnets,
                 vpc_link_security_group_ids=(network.vpc_link_security_group.security_group_id,),
                 integration_target_arn=integration_target_arn,
-                integration_target_is_load_balancer=self.release_load_balancer is not None,
+                integration_target_is_load_balancer=config.api_traffic_on_release_load_balancer,
                 cors_allow_origins=(frontend_url,),
                 throttling_burst_limit=config.api_throttling_burst_limit,
                 throttling_rate_limit=config.api_throttling_rate_limit,
@@ -322,7 +325,7 @@ class EdgeLayer(LayerStack):
         # API tasks then), the seed's Cloud Map name with rolling ones.
         internal_host = (
             self.release_load_balancer.dns_name
-            if self.release_load_balancer is not None
+            if self.release_load_balancer is not None and config.api_traffic_on_release_load_balancer
             else f"{data.api_discovery.service_name}.{data.namespace.namespace_name}"
         )
         self.output(

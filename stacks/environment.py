@@ -10,6 +10,7 @@ reader), so applying in this order always works and the manifest's
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from constructs import Construct
@@ -18,7 +19,7 @@ from stacks.config import EnvironmentConfig
 from stacks.data_layer import DataLayer
 from stacks.edge_layer import EdgeLayer
 from stacks.layer import LayerStack
-from stacks.migrations import apply_kept_values
+from stacks.migrations import apply_kept_values, kept_release_strategy
 from stacks.network_layer import NetworkLayer
 from stacks.operations_layer import OperationsLayer
 from stacks.services_layer import ServicesLayer
@@ -42,6 +43,10 @@ class Environment:
 
 
 def build_environment(scope: Construct, config: EnvironmentConfig) -> Environment:
+    # An adopted environment keeps its API release strategy until its cutover (migrations/<environment>.json).
+    kept = kept_release_strategy(config.environment)
+    if kept is not None:
+        config = dataclasses.replace(config, api_release_strategy=kept)
     network = NetworkLayer(scope, config)
     data = DataLayer(scope, config, network)
     edge = EdgeLayer(scope, config, network, data)

@@ -5,6 +5,10 @@ from __future__ import annotations
 from stacks.config import EnvironmentConfig
 
 API_SERVICE_NAME = "api-service"  # the seed's name, also the Cloud Map service's
+# The API service under CodeDeploy (api_release_strategy cutover and canary). Not the seed's name: ECS can't
+# change a service's deployment controller, so a serving environment's cutover runs it beside api-service,
+# and service names are unique per cluster; new environments use it too, so every canary looks the same.
+API_BLUE_GREEN_SERVICE_NAME = "api-blue-green"
 WORKER_SERVICE_NAME = "worker-service"
 API_CONTAINER = "api"
 WORKER_CONTAINER = "worker"

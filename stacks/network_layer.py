@@ -65,9 +65,10 @@ class NetworkLayer(LayerStack):
             self, "websocket-nlb-security-group", load_balancer_security_group_props(websocket_api_name(config), self.network.vpc_id)
         )
         port = config.api_container_port
-        # Canary releases put the release ALB between both APIs and the tasks (README, "Canary releases").
+        # Canary releases put the release ALB between both APIs and the tasks (README, "Canary releases");
+        # a cutover keeps the rolling service's rules beside the ALB's until canary removes them.
         self.release_load_balancer_security_group: AppSecurityGroup | None = None
-        if config.api_release_strategy == "canary":
+        if config.api_blue_green_service:
             alb = self.release_load_balancer_security_group = AppSecurityGroup(
                 self,
                 "release-alb-security-group",
@@ -80,7 +81,7 @@ class NetworkLayer(LayerStack):
             self.vpc_link_security_group.connect(alb, port, "API Gateway VPC link to the release ALB")
             self.websocket_load_balancer_security_group.connect(alb, port, "WebSocket NLB to the release ALB (traffic and health checks)")
             alb.connect(self.api_security_group, port, "Release ALB to the API tasks (traffic and health checks)")
-        else:
+        if config.api_rolling_service:
             self.vpc_link_security_group.connect(self.api_security_group, port, "API Gateway VPC link to the API tasks")
             self.websocket_load_balancer_security_group.connect(self.api_security_group, port, "WebSocket NLB to the API tasks (traffic and health checks)")
         endpoints = self.network.endpoint_security_group

@@ -80,13 +80,15 @@ class OperationsLayer(LayerStack):
             ),
             **{
                 f"{role}-tasks-alarm": tasks_below_desired_alarm(
-                    name=f"{prefix}-{service_name}-tasks-below-desired",
+                    name=f"{prefix}-{alarm_name}-tasks-below-desired",
                     running=service.metric_running_task_count(),
                     desired=service.metric_desired_task_count(),
-                    description=f"ECS service {service_name} has run fewer tasks than desired for 10 minutes. {runbook}",
+                    description=f"ECS service {service.props.service_name} has run fewer tasks than desired for 10 minutes. {runbook}",
                     action_arns=to_topic,
                 )
-                for role, service_name, service in (
+                # The API alarm keeps the seed's service name whichever service serves (api-blue-green with
+                # canary releases): paging rules and the runbook find it by name, before and after a cutover.
+                for role, alarm_name, service in (
                     ("api", API_SERVICE_NAME, services.api_service),
                     ("worker", WORKER_SERVICE_NAME, services.worker_service),
                 )

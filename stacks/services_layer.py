@@ -17,6 +17,12 @@ CodeDeploy application, canary configuration and deployment group too.
 Gates, not pages: the operations layer, above, holds the alarms that page
 people.
 
+The API's service follows ``api_release_strategy``: the seed's rolling
+``api-service`` (rolling), ``api-blue-green`` under CodeDeploy (canary), or
+both during a cutover, when the rolling one still serves
+(``api_service`` is always the one that serves; README, "Moving to canary
+releases").
+
 Exports: the services (their metrics, for the operations layer) and every
 output the deploy workflows read (``deploy_outputs``), so CI reads one
 state: this layer's.
@@ -51,13 +57,21 @@ from constructs_lib.scaling import (
     TargetTrackingProps,
     ecs_service_resource_id,
 )
-from constructs_lib.service import CapacityProviderShare, EcsCluster, EcsClusterProps, FargateService, FargateServiceProps
+from constructs_lib.service import (
+    DEPLOY_REQUEST_TAGS,
+    CapacityProviderShare,
+    EcsCluster,
+    EcsClusterProps,
+    FargateService,
+    FargateServiceProps,
+)
 from constructs_lib.terraform_state import TerraformState
 from stacks.config import EnvironmentConfig
 from stacks.data_layer import DataLayer
 from stacks.edge_layer import EdgeLayer
 from stacks.layer import LayerStack
 from stacks.names import (
+    API_BLUE_GREEN_SERVICE_NAME,
     API_CONTAINER,
     API_SERVICE_NAME,
     WORKER_CONTAINER,
@@ -67,10 +81,7 @@ from stacks.names import (
     updater_name,
 )
 from stacks.network_layer import NetworkLayer
-from tools.ecs_deploy import DEPLOY_TAG
 
-# tools.ecs_deploy tags every revision it registers; its two users (the deploy role, the updater) register no other kind.
-DEPLOY_REQUEST_TAGS = {DEPLOY_TAG["key"]: DEPLOY_TAG["value"]}
 LAMBDA_DIR = Path(__file__).resolve().parents[1] / "lambda"  # absolute: cdktf resolves relative asset paths from cdktf.json
 # Fargate Spot gives 2 minutes' notice; a worker gets all of it to finish or
 # hand its job back (Fargate's maximum stop timeout).
@@ -139,56 +150,70 @@ class ServicesLayer(LayerStack):
         }
         secrets = {"APP_SECRET": data.app_secret.secret_arn}
         subnets = {"subnet_ids": tuple(network.network.private_subnet_ids)}
-        # Canary releases: the API service in the release ALB's first target group, under CodeDeploy
-        # (README, "Canary releases"); rolling: Cloud Map and the WebSocket NLB, the seed's shape.
+        # The API's services (README, "Canary releases" and "Moving to canary releases"): rolling, the seed's
+        # api-service on Cloud Map and the WebSocket NLB; canary, api-blue-green in the release ALB's first target
+        # group under CodeDeploy; a cutover runs both, the rolling one serving. ``api_service`` is the one serving.
         release_load_balancer = edge.release_load_balancer
         self.api_release_alarms = self._api_release_alarms(config, release_load_balancer) if release_load_balancer else []
-        api_placement = (
-            dict(deployment_controller="CODE_DEPLOY", target_group_arn=release_load_balancer.target_group_arns[0])
-            if release_load_balancer
-            else dict(service_registry_arn=data.api_discovery.service_arn, target_group_arn=edge.websocket_api.target_group_arn)
-        )
-        self.api_service = FargateService(
-            self,
-            "api-service",
-            FargateServiceProps(
-                cluster_name=self.api_cluster.cluster_name,
-                service_name=API_SERVICE_NAME,
-                family=f"{prefix}-api",
-                container_name=API_CONTAINER,
-                image=f"{data.api_repository.repository_url}:{config.api_image_tag}",
-                cpu=config.api_task_cpu,
-                memory_mib=config.api_task_memory,
-                execution_role_arn=self.execution_role.role_arn,
-                task_role_arn=self.api_task_role.role_arn,
-                log_group_name=data.api_log_group.log_group_name,
-                security_group_ids=(network.api_security_group.security_group_id,),
-                capacity_provider_strategy=(CapacityProviderShare("FARGATE", weight=1),),
-                desired_count=config.api_min_capacity,
-                container_port=config.api_container_port,
-                environment={
-                    **common_environment,
-                    "CONVERSATIONS_TABLE_NAME": data.conversations_table.table_name,
-                    "PORT": str(config.api_container_port),
-                    **edge.api_environment,
-                },
-                secrets=secrets,
-                **api_placement,
-                writable_paths=config.api_writable_paths,
-                depends_on=(*role_policies(self.execution_role), *role_policies(self.api_task_role)),
-                **subnets,
-            ),
-        )
+
+        def api_service(construct_id: str, service_name: str, **placement: str) -> FargateService:
+            return FargateService(
+                self,
+                construct_id,
+                FargateServiceProps(
+                    cluster_name=self.api_cluster.cluster_name,
+                    service_name=service_name,
+                    family=f"{prefix}-api",
+                    container_name=API_CONTAINER,
+                    image=f"{data.api_repository.repository_url}:{config.api_image_tag}",
+                    cpu=config.api_task_cpu,
+                    memory_mib=config.api_task_memory,
+                    execution_role_arn=self.execution_role.role_arn,
+                    task_role_arn=self.api_task_role.role_arn,
+                    log_group_name=data.api_log_group.log_group_name,
+                    security_group_ids=(network.api_security_group.security_group_id,),
+                    capacity_provider_strategy=(CapacityProviderShare("FARGATE", weight=1),),
+                    desired_count=config.api_min_capacity,
+                    container_port=config.api_container_port,
+                    environment={
+                        **common_environment,
+                        "CONVERSATIONS_TABLE_NAME": data.conversations_table.table_name,
+                        "PORT": str(config.api_container_port),
+                        **edge.api_environment,
+                    },
+                    secrets=secrets,
+                    **placement,
+                    writable_paths=config.api_writable_paths,
+                    depends_on=(*role_policies(self.execution_role), *role_policies(self.api_task_role)),
+                    **subnets,
+                ),
+            )
+
+        self.api_rolling_service: FargateService | None = None
+        self.api_blue_green_service: FargateService | None = None
         self.api_release: CanaryRelease | None = None
+        if config.api_rolling_service:
+            self.api_rolling_service = api_service(
+                "api-service",
+                API_SERVICE_NAME,
+                service_registry_arn=data.api_discovery.service_arn,
+                target_group_arn=edge.websocket_api.target_group_arn,
+            )
         if release_load_balancer is not None:
+            self.api_blue_green_service = api_service(
+                "api-blue-green",
+                API_BLUE_GREEN_SERVICE_NAME,
+                deployment_controller="CODE_DEPLOY",
+                target_group_arn=release_load_balancer.target_group_arns[0],
+            )
             self.api_release = CanaryRelease(
                 self,
                 "api-release",
                 CanaryReleaseProps(
                     name=api_release_name(config),
                     cluster_name=self.api_cluster.cluster_name,
-                    service_name=self.api_service.service_name,
-                    service_arn=self.api_service.service_arn,
+                    service_name=self.api_blue_green_service.service_name,
+                    service_arn=self.api_blue_green_service.service_arn,
                     load_balancer=release_load_balancer,
                     passed_role_arns=(self.api_task_role.role_arn, self.execution_role.role_arn),
                     alarm_names=tuple(alarm.alarm_name for alarm in self.api_release_alarms),
@@ -197,6 +222,11 @@ class ServicesLayer(LayerStack):
                     termination_wait_minutes=config.api_release_termination_wait_minutes,
                 ),
             )
+        serving = self.api_rolling_service or self.api_blue_green_service
+        assert serving is not None
+        self.api_service: FargateService = serving
+        # The CodeDeploy release of the service that serves (none during a cutover: CI still deploys the rolling one).
+        self.api_serving_release = self.api_release if serving is self.api_blue_green_service else None
         # The worker's release gate: jobs dead-lettering now fail its deployment (README, "Worker release gate").
         self.worker_release_alarms: list[MetricAlarm] = []
         if config.worker_release_alarms:
@@ -241,22 +271,27 @@ class ServicesLayer(LayerStack):
             ),
         )
 
-        # Autoscaling: the API on CPU, the workers on queue depth from zero.
-        self.api_scaling = TargetTracking(
-            self,
-            "api-scaling",
-            TargetTrackingProps(
-                name=f"{prefix}-api-cpu",
-                target=ScalableTargetProps(
-                    service_namespace="ecs",
-                    resource_id=ecs_service_resource_id(self.api_cluster.cluster_name, self.api_service.service_name),
-                    scalable_dimension="ecs:service:DesiredCount",
-                    min_capacity=config.api_min_capacity,
-                    max_capacity=config.api_max_capacity,
+        # Autoscaling: the API on CPU (each API service during a cutover), the workers on queue depth from zero.
+        self.api_scaling, self.api_blue_green_scaling = (
+            None
+            if service is None
+            else TargetTracking(
+                self,
+                construct_id,
+                TargetTrackingProps(
+                    name=f"{prefix}-api-cpu",
+                    target=ScalableTargetProps(
+                        service_namespace="ecs",
+                        resource_id=ecs_service_resource_id(self.api_cluster.cluster_name, service.service_name),
+                        scalable_dimension="ecs:service:DesiredCount",
+                        min_capacity=config.api_min_capacity,
+                        max_capacity=config.api_max_capacity,
+                    ),
+                    predefined_metric_type="ECSServiceAverageCPUUtilization",
+                    target_value_percent=config.api_cpu_target_percent,
                 ),
-                predefined_metric_type="ECSServiceAverageCPUUtilization",
-                target_value_percent=config.api_cpu_target_percent,
-            ),
+            )
+            for construct_id, service in (("api-scaling", self.api_rolling_service), ("api-blue-green-scaling", self.api_blue_green_service))
         )
         self.worker_scaling = QueueDepthScaling(
             self,
@@ -290,7 +325,12 @@ class ServicesLayer(LayerStack):
             ("cloudfront_distribution_id", edge.frontend.cloudfront_distribution_id, "Distribution to invalidate after an upload."),
             ("api_gateway_url", edge.api_url, "Base URL of the HTTP API (the frontend's VITE_API_URL)."),
             ("websocket_gateway_url", edge.websocket_url, "URL of the WebSocket API (the frontend's VITE_WS_URL)."),
-            ("api_release_strategy", config.api_release_strategy, "canary: API deploys go through CodeDeploy (the two names below); rolling: ECS rolling updates."),
+            (
+                "api_release_strategy",
+                config.api_release_strategy,
+                "canary: API deploys go through CodeDeploy (the two names below); rolling: ECS rolling updates; "
+                "cutover: rolling, while api_blue_green_service_name is made ready beside it.",
+            ),
             (
                 "api_codedeploy_application_name",
                 self.api_release.application_name if self.api_release else "",
@@ -300,6 +340,12 @@ class ServicesLayer(LayerStack):
                 "api_codedeploy_deployment_group_name",
                 self.api_release.deployment_group_name if self.api_release else "",
                 "CodeDeploy deployment group of the API's canary releases (tools.ecs_deploy --codedeploy-group); empty with rolling releases.",
+            ),
+            (
+                "api_blue_green_service_name",
+                self.api_blue_green_service.service_name if self.api_blue_green_service else "",
+                "ECS service of the API under CodeDeploy (cutover and canary; during a cutover it serves nothing yet, README "
+                '"Moving to canary releases"); empty with rolling releases.',
             ),
         ):
             self.output(name, value, description)
@@ -383,10 +429,12 @@ class ServicesLayer(LayerStack):
             )
             for repository in (data.api_repository, data.worker_repository):
                 repository.grant_push(role)
+            # The serving API service only: during a cutover the operator, who applies it, releases the serving
+            # image to api-blue-green once (README, "Moving to canary releases").
             for service in (self.api_service, self.worker_service):
                 service.grant_deploy(role, register_request_tags=DEPLOY_REQUEST_TAGS)
-            if self.api_release is not None:
-                self.api_release.grant_release(role)
+            if self.api_serving_release is not None:
+                self.api_serving_release.grant_release(role)
             edge.frontend.grant_upload(role)
             edge.frontend.grant_invalidate(role)
             # The environment's layer states (the workflows read this layer's outputs; the
@@ -425,8 +473,8 @@ class ServicesLayer(LayerStack):
                             container_name=service.props.container_name,
                             # A canary API is deployed through CodeDeploy (tools.ecs_deploy reads the controller).
                             **(
-                                dict(codedeploy_application=self.api_release.application_name, codedeploy_group=self.api_release.deployment_group_name)
-                                if service is self.api_service and self.api_release is not None
+                                dict(codedeploy_application=release.application_name, codedeploy_group=release.deployment_group_name)
+                                if service is self.api_service and (release := self.api_serving_release) is not None
                                 else {}
                             ),
                         )
@@ -446,9 +494,9 @@ class ServicesLayer(LayerStack):
             for service in (self.api_service, self.worker_service):
                 # It deploys with tools.ecs_deploy, so it gets the deploy role's grant, tag condition included.
                 service.grant_deploy(updater.role, register_request_tags=DEPLOY_REQUEST_TAGS)
-            if self.api_release is not None:
+            if self.api_serving_release is not None:
                 # It only starts deployments: it neither follows nor stops them.
-                self.api_release.grant_release(updater.role, follow=False)
+                self.api_serving_release.grant_release(updater.role, follow=False)
             for repository in (data.api_repository, data.worker_repository):
                 # Push times: an older push's event must not replace the newer image (lambda/ecs_updater).
                 repository.grant_describe_images(updater.role)

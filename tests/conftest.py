@@ -81,10 +81,12 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
         return (yield)
 
 
-# The emulated scenarios, longest first (minutes each, measured: CI deploy ~12, adoption ~9,
-# staging via cdktf ~7, rollback and plan guard ~2). xdist's loadgroup hands work out in
-# collection order, so collected first they start at once, each on its own worker, and the
-# short tests fill the workers around them instead of pushing a long scenario to the end.
+# The emulated scenarios, longest first (minutes each, measured alone: CI deploy ~13, adoption ~9,
+# staging via cdktf ~7, rollback and plan guard ~2). With --no-loadscope-reorder (Makefile's
+# PYTEST_ARGS) xdist's loadgroup hands work out in collection order, so collected first they
+# start at once, each on its own worker, and the short tests fill the workers around them
+# instead of pushing a long scenario to the end. Without it xdist sorts the groups by their
+# number of tests: the adoption (6 tests) and staging (1) then shared one worker, 30 minutes.
 LONGEST_FIRST = ("emulated-ci-deploy", "emulated-adopt", "emulated-staging", "emulated-rollback", "emulated-plan-guard")
 
 

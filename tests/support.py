@@ -203,3 +203,9 @@ def inline_policies_size(grants: dict[str, list[dict[str, Any]]]) -> int:
         }
         total += len(_TOKEN.sub(longest, json.dumps(policy, separators=(",", ":"))))
     return total
+
+
+def serving_api_service(config: Any) -> str:
+    """The name (and construct ID) of the API service that serves: the CodeDeploy one under canary releases,
+    the seed's rolling one otherwise (cutover included: it serves until the move)."""
+    return "api-blue-green" if config.api_release_strategy == "canary" else "api-service"

@@ -255,10 +255,10 @@ def test_the_release_keys_have_their_defaults_docs_and_allowed_values():
     assert "canary" in specs["api_release_strategy"].metadata["allowed"] and "rolling" in specs["api_release_strategy"].metadata["allowed"]
 
 
-def test_staging_ships_the_canary_and_production_keeps_rolling_until_its_cutover():
-    """Staging tests the release path; production, adopted from the HCL project, moves with the README's cutover."""
+def test_both_shipped_configs_release_the_api_through_the_canary():
+    """Staging tests the release path production uses (a serving production gets there through the README's cutover)."""
     assert load_config(PROJECT / "config" / "staging.tfvars").api_release_strategy == "canary"
-    assert load_config(PROJECT / "config" / "production.tfvars").api_release_strategy == "rolling"
+    assert load_config(PROJECT / "config" / "production.tfvars").api_release_strategy == "canary"
 
 
 def test_a_canary_config_loads_at_the_limits(tmp_path):
@@ -286,8 +286,8 @@ def test_a_canary_config_loads_at_the_limits(tmp_path):
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
-        ({"api_release_strategy": "blue-green"}, "api_release_strategy: must be one of canary, rolling; got 'blue-green'"),
-        ({"api_release_strategy": "Canary"}, "api_release_strategy: must be one of canary, rolling; got 'Canary'"),
+        ({"api_release_strategy": "blue-green"}, "api_release_strategy: must be one of canary, cutover, rolling; got 'blue-green'"),
+        ({"api_release_strategy": "Canary"}, "api_release_strategy: must be one of canary, cutover, rolling; got 'Canary'"),
         # A canary of 0 % tests nothing; 100 % is no canary (CodeDeploy's TimeBasedCanary takes 1-99).
         ({"api_canary_percent": 0}, "api_canary_percent: must be from 1 to 99; got 0"),
         ({"api_canary_percent": 100}, "api_canary_percent: must be from 1 to 99; got 100"),

@@ -282,6 +282,10 @@ def test_flat_project_is_adopted_pushed_applied_and_rolled_back(flat: Adoption, 
     assert moves["aws_s3_bucket.frontend"] == ("production-data", "aws_s3_bucket.frontend_bucket")
     assert moves["aws_ecs_service.worker"] == ("production-services", "aws_ecs_service.worker_service")
     assert moves["aws_ecs_task_definition.api"] == ("production-services", "aws_ecs_task_definition.api_service_task_definition")
+    # Production ships canary releases, but the legacy API service runs under ECS's own controller, which ECS can't
+    # change in place: the design is matched as rolling, and the migration file keeps it so until the cutover.
+    assert moves["aws_ecs_service.api"] == ("production-services", "aws_ecs_service.api_service")
+    assert (migration["release"]["api_release_strategy"], migration["release"]["config"]) == ("rolling", "canary")
     # What running tasks use is adopted by that use, whatever its name: the tasks' group (shared by both services:
     # the API service is matched first) and the execution role its task definition names. Their names are kept.
     evidence = {m["legacy"]: m["evidence"] for m in migration["moves"]}

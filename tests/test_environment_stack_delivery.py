@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import data_sources, inline_policies_size, merged_environment, ref, resources, role_grants, synth_layers
+from tests.support import data_sources, inline_policies_size, merged_environment, ref, resources, role_grants, serving_api_service, synth_layers
 
 PROJECT = Path(__file__).resolve().parents[1]
 DELIVERY_OUTPUTS = ("ecr_push_updater_function_name", "ecr_push_updater_dlq_url")
@@ -122,22 +122,24 @@ def test_the_role_gets_exactly_the_deploy_grants_on_this_stacks_resources(stacks
     prefix = config.resource_prefix
     grants = role_grants(doc, f"{prefix}-github-actions")
     canary = config.api_release_strategy == "canary"
+    api = serving_api_service(config)
     # A canary API is released through CodeDeploy (tests/test_environment_stack_release.py checks that grant).
-    assert sorted(grants) == sorted(DEPLOY_GRANTS + (["api-release-release"] if canary else []))
+    expected = [f"{api}-deploy" if grant == "api-service-deploy" else grant for grant in DEPLOY_GRANTS]
+    assert sorted(grants) == sorted(expected + (["api-release-release"] if canary else []))
     for role in ("api", "worker"):
         push, describe, login = grants[f"{role}-repository-push"]
         repository_arn = by_name(doc, "aws_ecr_repository", f"{prefix}-{role}", "arn")
         assert push["resources"] == describe["resources"] == [repository_arn]
         assert login["resources"] == ["*"] and login["actions"] == ["ecr:GetAuthorizationToken"]
 
-        service_statements = {s["sid"]: s for s in grants[f"{role}-service-deploy"]}
-        service_name = "api-service" if role == "api" else "worker-service"
+        service_name = api if role == "api" else "worker-service"
+        service_statements = {s["sid"]: s for s in grants[f"{service_name}-deploy"]}
         service_id = by_name(doc, "aws_ecs_service", service_name, "id")
         assert service_statements["DescribeService"]["resources"] == [service_id]
         if canary and role == "api":
             # Its deploys are CodeDeploy deployments: no UpdateService at all.
             assert "DeployOwnRevisions" not in service_statements
-            assert not [s for s in grants[f"{role}-service-deploy"] if "ecs:UpdateService" in s["actions"]]
+            assert not [s for s in grants[f"{service_name}-deploy"] if "ecs:UpdateService" in s["actions"]]
         else:
             assert service_statements["DeployOwnRevisions"]["resources"] == [service_id]
             # Only to revisions of this environment's own family: never staging's service on production's task definition.
@@ -186,7 +188,7 @@ def test_staging_updater_maps_its_repositories_to_its_services(stacks):
         ref(doc, "aws_ecs_cluster_capacity_providers", rid, "cluster_name")
         for rid in sorted(resources(doc, "aws_ecs_cluster_capacity_providers"), key=lambda rid: "worker" in rid)
     )
-    api_service = by_name(doc, "aws_ecs_service", "api-service", "name")[2:-1]
+    api_service = by_name(doc, "aws_ecs_service", "api-blue-green", "name")[2:-1]
     worker_service = by_name(doc, "aws_ecs_service", "worker-service", "name")[2:-1]
     api_url, worker_url = (by_name(doc, "aws_ecr_repository", f"{prefix}-{role}", "repository_url")[2:-1] for role in ("api", "worker"))
     # Staging's API is a canary: the updater deploys it through its CodeDeploy application and group.
@@ -210,9 +212,9 @@ def test_staging_updater_role_deploys_exactly_the_two_services_as_the_deploy_rol
     config, doc = stacks["staging"]
     grants = role_grants(doc, f"{config.resource_prefix}-ecs-updater")
     assert sorted(grants) == [
+        "api-blue-green-deploy",
         "api-release-release",  # staging's API is a canary: CodeDeploy deployments, as the deploy role's
         "api-repository-describe-images",
-        "api-service-deploy",
         "ecs-updater-dlq-send",
         "ecs-updater-log-group-write",
         "worker-repository-describe-images",
@@ -220,9 +222,9 @@ def test_staging_updater_role_deploys_exactly_the_two_services_as_the_deploy_rol
         "xray-write",
     ]
     deploy_role = role_grants(doc, f"{config.resource_prefix}-github-actions")
-    for role, service_name in (("api", "api-service"), ("worker", "worker-service")):
-        statements = grants[f"{role}-service-deploy"]
-        assert statements == deploy_role[f"{role}-service-deploy"]
+    for role, service_name in (("api", "api-blue-green"), ("worker", "worker-service")):
+        statements = grants[f"{service_name}-deploy"]
+        assert statements == deploy_role[f"{service_name}-deploy"]
         by_sid = {statement["sid"]: statement for statement in statements}
         if role == "api" and config.api_release_strategy == "canary":
             assert "DeployOwnRevisions" not in by_sid

@@ -165,8 +165,12 @@ def test_alarms_read_the_metrics_of_this_stack(docs):
     assert errors["threshold"] == 5
     latency = alarms["circle-of-trust-api-latency-p99"]
     assert (latency["dimensions"]["ApiId"], latency["extended_statistic"], latency["threshold"]) == (api_id, "p99", 2000)
-    for service, cluster in (("api-service", "circle-of-trust-api"), ("worker-service", "circle-of-trust-workers")):
-        tasks = alarms[f"circle-of-trust-{service}-tasks-below-desired"]
+    # The API's alarm keeps the seed's name; production's API serves from api-blue-green (canary releases).
+    for alarm, service, cluster in (
+        ("api-service", "api-blue-green", "circle-of-trust-api"),
+        ("worker-service", "worker-service", "circle-of-trust-workers"),
+    ):
+        tasks = alarms[f"circle-of-trust-{alarm}-tasks-below-desired"]
         dimensions = query_metric(tasks, "running")["dimensions"]
         assert dimensions["ServiceName"] == name_ref(doc, "aws_ecs_service", service, "name")
         cluster_ref = name_ref(doc, "aws_ecs_cluster", cluster, "name")

@@ -1,12 +1,14 @@
 """The API's canary releases across the layers (issue 20): both sides of api_release_strategy.
 
-Builds three environments once: a canary one (non-default canary values, a
-GitHub repository and the ECR-push updater, so both releasers exist) and the
-two shipped configs, which keep rolling releases.
+Builds five environments once: a canary one (non-default canary values, a
+GitHub repository and the ECR-push updater, so both releasers exist), the
+two shipped configs (both canary), and production as it runs before its move
+(rolling) and during it (cutover, with both releasers too).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -14,6 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.support import at, data_sources, inline_policies_size, merged_environment, ref, resources, role_grants, synth_layers
+
+LAYERS = ("network", "data", "edge", "services", "operations")
 
 PROJECT = Path(__file__).resolve().parents[1]
 PREFIX = "circle-of-trust-canary"
@@ -33,6 +37,14 @@ def envs() -> dict[str, tuple]:
     from stacks.config import EnvironmentConfig, load_configs
 
     configs = load_configs([PROJECT / "config" / "production.tfvars", PROJECT / "config" / "staging.tfvars"])
+    production = configs[0]
+    # Production before its move (every production deployed until now, or adopted), and during it.
+    # Named as production is (names and state keys), so the three can be compared resource by resource.
+    same = dict(name_prefix=production.resource_prefix, state_key_prefix=production.effective_state_key_prefix)
+    configs.append(dataclasses.replace(production, environment="rolling", api_release_strategy="rolling", **same))
+    configs.append(dataclasses.replace(production, environment="cutover", api_release_strategy="cutover", **same))
+    releasers = dict(github_repository="my-org/app", enable_ecr_push_updater=True)
+    configs.append(dataclasses.replace(production, environment="cutover-releasers", api_release_strategy="cutover", **same, **releasers))
     configs.append(
         EnvironmentConfig(
             environment="canary",
@@ -86,8 +98,9 @@ def listener(doc: dict) -> tuple[str, dict]:
     return found
 
 
-def api_service(doc: dict) -> tuple[str, dict]:
-    return by_name(doc, "aws_ecs_service", "api-service")
+def api_service(doc: dict, name: str = "api-blue-green") -> tuple[str, dict]:
+    """The API's service under CodeDeploy (canary and cutover), or by ``name`` the seed's rolling one."""
+    return by_name(doc, "aws_ecs_service", name)
 
 
 def release_alarms(doc: dict) -> dict[str, tuple[str, dict]]:
@@ -290,7 +303,7 @@ def test_only_the_listener_joins_what_terraform_ignores(doc):
 
 
 # -- a rolling environment (production, until its cutover) has nothing of the canary ---------------------
-@pytest.mark.parametrize("env", ["production"])
+@pytest.mark.parametrize("env", ["rolling"])
 def test_rolling_environments_have_nothing_of_the_canary(envs, env):
     config, _, doc = envs[env]
     assert config.api_release_strategy == "rolling"
@@ -305,7 +318,8 @@ def test_rolling_environments_have_nothing_of_the_canary(envs, env):
     assert (outputs["api_release_strategy"], outputs["api_codedeploy_application_name"], outputs["api_codedeploy_deployment_group_name"]) == ("rolling", "", "")
     # Internal callers keep the seed's Cloud Map name under rolling releases.
     assert outputs["api_internal_url"].startswith("http://${aws_service_discovery_service.") and outputs["api_internal_url"].endswith(":8080")
-    _, service = api_service(doc)
+    _, service = api_service(doc, "api-service")
+    assert not [s for s in resources(doc, "aws_ecs_service").values() if s["name"] == "api-blue-green"]
     assert "deployment_controller" not in service and service["deployment_circuit_breaker"] == {"enable": True, "rollback": True}
     assert service["service_registries"]["registry_arn"] == name_ref(doc, "aws_service_discovery_service", "api-service", "arn")
     (integration,) = [i for i in resources(doc, "aws_apigatewayv2_integration").values() if i.get("integration_method") == "ANY"]
@@ -313,27 +327,135 @@ def test_rolling_environments_have_nothing_of_the_canary(envs, env):
 
 
 def test_the_services_layer_declares_every_release_output_in_both_strategies(envs):
-    for env in ("production", "canary"):
+    names = ("api_release_strategy", "api_codedeploy_application_name", "api_codedeploy_deployment_group_name", "api_blue_green_service_name")
+    for env in ("rolling", "cutover", "canary"):
         _, layers, _ = envs[env]
         outputs = layers[f"{env}-services"]["output"]
-        assert {"api_release_strategy", "api_codedeploy_application_name", "api_codedeploy_deployment_group_name"} <= set(outputs), env
-        assert all(outputs[name]["description"] for name in ("api_release_strategy", "api_codedeploy_application_name", "api_codedeploy_deployment_group_name"))
+        assert set(names) <= set(outputs), env
+        assert all(outputs[name]["description"] for name in names)
     assert "api_internal_url" in envs["canary"][1]["canary-edge"]["output"]
 
 
 def test_the_canary_api_task_definition_still_exposes_the_container_port(doc):
-    container = at(resources(doc, "aws_ecs_task_definition"), "api-service/task-definition")["container_definitions"]
+    container = at(resources(doc, "aws_ecs_task_definition"), "api-blue-green/task-definition")["container_definitions"]
     assert f'"containerPort" = {PORT}' in container
 
 
-def test_staging_releases_through_the_canary_at_the_defaults(envs):
-    """Staging tests production's future release path: 10 % for 5 minutes, the old task set kept 30 minutes."""
-    _, _, doc = envs["staging"]
+@pytest.mark.parametrize("env", ["staging", "production"])
+def test_both_shipped_configs_release_through_the_canary_at_the_defaults(envs, env):
+    """Staging tests production's release path: 10 % for 5 minutes, the old task set kept 30 minutes."""
+    config, _, doc = envs[env]
     (config,) = resources(doc, "aws_codedeploy_deployment_config").values()
-    assert config["deployment_config_name"] == "circle-of-trust-staging-api-canary-10pct-5min"
+    assert config["deployment_config_name"] == f"{envs[env][0].resource_prefix}-api-canary-10pct-5min"
     assert config["traffic_routing_config"]["time_based_canary"] == {"percentage": 10, "interval": 5}
     (group,) = resources(doc, "aws_codedeploy_deployment_group").values()
     terminate = group["blue_green_deployment_config"]["terminate_blue_instances_on_deployment_success"]
     assert (terminate["action"], terminate["termination_wait_time_in_minutes"]) == ("TERMINATE", 30)
-    (service,) = [s for s in resources(doc, "aws_ecs_service").values() if s["name"] == "api-service"]
-    assert service["deployment_controller"] == {"type": "CODE_DEPLOY"}
+    (service,) = [s for s in resources(doc, "aws_ecs_service").values() if s["name"].startswith("api")]
+    assert (service["name"], service["deployment_controller"]) == ("api-blue-green", {"type": "CODE_DEPLOY"})
+
+
+# -- the cutover (README, "Moving to canary releases"): rolling -> cutover -> canary ---------------------------------
+def declared(envs, env: str) -> dict[tuple[str, str], dict]:
+    """(layer, address) -> arguments of every resource and data source of ``env``'s layers."""
+    _, layers, _ = envs[env]
+    # The layers' reads of each other carry the environment's name: ENV in its place (and no construct paths).
+    own = f"_input_{env.replace('-', '_')}_"
+
+    def normalized(arguments: dict) -> dict:
+        notes = {key: value for key, value in arguments.get("//", {}).items() if key != "metadata"}
+        return json.loads(json.dumps({**arguments, "//": notes}).replace(own, "_input_ENV_"))
+
+    return {
+        (layer, f"{kind}.{resource_type}.{name}".replace(own, "_input_ENV_")): normalized(arguments)
+        for layer in LAYERS
+        for kind in ("resource", "data")
+        for resource_type, items in layers[f"{env}-{layer}"].get(kind, {}).items()
+        for name, arguments in items.items()
+    }
+
+
+def test_the_cutover_only_adds_and_canary_changes_only_the_traffic_paths_and_removes_only_the_rolling_service(envs):
+    """rolling -> cutover creates and changes nothing else (the rolling API keeps serving); cutover -> canary
+    creates nothing, moves both APIs' paths and the operations layer's view of the API service, and deletes
+    only the rolling service, its scaling, its NLB target group and its security group rules."""
+    rolling, cutover, canary = (declared(envs, env) for env in ("rolling", "cutover", "production"))
+    assert set(rolling) < set(cutover) and set(canary) < set(cutover)
+    # The one difference: the NLB's task group becomes create_before_destroy (no change to plan; the cutover's apply
+    # stores it in state), so the move's apply repoints the NLB's listener before it deletes the group.
+    tasks_group = ("edge", "resource.aws_lb_target_group.websocket_api_target_group")
+    assert [key for key in rolling if rolling[key] != cutover[key]] == [tasks_group]
+    assert {**rolling[tasks_group], "lifecycle": {"create_before_destroy": True, "prevent_destroy": True}} == cutover[tasks_group]
+    changed = sorted(key for key in canary if canary[key] != cutover[key])
+    assert changed == [
+        ("edge", "resource.aws_apigatewayv2_integration.http_api_integration"),
+        ("edge", "resource.aws_lb_listener.websocket_api_listener"),
+        ("operations", "resource.aws_cloudwatch_dashboard.dashboard"),
+        ("operations", "resource.aws_cloudwatch_metric_alarm.api_tasks_alarm"),
+    ]
+    assert sorted(set(cutover) - set(canary)) == [
+        ("edge", "resource.aws_lb_target_group.websocket_api_target_group"),
+        *(("network", f"resource.{rule}") for rule in sorted((
+            "aws_vpc_security_group_egress_rule.api_vpc_link_security_group_to_api_tasks_security_group_8080",
+            "aws_vpc_security_group_egress_rule.websocket_nlb_security_group_to_api_tasks_security_group_8080",
+            "aws_vpc_security_group_ingress_rule.api_tasks_security_group_from_api_vpc_link_security_group_8080",
+            "aws_vpc_security_group_ingress_rule.api_tasks_security_group_from_websocket_nlb_security_group_8080",
+        ))),
+        ("services", "resource.aws_appautoscaling_policy.api_scaling_policy"),
+        ("services", "resource.aws_appautoscaling_target.api_scaling_target"),
+        ("services", "resource.aws_ecs_service.api_service"),
+        ("services", "resource.aws_ecs_task_definition.api_service_task_definition"),
+    ]  # fmt: skip
+
+
+def test_during_the_cutover_both_apis_stay_on_the_rolling_service_and_the_canary_waits_beside_it(envs):
+    _, _, doc = envs["cutover"]
+    prefix = envs["cutover"][0].resource_prefix
+    discovery = name_ref(doc, "aws_service_discovery_service", "api-service", "arn")
+    (integration,) = [i for i in resources(doc, "aws_apigatewayv2_integration").values() if i.get("integration_method") == "ANY"]
+    assert integration["integration_uri"] == discovery
+    websocket_tasks = name_ref(doc, "aws_lb_target_group", f"{prefix}-ws", "arn")
+    (nlb_listener,) = [item for item in resources(doc, "aws_lb_listener").values() if item["protocol"] == "TCP"]
+    assert nlb_listener["default_action"][0]["target_group_arn"] == websocket_tasks
+    # The NLB's group of type alb already holds the ALB, health-checked through it, before it gets traffic.
+    (attachment,) = resources(doc, "aws_lb_target_group_attachment").values()
+    assert attachment["target_group_arn"] == name_ref(doc, "aws_lb_target_group", f"{prefix}-wa", "arn")
+    _, rolling = api_service(doc, "api-service")
+    assert "deployment_controller" not in rolling and rolling["service_registries"]["registry_arn"] == discovery
+    assert rolling["load_balancer"][0]["target_group_arn"] == ref(doc, "aws_lb_listener", next(
+        rid for rid, item in resources(doc, "aws_lb_listener").items() if item["protocol"] == "TCP"), "default_action[0].target_group_arn")
+    blue_green_id, blue_green = api_service(doc)
+    assert blue_green["deployment_controller"] == {"type": "CODE_DEPLOY"}
+    assert blue_green["load_balancer"][0]["target_group_arn"] == name_ref(doc, "aws_lb_target_group", f"{prefix}-a", "arn")
+    # One family: a revision CI deploys to either service is the API's.
+    assert len({t["family"] for t in resources(doc, "aws_ecs_task_definition").values() if "-api" in t["family"]}) == 1
+    (group,) = resources(doc, "aws_codedeploy_deployment_group").values()
+    assert group["ecs_service"]["service_name"] == ref(doc, "aws_ecs_service", blue_green_id, "name")
+    # Both services scale on CPU between the same bounds.
+    targets = sorted(t["resource_id"] for t in resources(doc, "aws_appautoscaling_target").values() if t["resource_id"].startswith("service/") and "api" in t["resource_id"])
+    assert len(targets) == 2 and all(t["min_capacity"] == 2 for t in resources(doc, "aws_appautoscaling_target").values() if "api" in t["resource_id"])
+    # The tasks admit the VPC link and the NLB (the rolling path) and the ALB (the canary's).
+    tasks_ref, ingress, _ = group_rules(doc, f"{prefix}-api-tasks")
+    sources = sorted(r["referenced_security_group_id"] for r in ingress if "referenced_security_group_id" in r)
+    assert sources == sorted(name_ref(doc, "aws_security_group", name, "id") for name in (f"{prefix}-api-vpc-link", f"{prefix}-ws-nlb", f"{prefix}-api-alb"))
+
+
+def test_during_the_cutover_ci_deploys_the_rolling_service_and_the_deploy_role_may_release_the_other(envs):
+    config, layers, doc = envs["cutover-releasers"]
+    prefix = config.resource_prefix
+    outputs = {name: output["value"] for name, output in layers["cutover-releasers-services"]["output"].items()}
+    assert outputs["api_release_strategy"] == "cutover"
+    assert outputs["api_service_name"] == name_ref(doc, "aws_ecs_service", "api-service", "name")
+    assert outputs["api_blue_green_service_name"] == name_ref(doc, "aws_ecs_service", "api-blue-green", "name")
+    assert outputs["api_codedeploy_application_name"] == name_ref(doc, "aws_codedeploy_app", f"{prefix}-api", "name")
+    internal = {name: output["value"] for name, output in layers["cutover-releasers-edge"]["output"].items()}["api_internal_url"]
+    assert "cross_stack_output_aws_service_discovery_service_api_discovery_service_name" in internal, internal  # Cloud Map, as under rolling
+    # CI and pushes keep deploying the serving (rolling) service the ECS way until the move; the operator who
+    # applies the cutover releases the serving image to api-blue-green once, with the operator's own credentials.
+    for releaser in ("github-actions", "ecs-updater"):
+        grants = role_grants(doc, f"{prefix}-{releaser}")
+        assert "api-service-deploy" in grants and "worker-service-deploy" in grants, releaser
+        assert "api-blue-green-deploy" not in grants and "api-release-release" not in grants, releaser
+    (function,) = resources(doc, "aws_lambda_function").values() if len(resources(doc, "aws_lambda_function")) == 1 else [
+        f for f in resources(doc, "aws_lambda_function").values() if f["function_name"] == f"{prefix}-ecs-updater"]
+    assert "codedeploy" not in function["environment"]["variables"]["SERVICE_MAP"]

@@ -20,6 +20,10 @@ CI_OUTPUTS = (
     "sqs_queue_url", "jobs_table_name", "conversations_table_name", "cloud_map_service_arn",
 )  # fmt: skip
 PREFIXES = {"production": "circle-of-trust", "staging": "circle-of-trust-staging", "variant": "circle-of-trust-variant"}
+# The API's service: both shipped configs release through the canary (CodeDeploy's api-blue-green); the variant keeps
+# the seed's rolling api-service (both sides: tests/test_environment_stack_release.py).
+API_SERVICES = {"production": "api-blue-green", "staging": "api-blue-green", "variant": "api-service"}
+API_SERVICE_PATHS = {"production": "api-blue-green/service", "staging": "api-blue-green/service", "variant": "api-service"}
 # Actions with no resource-level permissions: registry login, task-definition reads and
 # registration (the deploy role), X-Ray writes (the ECR-push updater's tracing).
 STAR_RESOURCE_ACTIONS = {
@@ -83,7 +87,7 @@ def name_ref(doc: dict, resource_type: str, name: str, attribute: str, key: str 
 def test_resource_names_follow_the_seed(docs, env):
     doc, prefix = docs[env], PREFIXES[env]
     assert sorted(c["name"] for c in resources(doc, "aws_ecs_cluster").values()) == [f"{prefix}-api", f"{prefix}-workers"]
-    assert sorted(s["name"] for s in resources(doc, "aws_ecs_service").values()) == ["api-service", "worker-service"]
+    assert sorted(s["name"] for s in resources(doc, "aws_ecs_service").values()) == [API_SERVICES[env], "worker-service"]
     assert sorted(t["family"] for t in resources(doc, "aws_ecs_task_definition").values()) == [f"{prefix}-api", f"{prefix}-worker"]
     assert sorted(r["name"] for r in resources(doc, "aws_ecr_repository").values()) == [f"{prefix}-api", f"{prefix}-worker"]
     assert sorted(t["name"] for t in resources(doc, "aws_dynamodb_table").values()) == [f"{prefix}-conversations", f"{prefix}-jobs"]
@@ -112,7 +116,7 @@ def test_ci_outputs_exist_with_their_exact_names(docs, env):
     assert outputs["jobs_table_name"]["value"] == name_ref(doc, "aws_dynamodb_table", f"{PREFIXES[env]}-jobs", "name")
     assert outputs["api_task_definition_family"]["value"] == name_ref(doc, "aws_ecs_task_definition", f"{PREFIXES[env]}-api", "family", key="family")
     assert outputs["cloud_map_service_arn"]["value"] == name_ref(doc, "aws_service_discovery_service", "api-service", "arn")
-    assert outputs["api_service_name"]["value"] == name_ref(doc, "aws_ecs_service", "api-service", "name")
+    assert outputs["api_service_name"]["value"] == name_ref(doc, "aws_ecs_service", API_SERVICES[env], "name")
     assert all(outputs[name]["description"] for name in CI_OUTPUTS)
 
 
@@ -272,8 +276,9 @@ def _group_rules(doc: dict, group_name: str) -> tuple[str, list[dict], list[dict
     return group_ref, ingress, egress
 
 
-@pytest.mark.parametrize(("env", "port"), [("production", 8080), ("variant", 9000)])
+@pytest.mark.parametrize(("env", "port"), [("variant", 9000)])
 def test_api_tasks_accept_only_the_vpc_link_on_the_container_port(docs, env, port):
+    """Rolling releases (canary ones put the release ALB between: tests/test_environment_stack_release.py)."""
     doc, prefix = docs[env], PREFIXES[env]
     link_ref, link_ingress, link_egress = _group_rules(doc, f"{prefix}-api-vpc-link")
     api_ref, api_ingress, _ = _group_rules(doc, f"{prefix}-api-tasks")
@@ -334,7 +339,7 @@ def test_containers_get_queue_tables_region_and_the_secret_by_arn(docs):
     jobs = name_ref(doc, "aws_dynamodb_table", "circle-of-trust-jobs", "name")[2:-1]
     conversations = name_ref(doc, "aws_dynamodb_table", "circle-of-trust-conversations", "name")[2:-1]
     secret = name_ref(doc, "aws_secretsmanager_secret", "circle-of-trust/app", "arn")[2:-1]
-    api = at(resources(doc, "aws_ecs_task_definition"), "api-service/task-definition")["container_definitions"]
+    api = at(resources(doc, "aws_ecs_task_definition"), "api-blue-green/task-definition")["container_definitions"]
     worker = at(resources(doc, "aws_ecs_task_definition"), "worker-service/task-definition")["container_definitions"]
     for container in (api, worker):
         assert f'{{"name" = "JOB_QUEUE_URL", "value" = {queue_url}}}' in container
@@ -349,7 +354,7 @@ def test_containers_get_queue_tables_region_and_the_secret_by_arn(docs):
 
 def test_first_revision_uses_the_config_image_tag(docs):
     doc = docs["production"]
-    api = at(resources(doc, "aws_ecs_task_definition"), "api-service/task-definition")["container_definitions"]
+    api = at(resources(doc, "aws_ecs_task_definition"), "api-blue-green/task-definition")["container_definitions"]
     repository = name_ref(doc, "aws_ecr_repository", "circle-of-trust-api", "repository_url")
     assert f'"image" = "{repository}:latest"' in api
 
@@ -367,13 +372,13 @@ def test_first_revision_uses_the_config_image_tag(docs):
 def test_workers_run_on_spot_with_an_optional_on_demand_base(docs, env, strategy):
     doc = docs[env]
     assert at(resources(doc, "aws_ecs_service"), "worker-service")["capacity_provider_strategy"] == strategy
-    assert at(resources(doc, "aws_ecs_service"), "api-service")["capacity_provider_strategy"] == [
+    assert at(resources(doc, "aws_ecs_service"), API_SERVICE_PATHS[env])["capacity_provider_strategy"] == [
         {"capacity_provider": "FARGATE", "weight": 1, "base": 0}
     ]
 
 
 def test_services_ignore_exactly_task_definition_and_desired_count(docs):
-    """And, under CodeDeploy (staging's canary API), the load balancer: a release alternates its target group."""
+    """And, under CodeDeploy (the shipped configs' canary API), the load balancer: a release alternates its target group."""
     for doc in docs.values():
         for service in resources(doc, "aws_ecs_service").values():
             extra = ["load_balancer"] if service.get("deployment_controller") == {"type": "CODE_DEPLOY"} else []
@@ -385,8 +390,8 @@ def test_services_ignore_exactly_task_definition_and_desired_count(docs):
         for rid, item in items.items()
         if "ignore_changes" in item.get("lifecycle", {}) and resource_type not in ("aws_ecs_service", "aws_dynamodb_table")
     ]
-    # The release ALB's listener (staging's canary): CodeDeploy owns its default action.
-    assert ignoring == [("aws_lb_listener", "release_load_balancer_listener")]
+    # The release ALB's listener (both shipped configs' canary): CodeDeploy owns its default action.
+    assert ignoring == [("aws_lb_listener", "release_load_balancer_listener")] * 2
 
 
 # -- data and scaling, both sides of each flag ------------------------------------------------
@@ -449,7 +454,7 @@ def test_services_wait_for_their_roles_policies(docs):
             if roles[TOKEN.match(policy["role"]).group(2)] in role_names
         }
 
-    api = at(resources(doc, "aws_ecs_service"), "api-service")
+    api = at(resources(doc, "aws_ecs_service"), "api-blue-green/service")
     worker = at(resources(doc, "aws_ecs_service"), "worker-service")
     assert set(api["depends_on"]) == policies_of("circle-of-trust-ecs-execution", "circle-of-trust-api-task")
     assert set(worker["depends_on"]) == policies_of("circle-of-trust-ecs-execution", "circle-of-trust-worker-task")
@@ -465,12 +470,10 @@ def test_worker_deploys_are_gated_by_the_dlq_growth_alarm_and_the_api_by_the_cir
     # By reference: Terraform creates the alarm before the service that names it.
     assert worker["alarms"] == {"alarm_names": [f"${{aws_cloudwatch_metric_alarm.{alarm_id}.alarm_name}}"], "enable": True, "rollback": True}
     assert worker["deployment_circuit_breaker"] == {"enable": True, "rollback": True}
-    api = at(resources(doc, "aws_ecs_service"), "api-service")
+    api = at(resources(doc, "aws_ecs_service"), API_SERVICE_PATHS[env])
     assert "alarms" not in api
-    if env == "staging":  # a canary: CodeDeploy's release alarms and auto-rollback (tests/test_environment_stack_release.py)
-        assert api["deployment_controller"] == {"type": "CODE_DEPLOY"} and "deployment_circuit_breaker" not in api
-    else:
-        assert api["deployment_circuit_breaker"] == {"enable": True, "rollback": True}
+    # Both ship the canary: CodeDeploy's release alarms and auto-rollback (tests/test_environment_stack_release.py).
+    assert api["deployment_controller"] == {"type": "CODE_DEPLOY"} and "deployment_circuit_breaker" not in api
 
     dlq_id, _ = by_name(doc, "aws_sqs_queue", f"{prefix}-jobs-dlq")
     messages, expression = alarm["metric_query"]

@@ -81,12 +81,15 @@ def test_data_bearing_resources_are_protected_where_the_environment_protects_dat
                 assert prevent == (resource_type in DATA_BEARING_TYPES), f"{name}: {resource_type}.{resource_name}"
                 protected += prevent
     assert protected >= 25
-    # Protection is added to a lifecycle, never in place of one: the services still ignore what CI and scaling own.
+    # Protection is added to a lifecycle, never in place of one: the services still ignore what CI and scaling own,
+    # the canary's listener what CodeDeploy owns.
     (api_service,) = [
         block for block in layers[environment][f"{environment}-services"]["resource"]["aws_ecs_service"].values()
-        if block["name"] == "api-service"
+        if block["name"] == "api-blue-green"
     ]
-    assert {"task_definition", "desired_count"} <= set(api_service["lifecycle"]["ignore_changes"])
+    assert {"task_definition", "desired_count", "load_balancer"} <= set(api_service["lifecycle"]["ignore_changes"])
+    (listener,) = layers[environment][f"{environment}-edge"]["resource"]["aws_lb_listener"]["release_load_balancer_listener"],
+    assert listener["lifecycle"] == {"ignore_changes": ["default_action"], "prevent_destroy": True}
 
 
 def test_staging_stays_disposable(shipped):

@@ -365,8 +365,12 @@ def test_infrastructure_applies_each_layer_in_the_manifests_order_behind_the_pla
     assert set(jobs) == {"checks", "plan", "apply-staging", "apply-production"}
     for job_name in ("plan", "apply-staging", "apply-production"):
         script, *after = [step["run"] for step in jobs[job_name]["steps"] if "run" in step]
-        assert 'python -m tools.layers order --environment "$ENVIRONMENT"' in script, job_name
-        assert "-network" not in script and "-services" not in script, f"{job_name} names a layer itself"
+        # In the order of a release-strategy move from the one deployed (the services layer's output), each
+        # stack's plan guard letting go of exactly what that move deletes (README, "Moving to canary releases").
+        assert 'python -m tools.layers order --environment "$ENVIRONMENT" --deployed-strategy "$deployed"' in script, job_name
+        assert 'deployed=$(terraform -chdir="$services" output -raw api_release_strategy' in script, job_name
+        assert 'python -m tools.plan_guard "$RUNNER_TEMP/$stack.plan.json" "${allow[@]}"' in script, job_name
+        assert "-network" not in script and script.count("-services") == 1, f"{job_name} names a layer itself"
         lines = [line.strip() for line in script.splitlines()]
         plan = next(i for i, line in enumerate(lines) if " plan " in line)
         show = next(i for i, line in enumerate(lines) if " show -json tfplan" in line)

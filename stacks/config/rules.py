@@ -358,7 +358,7 @@ def _with_sso(config: EnvironmentConfig) -> bool:
 
 
 def _with_canary(config: EnvironmentConfig) -> bool:
-    return config.api_release_strategy == "canary"
+    return config.api_blue_green_service
 
 
 # Every name the layer stacks (stacks/*_layer.py) and the constructs derive from the

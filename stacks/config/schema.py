@@ -208,37 +208,37 @@ class EnvironmentConfig:
         allowed="1-1000",
     )
     api_release_strategy: str = _key(
-        "How API releases reach users. canary: CodeDeploy blue/green behind an internal ALB that both APIs reach the tasks through; a release first serves api_canary_percent of requests for api_canary_bake_minutes, then all of them, and rolls back by shifting traffic (no task starts) when a release alarm fires or the new tasks fail health checks. rolling: ECS rolling updates with the circuit breaker, the HTTP API on Cloud Map and the WebSocket NLB on the tasks (the seed's shape, and the one an adopted HCL deployment keeps until its cutover, README \"Moving to canary releases\"). Changing it replaces the API service.",
+        "How API releases reach users. canary: CodeDeploy blue/green behind an internal ALB that both APIs reach the tasks through; a release first serves api_canary_percent of requests for api_canary_bake_minutes, then all of them, and rolls back by shifting traffic (no task starts) when a release alarm fires or the new tasks fail health checks. rolling: ECS rolling updates with the circuit breaker, the HTTP API on Cloud Map and the WebSocket NLB on the tasks (the seed's shape, and the one an adopted HCL deployment keeps until its cutover). cutover: the step from rolling to canary in an environment already serving, README \"Moving to canary releases\": the rolling service keeps serving through Cloud Map and the NLB while the canary's service (api-blue-green), ALB and CodeDeploy group are made beside it; canary then moves both APIs to the ALB and removes the rolling service. Going from rolling straight to canary leaves the API without tasks until the new service is up.",
         "rolling",
-        allowed="canary or rolling",
+        allowed="canary, cutover or rolling",
     )
     api_canary_percent: int = _key(
-        "canary only: share of requests (%) the new revision serves during the bake, before it serves all of them.",
+        "canary and cutover: share of requests (%) the new revision serves during the bake, before it serves all of them.",
         10,
         allowed="1-99",
     )
     api_canary_bake_minutes: int = _key(
-        "canary only: minutes the new revision serves api_canary_percent of requests, while the release alarms watch, before it serves all of them.",
+        "canary and cutover: minutes the new revision serves api_canary_percent of requests, while the release alarms watch, before it serves all of them.",
         5,
         allowed="1-60",
     )
     api_release_termination_wait_minutes: int = _key(
-        "canary only: minutes the previous revision's tasks keep running after all traffic moved, so `tools.ecs_deploy rollback` in that window is a traffic shift, not a deployment. The release alarms still roll back during it.",
+        "canary and cutover: minutes the previous revision's tasks keep running after all traffic moved, so `tools.ecs_deploy rollback` in that window is a traffic shift, not a deployment. The release alarms still roll back during it.",
         30,
         allowed="0-2880 (CodeDeploy's limit, two days)",
     )
     api_release_5xx_percent: int = _key(
-        "canary only: release alarm, per target group: 5xx answers of the API tasks as a percentage of its requests, in 2 of 3 one-minute periods, above which a release rolls back.",
+        "canary and cutover: release alarm, per target group: 5xx answers of the API tasks as a percentage of its requests, in 2 of 3 one-minute periods, above which a release rolls back.",
         5,
         allowed="1-100",
     )
     api_release_latency_p99_milliseconds: int = _key(
-        "canary only: release alarm, per target group: p99 response time (ms) of the API tasks, in 2 of 3 one-minute periods, above which a release rolls back.",
+        "canary and cutover: release alarm, per target group: p99 response time (ms) of the API tasks, in 2 of 3 one-minute periods, above which a release rolls back.",
         1000,
         allowed="50-30000",
     )
     api_health_check_path: str = _key(
-        "canary only: path the load balancer's health check requests from each API task; any answer below 500 counts as healthy (the process serves HTTP), 5xx or no answer within 5 s as unhealthy. A task unhealthy 3 times in a row (10 s apart) is replaced, and during a release fails it.",
+        "canary and cutover: path the load balancer's health check requests from each API task; any answer below 500 counts as healthy (the process serves HTTP), 5xx or no answer within 5 s as unhealthy. A task unhealthy 3 times in a row (10 s apart) is replaced, and during a release fails it.",
         "/",
         allowed="a path starting with '/', up to 1024 letters, digits and /_.~-",
     )
@@ -416,6 +416,21 @@ class EnvironmentConfig:
         if self.environment == "production":
             return self.project_name
         return f"{self.project_name}-{self.environment}"
+
+    @property
+    def api_rolling_service(self) -> bool:
+        """The seed's rolling API service (Cloud Map and the WebSocket NLB's own target group) exists: rolling and cutover."""
+        return self.api_release_strategy != "canary"
+
+    @property
+    def api_blue_green_service(self) -> bool:
+        """The CodeDeploy-controlled API service, its release ALB and deployment group exist: cutover and canary."""
+        return self.api_release_strategy != "rolling"
+
+    @property
+    def api_traffic_on_release_load_balancer(self) -> bool:
+        """Both APIs reach the tasks through the release ALB (canary only; during a cutover they still reach the rolling service)."""
+        return self.api_release_strategy == "canary"
 
     @property
     def effective_availability_zones(self) -> tuple[str, ...]:

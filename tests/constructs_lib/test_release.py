@@ -168,6 +168,14 @@ def test_only_codedeploy_assumes_the_service_role(document):
     (trust,) = at(data_sources(document, "aws_iam_policy_document"), "api-release/service-role/trust")["statement"]
     assert trust["principals"] == [{"type": "Service", "identifiers": ["codedeploy.amazonaws.com"]}]
     assert trust["actions"] == ["sts:AssumeRole"]
+    # Confused-deputy protection, as CodeDeploy documents it: this account, for this deployment group only.
+    account, source = trust["condition"]
+    assert (account["test"], account["variable"]) == ("StringEquals", "aws:SourceAccount")
+    (account_id,) = account["values"]
+    assert re.fullmatch(r"\$\{data\.aws_caller_identity\.[^}]+\.account_id\}", account_id), account_id
+    assert (source["test"], source["variable"]) == ("ArnLike", "aws:SourceArn")
+    (group_arn,) = source["values"]
+    assert arn("codedeploy", "deploymentgroup:cot-api/cot-api").fullmatch(group_arn), group_arn
 
 
 def test_codedeploy_reads_the_service_and_changes_only_its_task_sets(document):

@@ -378,3 +378,11 @@ def test_code_deploy_props_validation_messages(kwargs, message):
     with pytest.raises(ValueError, match="^FargateServiceProps: ") as caught:
         api_service_props(**kwargs)
     assert message in str(caught.value)
+
+
+def test_the_constructs_deploy_tag_is_the_one_tools_ecs_deploy_puts_on_revisions():
+    """tools/ecs_deploy.py ships alone in the updater's Lambda, so the grant's condition spells the tag itself."""
+    from constructs_lib.service import DEPLOY_REQUEST_TAGS
+    from tools import ecs_deploy
+
+    assert DEPLOY_REQUEST_TAGS == {ecs_deploy.DEPLOY_TAG["key"]: ecs_deploy.DEPLOY_TAG["value"]}

@@ -358,20 +358,39 @@ ALB_ARN = "arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/app/
 
 @pytest.fixture(scope="module")
 def alb_targeted():
+    return synth_construct(alb_targeted_stack())
+
+
+def alb_targeted_stack(serving: bool = True):
     from cdktf_cdktf_provider_aws.lb import Lb
     from cdktf_cdktf_provider_aws.lb_listener import LbListener, LbListenerDefaultAction
 
     def make(stack):
         alb = Lb(stack, "alb", name="cot-lb", internal=True, load_balancer_type="application", subnets=["subnet-a", "subnet-b"])
         listener = LbListener(stack, "alb-listener", load_balancer_arn=alb.arn, port=8080, protocol="HTTP", default_action=[LbListenerDefaultAction(type="fixed-response")])
-        api = WebSocketApi(
-            stack,
-            "websocket-api",
-            props(alb_target=AlbTarget(load_balancer_arn=alb.arn, port=8080, target_group_name="cot-wa", health_check_path="/healthz", listener=listener)),
-        )
+        target = AlbTarget(load_balancer_arn=alb.arn, port=8080, target_group_name="cot-wa", health_check_path="/healthz", listener=listener, serving=serving)
+        api = WebSocketApi(stack, "websocket-api", props(alb_target=target))
         TerraformOutput(stack, "target_group_arn", value=api.target_group_arn)
 
-    return synth_construct(make)
+    return make
+
+
+def test_during_a_cutover_the_alb_group_is_made_and_attached_but_the_nlb_still_forwards_to_the_tasks():
+    document = synth_construct(alb_targeted_stack(serving=False))
+    groups = resources(document, "aws_lb_target_group")
+    tasks_id = logical_id(groups, "websocket-api/target-group")
+    alb_group_id = logical_id(groups, "websocket-api/alb-target-group")
+    assert (groups[tasks_id]["target_type"], groups[alb_group_id]["target_type"]) == ("ip", "alb")
+    assert only(document, "aws_lb_target_group_attachment")["target_group_arn"] == f"${{aws_lb_target_group.{alb_group_id}.arn}}"
+    listener = at(resources(document, "aws_lb_listener"), "websocket-api/listener")
+    assert listener["default_action"] == [{"type": "forward", "target_group_arn": f"${{aws_lb_target_group.{tasks_id}.arn}}"}]
+    # So that the move to canary, which drops it, repoints the listener before deleting it (ELB refuses otherwise).
+    assert groups[tasks_id]["lifecycle"] == {"create_before_destroy": True}
+
+
+def test_without_an_alb_the_tasks_group_keeps_terraforms_default_order(document):
+    """create_before_destroy only during a cutover: a group of the same name can't be created before the old one goes."""
+    assert "lifecycle" not in only(document, "aws_lb_target_group")
 
 
 def test_with_an_alb_target_the_nlb_forwards_to_the_alb_through_an_alb_type_group(alb_targeted):

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
 from tools.adopt.legacy import LegacyInstance
-from tools.adopt.tables import _NAME_OF_ARN
+from tools.adopt.tables import _NAME_OF_ARN, LEGACY_RELEASE_STRATEGY
 
 
 @dataclass
@@ -53,11 +53,13 @@ class Design:
 
 
 def synthesize(config_path: Path, outdir: Path, migrations_dir: Path | None) -> Path:
-    """main.py's synthesis of the one environment; kept values from ``migrations_dir`` (None: the design alone)."""
+    """main.py's synthesis of the one environment; kept values from ``migrations_dir`` (None: the design alone,
+    with the legacy project's release strategy: its API service keeps its controller)."""
     import main
     from stacks import migrations
 
-    with migrations.reading_from(migrations_dir):
+    override = LEGACY_RELEASE_STRATEGY if migrations_dir is None else None
+    with migrations.reading_from(migrations_dir, release_strategy=override):
         main.synthesize([config_path], outdir)
     return outdir
 

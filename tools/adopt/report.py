@@ -10,7 +10,7 @@ from typing import Any, Mapping, Sequence
 from tools.adopt.matching import Match, Matching
 from tools.adopt.proof import Replacement, StackProof
 from tools.adopt.rules import ExistingRule
-from tools.adopt.tables import _NAME_OF_ARN, PROTECTED_TYPES
+from tools.adopt.tables import _NAME_OF_ARN, LEGACY_RELEASE_STRATEGY, PROTECTED_TYPES
 
 
 
@@ -71,8 +71,31 @@ def migration_document(config: Any, legacy_state: Mapping[str, Any], matching: M
             {"group": r.group, "group_id": r.group_id, "rule_id": r.rule_id, "rule": r.text, "revoke_once_reviewed": r.revoke}
             for r in sorted(outcome.loose_rules, key=lambda r: (r.group_id, r.rule_id))
         ],
+        **_release(config),
         "left_in_legacy_state": left,
         "created_new": [{"stack": r.stack, "address": r.address} for r in sorted(matching.created, key=lambda r: r.key) if r.key not in imported],
+    }
+
+
+def _release(config: Any) -> dict[str, Any]:
+    """The legacy API's release strategy, kept while the config names another (stacks/migrations.py)."""
+    if config.api_release_strategy == LEGACY_RELEASE_STRATEGY:
+        return {}
+    return {
+        "release": {
+            "api_release_strategy": LEGACY_RELEASE_STRATEGY,
+            "config": config.api_release_strategy,
+            "reason": (
+                "the legacy API service runs under ECS's own deployment controller, which ECS can't change in place: "
+                f"api_release_strategy = \"{config.api_release_strategy}\" would replace it while it serves"
+            ),
+            "to_drop": (
+                'README "Moving to canary releases": set this to "cutover" and apply network, edge, services; deploy the '
+                "serving image to api-blue-green; then remove this entry and the kept entries of the rolling API service "
+                "(aws_ecs_service.api_service and its task definition and scaling, aws_lb_target_group.websocket_api_target_group), "
+                "and apply edge, services, network, operations"
+            ),
+        }
     }
 
 

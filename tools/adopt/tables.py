@@ -131,3 +131,8 @@ HARMLESS_REPLACEMENTS: dict[str, str] = {
         "(ECR evaluates lifecycle rules asynchronously, within 24 hours)"
     ),
 }
+
+# The seed's HCL project runs its API service under ECS's own deployment controller, which ECS can't change
+# in place: the design is matched as rolling, and the migration file keeps it so until the cutover (README,
+# "Moving to canary releases").
+LEGACY_RELEASE_STRATEGY = "rolling"
