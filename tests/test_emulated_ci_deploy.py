@@ -68,8 +68,8 @@ from tools import ecs_deploy, plan_guard
 from tools.layers import apply_order, read_dependencies, release_order
 from tools.ecs_deploy import DEPLOY_TAG, deploy_image, parse_task_definition, rollback
 
-# Its own xdist group: with `-n 2 --dist loadgroup` it runs beside staging's deploy
-# (tests/test_emulated_deploy.py). It is also production's emulated deploy.
+# Its own xdist group: with make test's `-n 3 --dist loadgroup --no-loadscope-reorder` it starts first,
+# beside the adoption and staging's deploy (tests/conftest.py). It is also production's emulated deploy.
 pytestmark = [pytest.mark.terraform, pytest.mark.emulated, pytest.mark.xdist_group("emulated-ci-deploy")]
 
 ENVIRONMENT = "production"
