@@ -63,7 +63,7 @@ import pytest
 from stacks.names import API_BLUE_GREEN_SERVICE_NAME, API_SERVICE_NAME
 from tests.conftest import environment_configs
 from tests.harness.emulator import ClientFactory, DeployedStack, deployed_environment, prepare_emulated_copy
-from tests.test_emulated_deploy import check_deployed_environment, destroy_environment
+from tests.test_emulated_deploy import check_deployed_environment, deployments_in_progress, destroy_environment, finish_deployment
 from tools import ecs_deploy, plan_guard
 from tools.layers import apply_order, read_dependencies, release_order
 from tools.ecs_deploy import DEPLOY_TAG, deploy_image, parse_task_definition, rollback
@@ -455,13 +455,9 @@ def apply_move_step(stack: DeployedStack, stack_dir: Path, endpoint: str, allowe
 
 
 def finish_deployments(codedeploy: Any, application: str, group: str) -> None:
-    """Read each deployment in progress through its termination wait (one read is one emulated minute)."""
-    active = ["InProgress", "Created", "Queued", "Ready", "Baking"]
-    for deployment_id in codedeploy.list_deployments(applicationName=application, deploymentGroupName=group, includeOnlyStatuses=active)["deployments"]:
-        for _ in range(3000):
-            info = codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
-            if info["status"] not in active:
-                break
+    """Read each deployment in progress through its termination wait: each succeeds."""
+    for deployment_id in deployments_in_progress(codedeploy, application, group):
+        info = finish_deployment(codedeploy, deployment_id)
         assert info["status"] == "Succeeded", info
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,6 +24,7 @@ from stacks.names import WORKER_SERVICE_NAME
 from tests.conftest import environment_configs
 from tests.harness.emulator import DeployedStack, cdktf_deployed_environment, read_stack
 from tools import ecs_deploy
+from tools.codedeploy_release import IN_PROGRESS_STATUSES
 from tools.layers import apply_order, read_dependencies
 
 # The production layers are deployed with the terraform CLI, layer by layer, by the CI
@@ -142,6 +144,22 @@ def assert_vpc_deployed(stack: DeployedStack, stack_dir: Path, config: Environme
 
 
 # -- the API's canary releases (issue 20), on staging's applied environment -------------------------------
+def deployments_in_progress(codedeploy: Any, application: str, group: str) -> list[str]:
+    """IDs of the deployment group's deployments that have not ended (a termination wait included)."""
+    return codedeploy.list_deployments(
+        applicationName=application, deploymentGroupName=group, includeOnlyStatuses=list(IN_PROGRESS_STATUSES)
+    )["deployments"]
+
+
+def finish_deployment(codedeploy: Any, deployment_id: str) -> dict[str, Any]:
+    """Read the deployment through its termination wait (one read is one emulated minute); its final info."""
+    for _ in range(24 * 60):
+        info = codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+        if info["status"] not in IN_PROGRESS_STATUSES:
+            return info
+    raise AssertionError(f"deployment {deployment_id} did not end")
+
+
 def release_the_api_through_the_canary(layers: dict[str, DeployedStack], environment: str, capsys: pytest.CaptureFixture[str]) -> None:
     """Releases through `tools.ecs_deploy` (its CLI entry point) and CodeDeploy, each followed by clean plans.
 
@@ -198,15 +216,10 @@ def release_the_api_through_the_canary(layers: dict[str, DeployedStack], environ
         return ecs.describe_services(cluster=cluster, services=[service])["services"][0]["taskSets"]
 
     def in_progress() -> list[str]:
-        return codedeploy.list_deployments(applicationName=application, deploymentGroupName=group, includeOnlyStatuses=["InProgress", "Created", "Queued", "Ready", "Baking"])["deployments"]
+        return deployments_in_progress(codedeploy, application, group)
 
     def finish(deployment_id: str) -> dict:
-        """Read the deployment through its termination wait (one read is one emulated minute)."""
-        for _ in range(24 * 60):
-            info = codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
-            if info["status"] not in ("InProgress", "Created", "Queued", "Ready", "Baking"):
-                return info
-        raise AssertionError(f"deployment {deployment_id} did not end")
+        return finish_deployment(codedeploy, deployment_id)
 
     def plans_clean(after: str) -> None:
         for stack in (edge, services):

@@ -41,6 +41,10 @@ class LayersError(Exception):
     """The manifest cannot give an order."""
 
 
+class ReleaseMoveError(LayersError):
+    """The apply would move the API's release strategy a way that takes it offline (exit 1)."""
+
+
 def read_dependencies(output: Path) -> dict[str, tuple[str, ...]]:
     """Stack name -> the stacks it reads from, as the manifest lists them."""
     path = Path(output) / MANIFEST
@@ -122,10 +126,6 @@ def release_order(order: Sequence[str], environment: str, deployed: str, synthes
     at = moved.index(f"{environment}-services") + 1
     moved[at:at] = [stack for stack in order if layer_of[stack] in move.after_services]
     return [(stack, move.allowed.get(layer_of[stack], ())) for stack in moved]
-
-
-class ReleaseMoveError(LayersError):
-    """The apply would move the API's release strategy a way that takes it offline (exit 1)."""
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
