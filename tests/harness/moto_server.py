@@ -19,11 +19,12 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import uuid
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 from .terraform import ChildProcess, die_with_parent
 
@@ -919,6 +920,37 @@ def lambda_dead_letter_config() -> None:
 
 
 @shim
+def lambda_permission_statement_ids() -> None:
+    """Gap: Lambda AddPermission (and AddLayerVersionPermission) append a
+    statement whose StatementId the policy already holds; AWS refuses it with
+    ResourceConflictException (409). With a duplicate, RemovePermission takes
+    out one copy and the provider then waits 5 minutes for the other ("waiting
+    for Lambda Permission ... delete: found resource"). Refuse it as AWS does,
+    so a second add fails where it happens."""
+    from moto.awslambda.exceptions import LambdaClientError
+    from moto.awslambda.policy import Policy
+
+    class StatementIdExists(LambdaClientError):
+        code = 409
+
+        def __init__(self, sid: str) -> None:
+            super().__init__(
+                "ResourceConflictException",
+                f"The statement id ({sid}) provided already exists. Please provide a new statement id, or remove the existing statement.",
+            )
+
+    add_statement = Policy.add_statement
+
+    def shimmed_add_statement(self: Policy, raw: str, qualifier: str | None = None):  # type: ignore[no-untyped-def]
+        sid = json.loads(raw).get("StatementId")
+        if sid is not None and any(statement.get("Sid") == sid for statement in self.statements):
+            raise StatementIdExists(sid)
+        return add_statement(self, raw, qualifier)
+
+    Policy.add_statement = shimmed_add_statement
+
+
+@shim
 def backup_tags_and_selections() -> None:
     """Gaps in AWS Backup (the optional table backup, enable_backup):
     (1) ListTags takes the resource ARN from the wrong path segment when the
@@ -1281,6 +1313,34 @@ def apply_shims() -> None:
         patch()
 
 
+class Serialized:
+    """Gap: moto's backends are plain Python lists and dicts mutated without
+    locks, and its server answers each request on its own thread; AWS applies
+    concurrent requests to one resource one after another. Our scenarios do
+    send concurrent requests from separate clients (terraform's parallel
+    walks, the live audit's scanner beside plans and releases), and moto can
+    then interleave them: RemovePermission iterates a policy's statement list
+    while another request removes from it, skips its own statement and
+    answers ResourceNotFound with the statement still there. So the server
+    handles one request at a time: the body is read, the backend called and
+    the response built under one lock. Nothing in moto or in these shims waits
+    on another request to the server, so the lock can't deadlock."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]):
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict, start_response: Callable[..., object]) -> list[bytes]:  # type: ignore[type-arg]
+        with self.lock:
+            result = self.app(environ, start_response)
+            try:
+                return list(result)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+
+
 def serve(port: int, port_file: Path | None = None) -> None:
     """Apply the shims and serve forever on HOST:port (0 = any free port)."""
     from moto.moto_server.werkzeug_app import (
@@ -1291,7 +1351,7 @@ def serve(port: int, port_file: Path | None = None) -> None:
     from werkzeug.serving import make_server
 
     apply_shims()
-    app = DomainDispatcherApplication(create_backend_app)
+    app = Serialized(DomainDispatcherApplication(create_backend_app))
     server = make_server(HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
     if port_file is not None:
         # The socket is already listening: write atomically, then announce.
