@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, Callable
 
 __all__ = ["MAX_NESTING", "TfvarsError", "parse_tfvars"]
 
@@ -246,8 +246,12 @@ def _quote(text: str) -> str:
 _QUOTE_ESCAPES = {value: "\\" + key for key, value in _ESCAPES.items()}
 
 
-def dump_tfvars_value(value: Any) -> str:
-    """Render a plain value as HCL; used by the docs and tests for round trips."""
+def dump_tfvars_value(value: Any, quote: Callable[[str], str] = _quote) -> str:
+    """Render a plain value as HCL; used by the docs and tests for round trips.
+
+    ``quote`` renders strings (and map keys); config errors pass ``repr``, so
+    a value's invisible characters show as Python escapes.
+    """
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
@@ -255,10 +259,10 @@ def dump_tfvars_value(value: Any) -> str:
     if isinstance(value, (int, float)):
         return json.dumps(value)
     if isinstance(value, str):
-        return _quote(value)
+        return quote(value)
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(dump_tfvars_value(item) for item in value) + "]"
+        return "[" + ", ".join(dump_tfvars_value(item, quote) for item in value) + "]"
     if isinstance(value, dict):
-        body = ", ".join(f"{_quote(key)} = {dump_tfvars_value(item)}" for key, item in value.items())
+        body = ", ".join(f"{quote(key)} = {dump_tfvars_value(item, quote)}" for key, item in value.items())
         return "{" + body + "}"
     raise TypeError(f"cannot render {type(value).__name__} as HCL")

@@ -94,7 +94,7 @@ def test_explicit_name_prefix_and_state_settings_win(tmp_path):
     [
         ("api_task_cpu", "512", "api_task_cpu: must be a whole number; got '512'"),
         ("api_task_cpu", 512.0, "api_task_cpu: must be a whole number; got 512.0"),
-        ("api_min_capacity", True, "api_min_capacity: must be a whole number; got True"),
+        ("api_min_capacity", True, "api_min_capacity: must be a whole number; got true"),
         ("enable_nat_gateway", "false", "enable_nat_gateway: must be true or false; got 'false'"),
         ("enable_nat_gateway", 0, "enable_nat_gateway: must be true or false; got 0"),
         ("domain_name", ["a"], "domain_name: must be a string; got ['a']"),

@@ -96,7 +96,7 @@ def test_valid_values_load(tmp_path, values):
         ),
         (
             {"create_github_oidc_provider": True},
-            "create_github_oidc_provider: has no effect without github_repository (no deploy role): set github_repository too, or leave it out; got True",
+            "create_github_oidc_provider: has no effect without github_repository (no deploy role): set github_repository too, or leave it out; got true",
         ),
         ({"enable_ecr_push_updater": "yes"}, "enable_ecr_push_updater: must be true or false; got 'yes'"),
     ],

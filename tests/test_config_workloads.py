@@ -83,14 +83,24 @@ def test_scaling_steps_read_as_a_list_of_pairs(tmp_path, suffix):
 
 
 @pytest.mark.parametrize(
-    "value",
-    [5, "1,1", [1, 1], [[1, 1, 1]], [[1]], [[1, "2"]], [[1.0, 2]], [[True, 2]], [{"a": 1}]],
+    ("value", "shown"),
+    [
+        (5, "5"),
+        ("1,1", "'1,1'"),
+        ([1, 1], "[1, 1]"),
+        ([[1, 1, 1]], "[[1, 1, 1]]"),
+        ([[1]], "[[1]]"),
+        ([[1, "2"]], "[[1, '2']]"),
+        ([[1.0, 2]], "[[1.0, 2]]"),
+        ([[True, 2]], "[[true, 2]]"),  # as the file writes it, not Python's True
+        ([{"a": 1}], "[{'a' = 1}]"),
+    ],
 )
-def test_scaling_steps_must_be_pairs_of_whole_numbers(tmp_path, value):
+def test_scaling_steps_must_be_pairs_of_whole_numbers(tmp_path, value, shown):
     (problem,) = problems_for(tmp_path, worker_scaling_steps=value)
     assert problem.endswith(
         "worker_scaling_steps: must be a list of [visible_messages, tasks] pairs of whole numbers, "
-        f"such as [[1, 1], [50, 5]]; got {value!r}"
+        f"such as [[1, 1], [50, 5]]; got {shown}"
     )
 
 

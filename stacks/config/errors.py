@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any, Sequence
 
+from stacks.tfvars import dump_tfvars_value
+
 
 # The message shows at most this many problems (then "... and N more"), so
 # that a file of 100,000 bad keys still gives a readable, bounded message.
@@ -29,8 +31,12 @@ class ConfigError(Exception):
 
 
 def _shorten(value: Any) -> str:
-    """repr(value), cut to MAX_SHOWN_VALUE characters."""
-    text = repr(value)
+    """The value as a variables file writes it (true, null, [1, 2], {'a' = 1}), strings as Python's repr (so
+    invisible characters show), cut to MAX_SHOWN_VALUE characters."""
+    try:
+        text = dump_tfvars_value(value, quote=repr)
+    except TypeError:  # nothing a config file can hold
+        text = repr(value)
     if len(text) <= MAX_SHOWN_VALUE:
         return text
     return f"{text[:MAX_SHOWN_VALUE]}... ({len(text)} characters)"
