@@ -53,9 +53,10 @@ ECS_SERVICE_DESCRIBE_ACTIONS = ("ecs:DescribeServices",)
 # Granted with an ``ecs:task-definition`` condition: the service may be pointed at its own family only.
 ECS_SERVICE_UPDATE_ACTIONS = ("ecs:UpdateService",)
 # No resource-level permissions (IAM service authorization reference: no
-# resource type for these actions), so on "*"; RegisterTaskDefinition is
-# narrowed by a condition on the request's tags instead.
+# resource type for these actions), so on "*".
 ECS_TASK_DEFINITION_READ_ACTIONS = ("ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions")
+# On the family's revisions (the reference's task-definition* resource type),
+# and narrowed further by a condition on the request's tags.
 ECS_REGISTER_TASK_DEFINITION_ACTIONS = ("ecs:RegisterTaskDefinition",)
 # On the family's revisions (task-definition/<family>:*).
 ECS_TASK_DEFINITION_TAGS_READ_ACTIONS = ("ecs:ListTagsForResource",)
@@ -85,9 +86,16 @@ CODEDEPLOY_DEPLOYMENT_CONFIG_READ_ACTIONS = ("codedeploy:GetDeploymentConfig",)
 # ... and registers the AppSpec revision with the application (application:<name>), as
 # aws-actions/amazon-ecs-deploy-task-definition documents for CodeDeploy deployments.
 CODEDEPLOY_APPLICATION_REVISION_ACTIONS = ("codedeploy:RegisterApplicationRevision",)
-# What CodeDeploy's service role does to the ECS service (AWSCodeDeployRoleForECS, narrowed):
-# on the service and its task sets.
-ECS_TASK_SET_ACTIONS = ("ecs:CreateTaskSet", "ecs:DeleteTaskSet", "ecs:UpdateServicePrimaryTaskSet")
+# What CodeDeploy's service role does to the ECS service (AWSCodeDeployRoleForECS, narrowed),
+# by the resource each action takes in the Service Authorization Reference:
+# CreateTaskSet takes none (the task set does not exist yet): on "*", with the
+# ecs:service condition naming the service;
+ECS_CREATE_TASK_SET_ACTIONS = ("ecs:CreateTaskSet",)
+# UpdateServicePrimaryTaskSet takes the service;
+ECS_PRIMARY_TASK_SET_ACTIONS = ("ecs:UpdateServicePrimaryTaskSet",)
+# DeleteTaskSet takes the task set (task-set/<cluster>/<service>/<ID>).
+ECS_DELETE_TASK_SET_ACTIONS = ("ecs:DeleteTaskSet",)
+ECS_TASK_SET_ACTIONS = ECS_CREATE_TASK_SET_ACTIONS + ECS_PRIMARY_TASK_SET_ACTIONS + ECS_DELETE_TASK_SET_ACTIONS
 # No resource-level permissions (Service Authorization Reference), so on "*".
 ELB_DESCRIBE_ACTIONS = (
     "elasticloadbalancing:DescribeListeners",
@@ -198,6 +206,10 @@ KMS_DYNAMODB_SERVICE_ACTIONS = ("kms:DescribeKey",)
 
 # CloudWatch Logs encrypting and decrypting its log groups' data with a
 # customer-managed key (the key policy statement AWS documents for logs).
+# AWS's example also lists kms:Describe*; the statement's condition is on the
+# request's encryption context, which DescribeKey never carries (the Service
+# Authorization Reference lists no kms:EncryptionContext keys for it), so
+# there it could never match and is left out.
 KMS_LOGS_SERVICE_ACTIONS = (
     "kms:Encrypt",
     "kms:Decrypt",
@@ -205,7 +217,6 @@ KMS_LOGS_SERVICE_ACTIONS = (
     "kms:ReEncryptTo",
     "kms:GenerateDataKey",
     "kms:GenerateDataKeyWithoutPlaintext",
-    "kms:DescribeKey",
 )
 
 # CloudTrail encrypting log and digest files (AWS documents

@@ -20,13 +20,16 @@ def logs_key_principal(scope: Construct, region: str | None = None) -> KeyServic
     """A key's statement that lets CloudWatch Logs encrypt this account's log groups of ``region`` (default: the stack's).
 
     Only for log groups of this account and region, by the encryption context
-    that names the group, as AWS documents.
+    that names the group, as AWS documents. The key is typed String in the
+    Service Authorization Reference, so the test is StringLike (AWS's example
+    uses ArnLike; on this value, a whole ARN ending in ``log-group:*``, both
+    match the same requests) and IAM linters find no type mismatch.
     """
     context = AwsContext.of(scope)
     return KeyServicePrincipal(
         service=f"logs.{region or context.region}.{context.dns_suffix}",
         actions=KMS_LOGS_SERVICE_ACTIONS,
-        conditions=(Condition("ArnLike", "kms:EncryptionContext:aws:logs:arn", (context.arn("logs", "log-group:*", in_region=region),)),),
+        conditions=(Condition("StringLike", "kms:EncryptionContext:aws:logs:arn", (context.arn("logs", "log-group:*", in_region=region),)),),
         sid="CloudWatchLogsEncryptsLogGroups",
     )
 

@@ -61,6 +61,17 @@ from constructs_lib.policy import accept_finding
 # the job queue and its secrets.
 DEFAULT_INTERFACE_ENDPOINT_SERVICES = ("ecr.api", "ecr.dkr", "logs", "sqs", "secretsmanager")
 GATEWAY_ENDPOINT_SERVICES = ("s3", "dynamodb")
+# The IAM action prefix of the API each endpoint carries (an endpoint policy
+# admits that service's actions only: the endpoint carries no other).
+ENDPOINT_ACTION_PREFIXES = {
+    "ecr.api": "ecr",
+    "ecr.dkr": "ecr",  # image pulls: ecr:BatchGetImage, ecr:GetDownloadUrlForLayer
+    "logs": "logs",
+    "sqs": "sqs",
+    "secretsmanager": "secretsmanager",
+    "s3": "s3",
+    "dynamodb": "dynamodb",
+}
 SUBNET_BLOCKS = 16  # the VPC is cut into 16 equal blocks
 PUBLIC_BLOCK_OFFSET = 8  # private subnets use blocks 0-7, public ones 8-15
 # The default network ACL's inbound rules, in order: (rule number, action, protocol, from port, to port).
@@ -130,6 +141,9 @@ class NetworkProps:
             problems.append(f"availability_zones must hold 2 to {PUBLIC_BLOCK_OFFSET} zones, but {self.az_count} were provided")
         if len(set(self.availability_zones)) != self.az_count:
             problems.append(f"availability_zones must not repeat a zone, but {list(self.availability_zones)} was provided")
+        unknown = [service for service in self.interface_endpoint_services if service not in ENDPOINT_ACTION_PREFIXES]
+        if unknown:
+            problems.append(f"interface_endpoint_services must be among {sorted(ENDPOINT_ACTION_PREFIXES)} (endpoints whose policy this module can write), but {unknown} was provided")
         if problems:
             raise ValueError("; ".join(problems))
 
@@ -364,6 +378,9 @@ class Network(Construct):
 def endpoint_policy(context: AwsContext, service: str) -> dict:
     """The policy of the endpoint of ``service`` (``s3``, ``ecr.api``, ...): this account's principals to this account's resources, plus what the service needs.
 
+    Only the service's own actions (``ENDPOINT_ACTION_PREFIXES``): the
+    endpoint carries no others, and an IAM linter reads ``"*"`` as admitting
+    every action of every service (iam:* and the rest).
     ``aws:PrincipalAccount`` keeps out credentials of other accounts,
     ``aws:ResourceAccount`` keeps this account's principals from reaching
     other accounts' resources (copying data out). What the service itself
@@ -380,7 +397,7 @@ def endpoint_policy(context: AwsContext, service: str) -> dict:
             "Sid": "AccountPrincipalsToAccountResources",
             "Effect": "Allow",
             "Principal": {"AWS": "*"},
-            "Action": "*",
+            "Action": f"{ENDPOINT_ACTION_PREFIXES[service]}:*",
             "Resource": "*",
             "Condition": {"StringEquals": {"aws:PrincipalAccount": account, "aws:ResourceAccount": account}},
         }

@@ -64,7 +64,9 @@ from constructs_lib.actions import (
     CODEDEPLOY_DEPLOYMENT_CONFIG_READ_ACTIONS,
     CODEDEPLOY_FOLLOW_ACTIONS,
     CODEDEPLOY_START_ACTIONS,
-    ECS_TASK_SET_ACTIONS,
+    ECS_CREATE_TASK_SET_ACTIONS,
+    ECS_DELETE_TASK_SET_ACTIONS,
+    ECS_PRIMARY_TASK_SET_ACTIONS,
     ELB_DESCRIBE_ACTIONS,
     ELB_MODIFY_LISTENER_ACTIONS,
     IAM_PASS_ROLE_ACTIONS,
@@ -171,7 +173,15 @@ class CanaryRelease(Construct):
             "release",
             [
                 Statement(sid="ReadService", actions=ECS_SERVICE_DESCRIBE_ACTIONS, resources=(props.service_arn,)),
-                Statement(sid="ShiftTaskSets", actions=ECS_TASK_SET_ACTIONS, resources=(props.service_arn, task_sets)),
+                # CreateTaskSet takes no resource (an ARN would match none of its requests): "*" held to this service.
+                Statement(
+                    sid="CreateTaskSets",
+                    actions=ECS_CREATE_TASK_SET_ACTIONS,
+                    resources=("*",),
+                    conditions=(Condition("ArnEquals", "ecs:service", (props.service_arn,)),),
+                ),
+                Statement(sid="ShiftTaskSets", actions=ECS_PRIMARY_TASK_SET_ACTIONS, resources=(props.service_arn,)),
+                Statement(sid="DeleteTaskSets", actions=ECS_DELETE_TASK_SET_ACTIONS, resources=(task_sets,)),
                 # No resource-level permissions for the ELB Describe actions (Service Authorization Reference).
                 Statement(sid="ReadLoadBalancer", actions=ELB_DESCRIBE_ACTIONS, resources=("*",)),
                 Statement(sid="ShiftListener", actions=ELB_MODIFY_LISTENER_ACTIONS, resources=(load_balancer.listener_arn,)),

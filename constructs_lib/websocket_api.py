@@ -66,7 +66,7 @@ from constructs import Construct
 from constructs_lib._validation import Problems
 from constructs_lib.aws_context import AwsContext
 from constructs_lib.http_api import MAX_BURST_LIMIT, MAX_RATE_LIMIT, RequestAuthorizer, access_log_group_props
-from constructs_lib.iam import ServiceRole, Statement, policy_document, trust_document
+from constructs_lib.iam import Condition, ServiceRole, Statement, policy_document, trust_document
 from constructs_lib.limits import LOG_RETENTION_DAYS
 from constructs_lib.load_balancer import HEALTH_CHECK_MATCHER
 from constructs_lib.logs import LogGroup, LogGroupProps
@@ -88,8 +88,13 @@ MANAGE_CONNECTIONS_ACTIONS = ("execute-api:ManageConnections",)
 # limited to API Gateway's log groups (API_GATEWAY_LOG_GROUPS); listing
 # groups and streams (names and settings, no events) is not.
 API_GATEWAY_WRITE_LOGS_ACTIONS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents")
-API_GATEWAY_DESCRIBE_LOGS_ACTIONS = ("logs:DescribeLogGroups", "logs:DescribeLogStreams")
-API_GATEWAY_LOGS_ACTIONS = API_GATEWAY_WRITE_LOGS_ACTIONS + API_GATEWAY_DESCRIBE_LOGS_ACTIONS
+# DescribeLogGroups has no resource type in the Service Authorization
+# Reference (it lists the caller's groups of the region), so it is on "*",
+# with aws:RequestedRegion = the stack's region; DescribeLogStreams takes a
+# group (log-group*), so it is on the region's groups.
+API_GATEWAY_DESCRIBE_LOG_GROUPS_ACTIONS = ("logs:DescribeLogGroups",)
+API_GATEWAY_DESCRIBE_LOG_STREAMS_ACTIONS = ("logs:DescribeLogStreams",)
+API_GATEWAY_LOGS_ACTIONS = API_GATEWAY_WRITE_LOGS_ACTIONS + API_GATEWAY_DESCRIBE_LOG_GROUPS_ACTIONS + API_GATEWAY_DESCRIBE_LOG_STREAMS_ACTIONS
 # The log groups API Gateway writes with that role, by name pattern:
 #   /aws/apigateway/<name>            access logs (access_log_group_props names
 #                                     every stage's group so), the welcome group
@@ -220,10 +225,16 @@ class ApiGatewayAccount(Construct):
                         context.arn("logs", f"log-group:{pattern}{streams}") for pattern in API_GATEWAY_LOG_GROUPS for streams in ("", ":log-stream:*")
                     ),
                 ),
+                # Listing: names and settings, never events; "*" held to this region by the requested region.
                 Statement(
                     sid="DescribeLogGroups",
-                    actions=API_GATEWAY_DESCRIBE_LOGS_ACTIONS,
-                    # Listing takes no group name: the region's groups (names and settings, never events).
+                    actions=API_GATEWAY_DESCRIBE_LOG_GROUPS_ACTIONS,
+                    resources=("*",),
+                    conditions=(Condition("StringEquals", "aws:RequestedRegion", (context.region,)),),
+                ),
+                Statement(
+                    sid="DescribeLogStreams",
+                    actions=API_GATEWAY_DESCRIBE_LOG_STREAMS_ACTIONS,
                     resources=(context.arn("logs", "log-group:*"),),
                 ),
             ],

@@ -23,7 +23,7 @@ from stacks.environment import LAYERS
 from stacks.names import WORKER_SERVICE_NAME
 from tests.conftest import environment_configs
 from tests.harness.emulator import DeployedStack, cdktf_deployed_environment, read_stack
-from tools import ecs_deploy
+from tools import ecs_deploy, iam_lint
 from tools.codedeploy_release import IN_PROGRESS_STATUSES
 from tools.layers import apply_order, read_dependencies
 
@@ -73,6 +73,7 @@ def check_deployed_environment(layers: dict[str, DeployedStack], synth_dir: Path
     network = layers[f"{environment}-network"]
     vpc_id = assert_vpc_deployed(network, synth_dir / "stacks" / network.name, config)
     assert_layers_read_each_other(layers)
+    assert_iam_lint_clean(layers, synth_dir, environment)
     for name, stack in layers.items() if plans else ():
         plan = stack.terraform.plan()
         assert not plan.has_changes, f"{name}: the plan right after apply is not empty:\n{plan.output}"
@@ -97,6 +98,25 @@ def assert_layers_read_each_other(layers: dict[str, DeployedStack]) -> None:
     (api,) = [service for service in services.managed_resources("aws_ecs_service") if service["name"] != WORKER_SERVICE_NAME]
     used = set(api["network_configuration"][0]["subnets"])
     assert used and used <= subnets, (used, subnets)
+
+
+def assert_iam_lint_clean(layers: dict[str, DeployedStack], synth_dir: Path, environment: str) -> None:
+    """Every policy document Terraform applied, as rendered in the layers' states, passes the IAM linter
+    (tools.iam_lint: parliament, with its reviewed acceptances), and the lint read every kind of document."""
+    endpoint = next(iter(layers.values())).clients.endpoint
+    documents = iam_lint.environment_documents(synth_dir, environment, endpoint)
+    kinds = {document.kind for document in documents}
+    assert kinds == {iam_lint.IDENTITY, iam_lint.TRUST, iam_lint.KEY, iam_lint.RESOURCE, iam_lint.ENDPOINT}, kinds
+    roles = [
+        f"{name}:aws_iam_role.{resource['name']}"
+        for name, layer in layers.items()
+        for resource in layer.state()["resources"]
+        if resource["mode"] == "managed" and resource["type"] == "aws_iam_role"
+    ]
+    linted = {document.address.removesuffix(".assume_role_policy") for document in documents if document.kind == iam_lint.TRUST}
+    assert set(roles) == linted, set(roles) ^ linted  # every role's trust, from the state, and nothing else
+    result = iam_lint.classify(documents)
+    assert result.clean, iam_lint.report(result)
 
 
 def assert_data_is_protected(layers: dict[str, DeployedStack], config: EnvironmentConfig) -> int:

@@ -150,6 +150,8 @@ def test_the_role_gets_exactly_the_deploy_grants_on_this_stacks_resources(stacks
             {"test": "StringEquals", "variable": "aws:RequestTag/deployed-by", "values": ["tools.ecs_deploy"]}
         ]
         assert service_statements["ReadRevisionTags"]["resources"][0].endswith(f":task-definition/{prefix}-{role}:*")
+        # Registering, too, only in its own family (the task-definition resource type of RegisterTaskDefinition).
+        assert service_statements["RegisterTaskDefinitions"]["resources"] == service_statements["ReadRevisionTags"]["resources"]
         assert service_statements["PassTaskRolesToEcs"]["resources"] == [
             by_name(doc, "aws_iam_role", f"{prefix}-{role}-task", "arn"),
             by_name(doc, "aws_iam_role", f"{prefix}-ecs-execution", "arn"),
@@ -240,6 +242,8 @@ def test_staging_updater_role_deploys_exactly_the_two_services_as_the_deploy_rol
         assert by_sid["RegisterTaskDefinitions"]["condition"] == [
             {"test": "StringEquals", "variable": "aws:RequestTag/deployed-by", "values": ["tools.ecs_deploy"]}
         ]
+        (family,) = by_sid["RegisterTaskDefinitions"]["resources"]
+        assert family.endswith(f":task-definition/{config.resource_prefix}-{role}:*")
         assert by_sid["PassTaskRolesToEcs"]["condition"] == [
             {"test": "StringEquals", "variable": "iam:PassedToService", "values": ["ecs-tasks.amazonaws.com"]}
         ]

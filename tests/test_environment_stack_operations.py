@@ -105,12 +105,13 @@ def test_each_real_environment_has_its_trail_bucket_key_and_log_group(docs, env)
 
 
 def test_the_logs_key_already_admits_the_trail_log_group(docs):
-    # CloudWatch Logs may use the logs key for any log group of the account and region (ArnLike log-group:*).
+    # CloudWatch Logs may use the logs key for any log group of the account and region (log-group:*; StringLike,
+    # the operator of the key's type, String).
     doc = docs["production"]
     logs_key = next(k for k in resources(doc, "aws_kms_key").values() if k["description"].startswith("alias/circle-of-trust-logs"))
     statements = data_sources(doc, "aws_iam_policy_document")[TOKEN.match(logs_key["policy"]).group(2)]["statement"]
     (condition,) = statements[1]["condition"]
-    assert condition["test"] == "ArnLike" and condition["values"][0].endswith(":log-group:*")
+    assert condition["test"] == "StringLike" and condition["values"][0].endswith(":log-group:*")
 
 
 def test_without_the_trail_there_is_no_trail_bucket_key_or_output(docs):

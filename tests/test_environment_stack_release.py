@@ -235,8 +235,9 @@ def test_codedeploy_may_change_only_the_api_services_task_sets_and_pass_only_its
     service_id, service = api_service(doc)
     service_arn = ref(doc, "aws_ecs_service", service_id, "id")  # the provider's ID of a service is its ARN
     cluster, name = (re.escape(value) for value in (service["cluster"], ref(doc, "aws_ecs_service", service_id, "name")))
-    shift_service, task_sets = by_sid["ShiftTaskSets"]["resources"]
-    assert shift_service == service_arn
+    assert by_sid["ShiftTaskSets"]["resources"] == [service_arn]
+    assert by_sid["CreateTaskSets"]["condition"] == [{"test": "ArnEquals", "variable": "ecs:service", "values": [service_arn]}]
+    (task_sets,) = by_sid["DeleteTaskSets"]["resources"]
     assert context_arn("ecs", f"task-set/{cluster}/{name}/\\*").fullmatch(task_sets), task_sets
     assert by_sid["PassTaskRolesToEcs"]["resources"] == [
         name_ref(doc, "aws_iam_role", f"{PREFIX}-api-task", "arn"),
@@ -267,10 +268,10 @@ def test_the_deploy_roles_inline_policies_still_fit_iams_size_limit(doc):
     assert 0 < total < IAM_INLINE_POLICY_LIMIT * 0.8, total
 
 
-def test_only_the_elb_reads_are_new_on_every_resource(doc):
+def test_only_the_elb_reads_and_task_set_creation_are_new_on_every_resource(doc):
     allowed = {
-        "ecr:GetAuthorizationToken", "ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions", "ecs:RegisterTaskDefinition",
-        "xray:PutTelemetryRecords", "xray:PutTraceSegments",
+        "ecr:GetAuthorizationToken", "ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions",
+        "xray:PutTelemetryRecords", "xray:PutTraceSegments", "logs:DescribeLogGroups", "ecs:CreateTaskSet",
         "elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeRules",
         "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth",
     }  # fmt: skip

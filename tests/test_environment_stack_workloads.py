@@ -28,8 +28,12 @@ API_SERVICE_PATHS = {"production": "api-blue-green/service", "staging": "api-blu
 # registration (the deploy role), X-Ray writes (the ECR-push updater's tracing).
 STAR_RESOURCE_ACTIONS = {
     "ecr:GetAuthorizationToken", "ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions",
-    "ecs:RegisterTaskDefinition", "xray:PutTelemetryRecords", "xray:PutTraceSegments",
-    # CodeDeploy's role reads the release ALB (staging's canary): no resource-level permissions.
+    "xray:PutTelemetryRecords", "xray:PutTraceSegments",
+    # API Gateway's CloudWatch role lists the region's log groups (names and settings).
+    "logs:DescribeLogGroups",
+    # CodeDeploy's role creates task sets (held to the service by ecs:service) and reads the release ALB:
+    # no resource-level permissions.
+    "ecs:CreateTaskSet",
     "elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeRules",
     "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth",
 }  # fmt: skip

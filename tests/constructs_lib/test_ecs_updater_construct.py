@@ -257,11 +257,11 @@ def test_role_may_only_deploy_the_service_write_its_logs_send_to_its_dlq_and_tra
     }
     (revisions,) = by_sid["TagRevisionsAtRegistration"]["resources"]
     assert revisions.endswith(":task-definition/cot-api:*")
+    assert by_sid["RegisterTaskDefinitions"]["resources"] == [revisions]
     # Only the two actions IAM gives no resource type are on "*".
     assert sorted(a for st in grants["api-deploy"] if st["resources"] == ["*"] for a in st["actions"]) == [
         "ecs:DescribeTaskDefinition",
         "ecs:ListTaskDefinitions",
-        "ecs:RegisterTaskDefinition",
     ]
     assert grants["log-group-write"] == [
         {
@@ -292,7 +292,7 @@ def test_without_key_or_tracing(doc):
 
 
 # -- metrics ----------------------------------------------------------------------------------
-def test_metrics_name_the_function_rule_and_dlq():
+def test_metrics_name_the_function_rule_and_dlq(doc):  # doc builds BUILT
     updater = BUILT["updater"]
     assert (updater.metric_errors().namespace, updater.metric_errors().metric_name, updater.metric_errors().statistic) == ("AWS/Lambda", "Errors", "Sum")
     assert list(updater.metric_errors().dimensions) == ["FunctionName"]

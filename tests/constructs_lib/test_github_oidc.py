@@ -202,7 +202,7 @@ def test_deploy_the_service_register_revisions_and_pass_only_its_roles_to_ecs(do
             "sid": "RegisterTaskDefinitions",
             "effect": "Allow",
             "actions": ["ecs:RegisterTaskDefinition"],
-            "resources": ["*"],
+            "resources": [revisions],  # its own family only: staging's deployer can't register a production revision
             "condition": [{"test": "StringEquals", "variable": "aws:RequestTag/deployed-by", "values": ["tools.ecs_deploy"]}],
         },
         {"sid": "ReadRevisionTags", "effect": "Allow", "actions": ["ecs:ListTagsForResource"], "resources": [revisions]},
@@ -237,7 +237,9 @@ def test_the_deploy_grant_covers_every_ecs_call_of_the_deploy_tool_and_nothing_e
 
 def test_without_tags_registration_has_no_tag_condition(doc):
     register = [s for s in statements(doc, "env/api-service-deploy-policy-document") if s["sid"] == "RegisterTaskDefinitions"]
-    assert register == [{"sid": "RegisterTaskDefinitions", "effect": "Allow", "actions": ["ecs:RegisterTaskDefinition"], "resources": ["*"]}]
+    (revisions,) = register[0]["resources"]
+    assert revisions.endswith(":task-definition/cot-api:*")
+    assert register == [{"sid": "RegisterTaskDefinitions", "effect": "Allow", "actions": ["ecs:RegisterTaskDefinition"], "resources": [revisions]}]
 
 
 def test_upload_the_frontend_build(doc):

@@ -217,6 +217,11 @@ def test_flow_log_group_takes_a_kms_key():
         ({"availability_zones": ("us-east-1a",)}, "availability_zones must hold 2 to 8 zones, but 1 were provided"),
         ({"availability_zones": ("us-east-1a", "us-east-1a")}, "availability_zones must not repeat a zone, but ['us-east-1a', 'us-east-1a'] was provided"),
         (
+            {"interface_endpoint_services": ("logs", "ecs-agent")},
+            "interface_endpoint_services must be among ['dynamodb', 'ecr.api', 'ecr.dkr', 'logs', 's3', 'secretsmanager', 'sqs'] "
+            "(endpoints whose policy this module can write), but ['ecs-agent'] was provided",
+        ),
+        (
             {"availability_zones": tuple(f"us-east-1{c}" for c in "abcdefghi"), "vpc_cidr": "10.0.0.0/25"},
             "vpc_cidr must be /16 to /24, but 10.0.0.0/25 was provided; availability_zones must hold 2 to 8 zones, but 9 were provided",
         ),
@@ -245,11 +250,13 @@ def test_every_endpoint_policy_lets_only_account_principals_reach_account_resour
     policy = endpoint_policy(_Context(), service)
     assert policy["Version"] == "2012-10-17"
     first = policy["Statement"][0]
+    # The service's own actions only: the endpoint carries no others.
+    prefix = {"ecr.api": "ecr", "ecr.dkr": "ecr"}.get(service, service)
     assert first == {
         "Sid": "AccountPrincipalsToAccountResources",
         "Effect": "Allow",
         "Principal": {"AWS": "*"},
-        "Action": "*",
+        "Action": f"{prefix}:*",
         "Resource": "*",
         "Condition": ACCOUNT_ONLY,
     }

@@ -182,10 +182,15 @@ def test_codedeploy_reads_the_service_and_changes_only_its_task_sets(document):
     by_sid = statements(document, "api-release/service-role/release-policy-document")
     assert by_sid["ReadService"]["actions"] == ["ecs:DescribeServices"]
     assert by_sid["ReadService"]["resources"] == [SERVICE_ARN]
-    shift = by_sid["ShiftTaskSets"]
-    assert sorted(shift["actions"]) == ["ecs:CreateTaskSet", "ecs:DeleteTaskSet", "ecs:UpdateServicePrimaryTaskSet"]
-    service, task_sets = shift["resources"]
-    assert service == SERVICE_ARN
+    # Each action on the resource it takes (Service Authorization Reference). CreateTaskSet takes none, so it is on
+    # "*" and held to the service by ecs:service; an ARN there would match none of its requests.
+    create = by_sid["CreateTaskSets"]
+    assert (create["actions"], create["resources"]) == (["ecs:CreateTaskSet"], ["*"])
+    assert create["condition"] == [{"test": "ArnEquals", "variable": "ecs:service", "values": [SERVICE_ARN]}]
+    assert (by_sid["ShiftTaskSets"]["actions"], by_sid["ShiftTaskSets"]["resources"]) == (["ecs:UpdateServicePrimaryTaskSet"], [SERVICE_ARN])
+    delete = by_sid["DeleteTaskSets"]
+    assert delete["actions"] == ["ecs:DeleteTaskSet"]
+    (task_sets,) = delete["resources"]
     # arn:<partition>:ecs:<region>:<account>:task-set/<cluster>/<service>/<task set ID>
     assert arn("ecs", r"task-set/cot-api/api-service/\*").fullmatch(task_sets), task_sets
 
@@ -207,11 +212,14 @@ def test_codedeploy_passes_only_the_services_roles_and_only_to_ecs_tasks(documen
     assert passing["condition"] == [{"test": "StringEquals", "variable": "iam:PassedToService", "values": ["ecs-tasks.amazonaws.com"]}]
 
 
-def test_nothing_but_the_elb_reads_is_granted_on_every_resource(document):
-    """The ELB Describe actions have no resource-level permissions (Service Authorization Reference); nothing else is on '*'."""
+def test_nothing_but_the_elb_reads_and_task_set_creation_is_granted_on_every_resource(document):
+    """The ELB Describe actions and CreateTaskSet take no resource (Service Authorization Reference); nothing else is on '*'.
+
+    CreateTaskSet carries the ecs:service condition instead (test above)."""
     all_statements = statements(document, "api-release/service-role/release-policy-document").values()
     on_star = sorted(action for statement in all_statements if "*" in statement["resources"] for action in statement["actions"])
     assert on_star == [
+        "ecs:CreateTaskSet",
         "elasticloadbalancing:DescribeListeners",
         "elasticloadbalancing:DescribeRules",
         "elasticloadbalancing:DescribeTargetGroups",

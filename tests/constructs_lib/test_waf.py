@@ -276,7 +276,7 @@ def test_edge_key_principals_name_us_east_1_resources_of_this_account_wherever_t
     account = ref_data(document, "aws_caller_identity", "account_id")
     values = {name: output["value"] for name, output in document["output"].items()}
     assert values["logs_service"] == f"logs.us-east-1.{dns_suffix}"
-    assert values["logs_condition"] == [["ArnLike", "kms:EncryptionContext:aws:logs:arn", f"arn:{partition}:logs:us-east-1:{account}:log-group:*"]]
+    assert values["logs_condition"] == [["StringLike", "kms:EncryptionContext:aws:logs:arn", f"arn:{partition}:logs:us-east-1:{account}:log-group:*"]]
     assert values["alarms_service"] == "cloudwatch.amazonaws.com"
     assert values["alarms_condition"] == [
         ["StringEquals", "aws:SourceAccount", account],

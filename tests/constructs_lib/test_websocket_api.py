@@ -440,13 +440,13 @@ def test_account_setting_points_at_a_role_api_gateway_assumes(account):
 
 
 def test_account_role_creates_and_writes_only_api_gateway_log_groups_of_this_account_and_region(account):
-    write, describe = at(data_sources(account, "aws_iam_policy_document"), "apigateway-account/write-logs-policy-document")["statement"]
+    write, groups, streams = at(data_sources(account, "aws_iam_policy_document"), "apigateway-account/write-logs-policy-document")["statement"]
     # Together, the managed policy AmazonAPIGatewayPushToCloudWatchLogs's actions without its reads.
-    assert sorted(write["actions"] + describe["actions"]) == sorted(API_GATEWAY_LOGS_ACTIONS) == sorted(
+    assert sorted(write["actions"] + groups["actions"] + streams["actions"]) == sorted(API_GATEWAY_LOGS_ACTIONS) == sorted(
         ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogGroups", "logs:DescribeLogStreams", "logs:PutLogEvents"]
     )
     assert sorted(write["actions"]) == ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
-    for resource in write["resources"] + describe["resources"]:
+    for resource in write["resources"] + streams["resources"]:
         assert resource.startswith("arn:${data.aws_partition.") and ":logs:${data.aws_region." in resource and "${data.aws_caller_identity." in resource
     # Access log groups (/aws/apigateway/<api name>) and the execution log groups API Gateway makes, and their streams: no other group.
     assert [resource.split(":log-group:", 1)[1] for resource in write["resources"]] == [
@@ -455,9 +455,14 @@ def test_account_role_creates_and_writes_only_api_gateway_log_groups_of_this_acc
         "API-Gateway-Execution-Logs_*",
         "API-Gateway-Execution-Logs_*:log-stream:*",
     ]
-    # Listing names no group: it reads names and settings, never events.
-    assert sorted(describe["actions"]) == ["logs:DescribeLogGroups", "logs:DescribeLogStreams"]
-    (listed,) = describe["resources"]
+    # Listing reads names and settings, never events. DescribeLogGroups has no resource type, so an ARN would
+    # match none of its requests: "*". DescribeLogStreams names its group: the region's groups.
+    assert (groups["actions"], groups["resources"]) == (["logs:DescribeLogGroups"], ["*"])
+    # ... in the stack's region only, as the ARN said before.
+    ((test, variable, (region,)),) = [(c["test"], c["variable"], tuple(c["values"])) for c in groups["condition"]]
+    assert (test, variable) == ("StringEquals", "aws:RequestedRegion") and region.startswith("${data.aws_region.")
+    assert streams["actions"] == ["logs:DescribeLogStreams"]
+    (listed,) = streams["resources"]
     assert listed.endswith(":log-group:*")
 
 
@@ -477,7 +482,7 @@ def test_account_role_creates_and_writes_only_api_gateway_log_groups_of_this_acc
 def test_account_role_patterns_match_api_gateway_groups_only(account, group, writable):
     import fnmatch
 
-    write, _ = at(data_sources(account, "aws_iam_policy_document"), "apigateway-account/write-logs-policy-document")["statement"]
+    write, *_ = at(data_sources(account, "aws_iam_policy_document"), "apigateway-account/write-logs-policy-document")["statement"]
     patterns = [resource.split(":log-group:", 1)[1] for resource in write["resources"]]
     for target in (group, f"{group}:log-stream:2024/01/01/abc"):
         assert any(fnmatch.fnmatchcase(target, pattern) for pattern in patterns) is writable, target
