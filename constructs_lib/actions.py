@@ -69,14 +69,16 @@ ECS_TAG_ON_REGISTER_ACTIONS = ("ecs:TagResource",)
 IAM_PASS_ROLE_ACTIONS = ("iam:PassRole",)
 
 # -- CodeDeploy canary releases (constructs_lib/release.py) -------------------------
-# What tools.ecs_deploy calls to release through one deployment group, all on the
-# group's ARN (deploymentgroup:<application>/<group> is the resource type each names):
-# starting one (and naming the one in progress when CreateDeployment is refused) ...
+# What tools.ecs_deploy calls to release through one deployment group, on the
+# group's ARN where the Service Authorization Reference gives the action that
+# resource type (deploymentgroup:<application>/<group>): starting one (and
+# naming the one in progress when CreateDeployment is refused) ...
 CODEDEPLOY_START_ACTIONS = ("codedeploy:CreateDeployment", "codedeploy:ListDeployments")
-# ... and following and stopping it (deploy --wait, rollback).
-CODEDEPLOY_FOLLOW_ACTIONS = (
-    "codedeploy:GetDeployment",
-    "codedeploy:GetDeploymentGroup",
+# ... and following it (deploy --wait) ...
+CODEDEPLOY_FOLLOW_ACTIONS = ("codedeploy:GetDeployment", "codedeploy:GetDeploymentGroup")
+# ... and reading its targets (the task sets) and stopping it (rollback), which
+# the reference gives no resource type and no condition key: "*" or nothing.
+CODEDEPLOY_TARGET_AND_STOP_ACTIONS = (
     "codedeploy:GetDeploymentTarget",
     "codedeploy:ListDeploymentTargets",
     "codedeploy:StopDeployment",

@@ -64,6 +64,7 @@ from constructs_lib.actions import (
     CODEDEPLOY_DEPLOYMENT_CONFIG_READ_ACTIONS,
     CODEDEPLOY_FOLLOW_ACTIONS,
     CODEDEPLOY_START_ACTIONS,
+    CODEDEPLOY_TARGET_AND_STOP_ACTIONS,
     ECS_CREATE_TASK_SET_ACTIONS,
     ECS_DELETE_TASK_SET_ACTIONS,
     ECS_PRIMARY_TASK_SET_ACTIONS,
@@ -251,22 +252,32 @@ class CanaryRelease(Construct):
     def grant_release(self, role: Role, *, follow: bool = True) -> None:
         """Create deployments of this group only and, with ``follow``, read and stop them (what tools.ecs_deploy does).
 
-        CreateDeployment, ListDeployments, GetDeployment, StopDeployment and
-        the deployment-target reads name the deployment group (Service
-        Authorization Reference); CreateDeployment also reads the
-        configuration and registers the AppSpec revision with the
-        application. ``follow=False`` (the ECR-push updater, which returns
-        once the deployment started): no reads of deployments, no stop.
-        PassRole is not needed: CodeDeploy's own role passes the service's
-        roles to ECS.
+        CreateDeployment, ListDeployments, GetDeployment and GetDeploymentGroup
+        take the deployment group (Service Authorization Reference);
+        CreateDeployment also reads the configuration and registers the
+        AppSpec revision with the application. StopDeployment and the
+        deployment-target reads take no resource and have no condition key,
+        so they are on "*" (a group ARN there matched none of their requests:
+        ``deploy --wait`` and ``rollback`` would have been refused on AWS; an
+        IAM linter found it). In an account shared by several environments
+        that lets this role stop another environment's deployment, which
+        rolls it back: IAM offers nothing narrower, so give production its own
+        account (``allowed_account_ids``). ``follow=False`` (the ECR-push
+        updater, which returns once the deployment started): no reads of
+        deployments, no stop. PassRole is not needed: CodeDeploy's own role
+        passes the service's roles to ECS.
         """
         context = AwsContext.of(self)
         name = self.props.name
         actions = CODEDEPLOY_START_ACTIONS + (CODEDEPLOY_FOLLOW_ACTIONS if follow else ())
+        follow_targets_and_stop = (
+            [Statement(sid="FollowTargetsAndStop", actions=CODEDEPLOY_TARGET_AND_STOP_ACTIONS, resources=("*",))] if follow else []
+        )
         role.grant(
             f"{self.node.id}-release",
             [
                 Statement(sid="ReleaseThroughOwnGroup", actions=actions, resources=(self.deployment_group_arn,)),
+                *follow_targets_and_stop,
                 Statement(
                     sid="ReadOwnDeploymentConfig",
                     actions=CODEDEPLOY_DEPLOYMENT_CONFIG_READ_ACTIONS,

@@ -235,7 +235,9 @@ def test_staging_updater_role_deploys_exactly_the_two_services_as_the_deploy_rol
             assert starts["resources"] == follows["resources"]
             assert sorted(starts["actions"]) == ["codedeploy:CreateDeployment", "codedeploy:ListDeployments"]
             assert set(starts["actions"]) < set(follows["actions"])
-            assert grants["api-release-release"][1:] == deploy_role["api-release-release"][1:]
+            # Nor reads of targets or a stop (the deploy role's only statement on "*"); the rest alike.
+            assert [s["sid"] for s in deploy_role["api-release-release"]][1] == "FollowTargetsAndStop"
+            assert grants["api-release-release"][1:] == deploy_role["api-release-release"][2:]
         else:
             assert by_sid["DeployOwnRevisions"]["resources"] == [by_name(doc, "aws_ecs_service", service_name, "id")]
             assert by_sid["DeployOwnRevisions"]["condition"][0]["values"][0].endswith(f":task-definition/{config.resource_prefix}-{role}:*")

@@ -257,7 +257,11 @@ def test_both_releasers_may_release_through_this_environments_group_only(doc, ro
     assert context_arn("codedeploy", f"deploymentgroup:{PREFIX}-api/{PREFIX}-api").fullmatch(group), group
     assert "codedeploy:CreateDeployment" in statements["ReleaseThroughOwnGroup"]["actions"]
     # Only the deploy role follows and stops deployments; the updater starts them and returns.
-    assert ("codedeploy:StopDeployment" in statements["ReleaseThroughOwnGroup"]["actions"]) == (role == "github-actions")
+    assert ("codedeploy:GetDeployment" in statements["ReleaseThroughOwnGroup"]["actions"]) == (role == "github-actions")
+    stop = statements.get("FollowTargetsAndStop")
+    assert (stop is not None) == (role == "github-actions")
+    if stop:  # no resource type and no condition key for these three: "*" (an ARN would match none of their requests)
+        assert ("codedeploy:StopDeployment" in stop["actions"], stop["resources"]) == (True, ["*"])
     (application,) = statements["RegisterOwnRevisions"]["resources"]
     assert context_arn("codedeploy", f"application:{PREFIX}-api").fullmatch(application), application
 
@@ -272,6 +276,7 @@ def test_only_the_elb_reads_and_task_set_creation_are_new_on_every_resource(doc)
     allowed = {
         "ecr:GetAuthorizationToken", "ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions",
         "xray:PutTelemetryRecords", "xray:PutTraceSegments", "logs:DescribeLogGroups", "ecs:CreateTaskSet",
+        "codedeploy:GetDeploymentTarget", "codedeploy:ListDeploymentTargets", "codedeploy:StopDeployment",
         "elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeRules",
         "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth",
     }  # fmt: skip

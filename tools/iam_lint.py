@@ -149,6 +149,14 @@ ACCEPTED = (
         "release role's ARN is the release ALB's listener (listener/app), the one CodeDeploy shifts.",
     ),
     Rule(
+        "UNKNOWN_FEDERATION_SOURCE",
+        (TRUST,),
+        r'^\{"detail": "arn:aws[a-z-]*:iam::[0-9]{12}:oidc-provider/token\.actions\.githubusercontent\.com"\}$',
+        "GitHub's OIDC provider in this account, which CI's deploy role trusts for its repository's workflows only "
+        "(the sub and aud conditions beside it), as AWS documents for GitHub Actions; parliament knows only the "
+        "public web-identity providers (Cognito, Amazon, Google, Facebook).",
+    ),
+    Rule(
         "PERMISSIONS_MANAGEMENT_ACTIONS",
         (KEY,),
         r".",

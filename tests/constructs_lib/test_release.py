@@ -229,23 +229,24 @@ def test_nothing_but_the_elb_reads_and_task_set_creation_is_granted_on_every_res
 
 
 # -- who may release ----------------------------------------------------------------------------
-def test_a_releaser_deploys_follows_and_stops_deployments_of_this_group_only(document):
+def test_a_releaser_deploys_and_follows_deployments_of_this_group_and_reads_targets_and_stops_where_iam_allows(document):
     by_sid = statements(document, "deployer/api-release-release-policy-document")
     release = by_sid["ReleaseThroughOwnGroup"]
-    # What tools.ecs_deploy calls; each names the deployment group as its resource.
-    assert sorted(release["actions"]) == sorted(
-        [
-            "codedeploy:CreateDeployment",
-            "codedeploy:GetDeployment",
-            "codedeploy:GetDeploymentGroup",
-            "codedeploy:GetDeploymentTarget",
-            "codedeploy:ListDeploymentTargets",
-            "codedeploy:ListDeployments",
-            "codedeploy:StopDeployment",
-        ]
-    )
+    # What tools.ecs_deploy calls that takes the deployment group as its resource.
+    assert sorted(release["actions"]) == [
+        "codedeploy:CreateDeployment",
+        "codedeploy:GetDeployment",
+        "codedeploy:GetDeploymentGroup",
+        "codedeploy:ListDeployments",
+    ]
     (group,) = release["resources"]
     assert arn("codedeploy", "deploymentgroup:cot-api/cot-api").fullmatch(group), group
+    # The three that take no resource: a group ARN would match none of their requests, so "*" (and nothing else there).
+    stop = by_sid["FollowTargetsAndStop"]
+    assert (sorted(stop["actions"]), stop["resources"]) == (
+        ["codedeploy:GetDeploymentTarget", "codedeploy:ListDeploymentTargets", "codedeploy:StopDeployment"],
+        ["*"],
+    )
 
 
 def test_a_releaser_reads_this_configuration_and_registers_revisions_of_this_application(document):
@@ -265,6 +266,7 @@ def test_a_releaser_reads_this_configuration_and_registers_revisions_of_this_app
 def test_a_starter_only_starts_deployments_of_this_group(document):
     """The ECR-push updater (follow=False) starts a deployment and returns: no reads of deployments, no StopDeployment."""
     by_sid = statements(document, "starter/api-release-release-policy-document")
+    assert "FollowTargetsAndStop" not in by_sid
     release = by_sid["ReleaseThroughOwnGroup"]
     assert sorted(release["actions"]) == ["codedeploy:CreateDeployment", "codedeploy:ListDeployments"]
     (group,) = release["resources"]
@@ -272,14 +274,15 @@ def test_a_starter_only_starts_deployments_of_this_group(document):
     assert by_sid["RegisterOwnRevisions"] == statements(document, "deployer/api-release-release-policy-document")["RegisterOwnRevisions"]
 
 
-def test_a_releaser_gets_no_pass_role_and_no_wildcard(document):
-    """CodeDeploy's own role passes the task roles; the releaser never acts on '*'."""
-    all_statements = statements(document, "deployer/api-release-release-policy-document").values()
-    assert set(statements(document, "deployer/api-release-release-policy-document")) == {"ReleaseThroughOwnGroup", "ReadOwnDeploymentConfig", "RegisterOwnRevisions"}
-    for statement in all_statements:
+def test_a_releaser_gets_no_pass_role_and_no_wildcard_but_the_three_actions_iam_cannot_narrow(document):
+    """CodeDeploy's own role passes the task roles; the releaser acts on '*' only where IAM gives no resource."""
+    by_sid = statements(document, "deployer/api-release-release-policy-document")
+    assert set(by_sid) == {"ReleaseThroughOwnGroup", "FollowTargetsAndStop", "ReadOwnDeploymentConfig", "RegisterOwnRevisions"}
+    for sid, statement in by_sid.items():
         assert "iam:PassRole" not in statement["actions"]
-        assert all(resource != "*" and not resource.endswith(":*") for resource in statement["resources"])
         assert all(action.startswith("codedeploy:") and "*" not in action for action in statement["actions"])
+        if sid != "FollowTargetsAndStop":
+            assert all(resource != "*" and not resource.endswith(":*") for resource in statement["resources"])
 
 
 # -- props ------------------------------------------------------------------------------------

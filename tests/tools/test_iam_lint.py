@@ -132,6 +132,27 @@ def test_an_endpoint_policy_for_its_own_service_is_clean_one_for_every_action_is
     assert "RESOURCE_STAR" in issues(lint(RESOURCE, endpoint_policy("sqs:*")))
 
 
+def github_trust(provider: str) -> dict[str, Any]:
+    return policy(
+        {
+            "Effect": "Allow",
+            "Principal": {"Federated": provider},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {
+                "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
+                "StringLike": {"token.actions.githubusercontent.com:sub": "repo:my-org/circle-of-trust:ref:refs/heads/main"},
+            },
+        }
+    )
+
+
+def test_githubs_oidc_provider_is_a_federation_source_the_lint_knows_others_are_not() -> None:
+    github = lint(TRUST, github_trust(f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"))
+    assert github.clean and [finding.issue for finding, _ in github.accepted] == ["UNKNOWN_FEDERATION_SOURCE"]
+    other = lint(TRUST, github_trust(f"arn:aws:iam::{ACCOUNT}:oidc-provider/idp.example.com"))
+    assert issues(other) == ["UNKNOWN_FEDERATION_SOURCE"]
+
+
 PASS_TO_ECS = {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
 TASK_ROLE = f"arn:aws:iam::{ACCOUNT}:role/circle-of-trust-api-task"
 
