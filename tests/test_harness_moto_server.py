@@ -116,3 +116,35 @@ def test_add_permission_refuses_a_statement_id_the_policy_holds(clients: ClientF
     with pytest.raises(ClientError) as gone:
         lam.get_policy(FunctionName="duplicates")
     assert gone.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+@pytest.mark.terraform
+@pytest.mark.emulated
+def test_a_repeated_lock_put_succeeds_another_holders_lock_is_refused(clients: ClientFactory) -> None:
+    """terraform's lock write: PutItem with attribute_not_exists(LockID). The same item sent twice (an SDK retry of an
+    applied write) succeeds; another holder's item fails the condition, as on AWS."""
+    dynamodb = clients("dynamodb")
+    dynamodb.create_table(
+        TableName="locks",
+        AttributeDefinitions=[{"AttributeName": "LockID", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+    def lock(info: str) -> str:
+        try:
+            dynamodb.put_item(
+                TableName="locks",
+                Item={"LockID": {"S": "bucket/prod/terraform.tfstate"}, "Info": {"S": info}},
+                ConditionExpression="attribute_not_exists(LockID)",
+            )
+            return "locked"
+        except ClientError as error:
+            return error.response["Error"]["Code"]
+
+    mine = '{"ID":"d5483de0-2370-fc50-b813-3bb8d48e8963","Operation":"state-push","Created":"2026-12-06T12:54:09Z"}'
+    assert lock(mine) == "locked"
+    assert lock(mine) == "locked"  # the same request again
+    assert lock(mine.replace("d5483de0", "0badc0de")) == "ConditionalCheckFailedException"
+    item = dynamodb.get_item(TableName="locks", Key={"LockID": {"S": "bucket/prod/terraform.tfstate"}})["Item"]
+    assert item["Info"]["S"] == mine
